@@ -1,0 +1,103 @@
+package catalog_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
+)
+
+func TestLocalStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) catalog.Store {
+		return newLocal(t, t.TempDir())
+	})
+}
+
+func newLocal(t *testing.T, dir string) catalog.Store {
+	t.Helper()
+	s, err := catalog.NewLocal(dir)
+	if err != nil {
+		t.Fatalf("NewLocal: %v", err)
+	}
+	return s
+}
+
+// Opening a store, or listing a store that does not exist yet, creates
+// nothing; the first write creates the directories.
+func TestLocalStoreCreatesNothingUntilWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := newLocal(t, dir)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("NewLocal created %s (%v)", dir, err)
+	}
+	if err := s.List(t.Context(), "", func(catalog.Object) error { return nil }); err != nil {
+		t.Fatalf("List of a missing directory: %v", err)
+	}
+	w, err := s.Create(t.Context(), "p/1")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	w.Write([]byte("x"))
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p", "1")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLocalStoreString(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s := newLocal(t, "rel/dir")
+	wd, _ := os.Getwd()
+	if want := "file://" + filepath.ToSlash(filepath.Join(wd, "rel", "dir")); s.String() != want {
+		t.Errorf("String() = %q, want %q", s.String(), want)
+	}
+}
+
+// Partial writes are hidden files next to their destination; List skips
+// them, and hidden files left by a crash never show up.
+func TestLocalStorePartialFilesHidden(t *testing.T) {
+	dir := t.TempDir()
+	s := newLocal(t, dir)
+	w, err := s.Create(t.Context(), "p/20260101T000000Z.sql.gz")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	defer w.Abort()
+	w.Write([]byte("partial"))
+	entries, _ := os.ReadDir(filepath.Join(dir, "p"))
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), ".20260101T000000Z.sql.gz.partial-") {
+		t.Fatalf("directory holds %v, want one hidden partial file", entries)
+	}
+	os.WriteFile(filepath.Join(dir, ".hidden"), []byte("x"), 0o600)
+	os.MkdirAll(filepath.Join(dir, ".trash"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".trash", "x"), []byte("x"), 0o600)
+	var keys []string
+	s.List(t.Context(), "", func(o catalog.Object) error { keys = append(keys, o.Key); return nil })
+	if len(keys) != 0 {
+		t.Errorf("List = %q, want nothing", keys)
+	}
+}
+
+// Deleting the last object of a project removes its now-empty directory,
+// but never the store's root.
+func TestLocalStoreDeleteRemovesEmptyDirs(t *testing.T) {
+	dir := t.TempDir()
+	s := newLocal(t, dir)
+	ctx := t.Context()
+	w, _ := s.Create(ctx, "p/q/1")
+	w.Commit()
+	if err := s.Delete(ctx, "p/q/1"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p")); !os.IsNotExist(err) {
+		t.Errorf("empty directory p left behind (%v)", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("root removed: %v", err)
+	}
+}

@@ -1,0 +1,390 @@
+// Package storetest is the conformance suite that every catalog.Store
+// implementation runs, so that the local directory and S3 behave alike.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+// LargeSize is the size of the suite's large objects: more than two parts
+// when the store's part size is the S3 minimum of 5 MiB, which is what a
+// factory should configure to exercise multipart uploads.
+const LargeSize = 12<<20 + 12345
+
+// Run runs every conformance test against fresh, empty stores made by
+// newStore (called once per subtest).
+func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, catalog.Store)
+	}{
+		{"CommitSmall", testCommitSmall},
+		{"CommitEmpty", testCommitEmpty},
+		{"CommitLarge", testCommitLarge},
+		{"InvisibleBeforeCommit", testInvisibleBeforeCommit},
+		{"AbortSmall", testAbortSmall},
+		{"AbortAfterParts", testAbortAfterParts},
+		{"AbortAfterCommit", testAbortAfterCommit},
+		{"CancelBeforeCommit", testCancelBeforeCommit},
+		{"CancelDuringWrite", testCancelDuringWrite},
+		{"ListPrefix", testListPrefix},
+		{"ListLexicalOrder", testListLexicalOrder},
+		{"ListEmpty", testListEmpty},
+		{"ListStopsOnError", testListStopsOnError},
+		{"Delete", testDelete},
+		{"Overwrite", testOverwrite},
+		{"NotFound", testNotFound},
+		{"InvalidKeys", testInvalidKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+func testCommitSmall(t *testing.T, s catalog.Store) {
+	data := []byte("-- a tiny dump\n")
+	put(t, s, "p/20260101T000000Z.sql.gz", data)
+	assertContent(t, s, "p/20260101T000000Z.sql.gz", data)
+}
+
+func testCommitEmpty(t *testing.T, s catalog.Store) {
+	put(t, s, "p/empty", nil)
+	assertContent(t, s, "p/empty", nil)
+}
+
+func testCommitLarge(t *testing.T, s catalog.Store) {
+	data := randomBytes(LargeSize)
+	put(t, s, "p/large", data)
+	assertContent(t, s, "p/large", data)
+}
+
+func testInvisibleBeforeCommit(t *testing.T, s catalog.Store) {
+	ctx := t.Context()
+	for _, size := range []int{100, LargeSize} {
+		w, err := s.Create(ctx, "p/pending")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		writeAll(t, w, randomBytes(size))
+		assertAbsent(t, s, "p/pending")
+		if err := w.Abort(); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+	}
+}
+
+func testAbortSmall(t *testing.T, s catalog.Store) {
+	w, err := s.Create(t.Context(), "p/aborted")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	writeAll(t, w, []byte("discard me"))
+	abortTwice(t, w)
+	assertAbsent(t, s, "p/aborted")
+	assertKeys(t, s, "", nil)
+}
+
+func testAbortAfterParts(t *testing.T, s catalog.Store) {
+	w, err := s.Create(t.Context(), "p/aborted")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	writeAll(t, w, randomBytes(LargeSize))
+	abortTwice(t, w)
+	if _, err := w.Write([]byte("x")); err == nil {
+		t.Error("Write after Abort succeeded")
+	}
+	if err := w.Commit(); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+	assertAbsent(t, s, "p/aborted")
+	assertKeys(t, s, "", nil)
+}
+
+func testAbortAfterCommit(t *testing.T, s catalog.Store) {
+	w, err := s.Create(t.Context(), "p/kept")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	writeAll(t, w, []byte("keep me"))
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatalf("Abort after Commit: %v", err)
+	}
+	assertContent(t, s, "p/kept", []byte("keep me"))
+}
+
+// testCancelBeforeCommit cancels while the object is still buffered (no
+// part uploaded yet): Commit must fail rather than publish it.
+func testCancelBeforeCommit(t *testing.T, s catalog.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	w, err := s.Create(ctx, "p/cancelled")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	writeAll(t, w, []byte("half a dump"))
+	cancel()
+	if err := w.Commit(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Commit after cancel = %v, want context.Canceled", err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Errorf("Abort after cancel: %v", err)
+	}
+	assertAbsent(t, s, "p/cancelled")
+	assertKeys(t, s, "", nil)
+}
+
+// testCancelDuringWrite cancels after several parts were written, as SIGTERM
+// would: the next Write (or else Commit) fails, and Abort, called with the
+// cancelled context, still cleans up.
+func testCancelDuringWrite(t *testing.T, s catalog.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	w, err := s.Create(ctx, "p/cancelled")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	data := randomBytes(LargeSize)
+	writeAll(t, w, data[:LargeSize/2])
+	cancel()
+	_, werr := w.Write(data[LargeSize/2:])
+	if werr == nil {
+		werr = w.Commit()
+	}
+	if !errors.Is(werr, context.Canceled) {
+		t.Errorf("Write/Commit after cancel = %v, want context.Canceled", werr)
+	}
+	if err := w.Abort(); err != nil {
+		t.Errorf("Abort after cancel: %v", err)
+	}
+	assertAbsent(t, s, "p/cancelled")
+	assertKeys(t, s, "", nil)
+}
+
+func testListPrefix(t *testing.T, s catalog.Store) {
+	for _, k := range []string{"b/1", "ab/1", "a/2", "a/1"} {
+		put(t, s, k, []byte(k))
+	}
+	cases := []struct {
+		prefix string
+		want   []string
+	}{
+		{"a/", []string{"a/1", "a/2"}},
+		{"a", []string{"a/1", "a/2", "ab/1"}},
+		{"", []string{"a/1", "a/2", "ab/1", "b/1"}},
+		{"a/1", []string{"a/1"}},
+		{"a/1/", nil},
+		{"ab/1/x", nil},
+		{"c", nil},
+		{"c/", nil},
+	}
+	for _, c := range cases {
+		assertKeys(t, s, c.prefix, c.want)
+	}
+	err := s.List(t.Context(), "a/", func(o catalog.Object) error {
+		if o.Size != int64(len(o.Key)) || o.ModTime.IsZero() {
+			t.Errorf("List gave %+v, want size %d and a modification time", o, len(o.Key))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+}
+
+// testListLexicalOrder checks byte-wise key order across directory levels:
+// '-' < '/' < '0', so "x/a-b/1" < "x/a/1" < "x/a0".
+func testListLexicalOrder(t *testing.T, s catalog.Store) {
+	want := []string{"x/a-b/1", "x/a/1", "x/a/1-2", "x/a/10", "x/a/2", "x/a0", "x/ab/1"}
+	for _, i := range rand.Perm(len(want)) {
+		put(t, s, want[i], []byte("x"))
+	}
+	assertKeys(t, s, "x/", want)
+	assertKeys(t, s, "x/a", want)
+	assertKeys(t, s, "x/a/", want[1:5])
+}
+
+func testListEmpty(t *testing.T, s catalog.Store) {
+	assertKeys(t, s, "", nil)
+	assertKeys(t, s, "a/", nil)
+	assertKeys(t, s, "a", nil)
+}
+
+func testListStopsOnError(t *testing.T, s catalog.Store) {
+	for _, k := range []string{"a/1", "a/2", "a/3"} {
+		put(t, s, k, []byte(k))
+	}
+	stop := errors.New("stop here")
+	calls := 0
+	err := s.List(t.Context(), "a/", func(catalog.Object) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("List = %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}
+
+func testDelete(t *testing.T, s catalog.Store) {
+	ctx := t.Context()
+	put(t, s, "p/1", []byte("one"))
+	put(t, s, "p/2", []byte("two"))
+	if err := s.Delete(ctx, "p/1"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	assertAbsent(t, s, "p/1")
+	assertKeys(t, s, "", []string{"p/2"})
+	for _, k := range []string{"p/1", "p/never", "never/1"} {
+		if err := s.Delete(ctx, k); err != nil {
+			t.Errorf("Delete of missing %s = %v, want nil", k, err)
+		}
+	}
+	if err := s.Delete(ctx, "p/2"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	assertKeys(t, s, "", nil)
+	put(t, s, "p/3", []byte("three")) // the store still works once empty
+	assertContent(t, s, "p/3", []byte("three"))
+}
+
+func testOverwrite(t *testing.T, s catalog.Store) {
+	put(t, s, "p/key", []byte("the old content, which is longer"))
+	put(t, s, "p/key", []byte("new"))
+	assertContent(t, s, "p/key", []byte("new"))
+	assertKeys(t, s, "", []string{"p/key"})
+}
+
+func testNotFound(t *testing.T, s catalog.Store) {
+	put(t, s, "p/other", []byte("x"))
+	for _, k := range []string{"p/missing", "missing/1", "p"} {
+		assertAbsent(t, s, k)
+	}
+}
+
+func testInvalidKeys(t *testing.T, s catalog.Store) {
+	ctx := t.Context()
+	for _, k := range []string{"", "/abs", "a/../b", "..", "a//b", "a/", `a\b`, ".hidden", "a/.partial"} {
+		if w, err := s.Create(ctx, k); err == nil {
+			w.Abort()
+			t.Errorf("Create(%q) succeeded, want an error", k)
+		}
+	}
+	assertKeys(t, s, "", nil)
+}
+
+// put writes and commits one object, in chunks that straddle part boundaries.
+func put(t *testing.T, s catalog.Store, key string, data []byte) {
+	t.Helper()
+	w, err := s.Create(t.Context(), key)
+	if err != nil {
+		t.Fatalf("Create %s: %v", key, err)
+	}
+	writeAll(t, w, data)
+	if err := w.Commit(); err != nil {
+		w.Abort()
+		t.Fatalf("Commit %s: %v", key, err)
+	}
+}
+
+func writeAll(t *testing.T, w catalog.ObjectWriter, data []byte) {
+	t.Helper()
+	const chunk = 1<<20 + 7
+	for len(data) > 0 {
+		n := min(chunk, len(data))
+		if m, err := w.Write(data[:n]); err != nil || m != n {
+			w.Abort()
+			t.Fatalf("Write = %d, %v; want %d, nil", m, err, n)
+		}
+		data = data[n:]
+	}
+}
+
+func abortTwice(t *testing.T, w catalog.ObjectWriter) {
+	t.Helper()
+	for range 2 {
+		if err := w.Abort(); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+	}
+}
+
+func assertContent(t *testing.T, s catalog.Store, key string, want []byte) {
+	t.Helper()
+	ctx := t.Context()
+	r, err := s.Open(ctx, key)
+	if err != nil {
+		t.Fatalf("Open %s: %v", key, err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s holds %d bytes that differ from the %d written", key, len(got), len(want))
+	}
+	o, err := s.Stat(ctx, key)
+	if err != nil {
+		t.Fatalf("Stat %s: %v", key, err)
+	}
+	if o.Key != key || o.Size != int64(len(want)) || o.ModTime.IsZero() {
+		t.Errorf("Stat %s = %+v, want key %s and size %d", key, o, key, len(want))
+	}
+}
+
+// assertAbsent checks that nothing is visible at key.
+func assertAbsent(t *testing.T, s catalog.Store, key string) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context()) // callers may have cancelled theirs
+	if o, err := s.Stat(ctx, key); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("Stat %s = %+v, %v; want ErrNotFound", key, o, err)
+	} else if !strings.Contains(err.Error(), key) {
+		t.Errorf("Stat error %q does not name the key %s", err, key)
+	}
+	if r, err := s.Open(ctx, key); !errors.Is(err, catalog.ErrNotFound) {
+		if err == nil {
+			r.Close()
+		}
+		t.Errorf("Open %s = %v, want ErrNotFound", key, err)
+	}
+	if keys := listKeys(t, s, key); slices.Contains(keys, key) {
+		t.Errorf("List shows %s", key)
+	}
+}
+
+func assertKeys(t *testing.T, s catalog.Store, prefix string, want []string) {
+	t.Helper()
+	if got := listKeys(t, s, prefix); !slices.Equal(got, want) {
+		t.Errorf("List(%q) = %q, want %q", prefix, got, want)
+	}
+}
+
+func listKeys(t *testing.T, s catalog.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	err := s.List(context.WithoutCancel(t.Context()), prefix, func(o catalog.Object) error {
+		keys = append(keys, o.Key)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List(%q): %v", prefix, err)
+	}
+	return keys
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(n), byte(n >> 8), byte(n >> 16)})
+	r.Read(b)
+	return b
+}
