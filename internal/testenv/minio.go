@@ -1,0 +1,336 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+// MinIOVersion is the pinned version of module github.com/minio/minio.
+const MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
+
+// Fixed test credentials of the MinIO root user.
+const (
+	minioAccessKey = "restorectl-test"
+	minioSecretKey = "restorectl-test-secret"
+)
+
+// MinIO is an S3 server on loopback.
+type MinIO struct {
+	Endpoint  string // "http://127.0.0.1:PORT"
+	AccessKey string
+	SecretKey string
+	Region    string // "us-east-1"
+
+	dataDir string // temp dir holding the data and minio.log
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the process has exited
+}
+
+// The shared MinIO server of this test binary.
+var (
+	minioOnce sync.Once
+	minioInst *MinIO
+	minioErr  error
+)
+
+// StartMinIO returns the binary's shared MinIO server, starting it (and
+// building it first, if it is not cached) on first use.
+func StartMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	requireMain(t)
+	minioOnce.Do(func() { minioInst, minioErr = startMinIO() })
+	if minioErr != nil {
+		t.Fatalf("testenv: %v", minioErr)
+	}
+	return minioInst
+}
+
+// Options returns catalog options that reach this server.
+func (m *MinIO) Options() catalog.Options {
+	return catalog.Options{
+		S3Endpoint:    m.Endpoint,
+		S3Region:      m.Region,
+		S3Credentials: credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
+	}
+}
+
+// Client returns an S3 client for this server.
+func (m *MinIO) Client() *s3.Client {
+	return s3.New(s3.Options{
+		BaseEndpoint: aws.String(m.Endpoint),
+		UsePathStyle: true,
+		Region:       m.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
+	})
+}
+
+// CreateBucket creates a fresh, uniquely named bucket. It is not removed:
+// the whole server's data goes away when the test binary ends.
+func (m *MinIO) CreateBucket(t testing.TB) string {
+	t.Helper()
+	name := uniqueName("t", "-")
+	_, err := m.Client().CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(name)})
+	if err != nil {
+		t.Fatalf("testenv: create bucket %s on %s: %v", name, m.Endpoint, err)
+	}
+	return name
+}
+
+// startMinIO finds or builds the binary and starts it on free ports.
+func startMinIO() (*MinIO, error) {
+	bin, err := minioBinary()
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		m, err := launchMinIO(bin)
+		// Retry in case a free port was taken meanwhile.
+		if err == nil || attempt == 3 {
+			return m, err
+		}
+	}
+}
+
+// launchMinIO starts one server process and waits until it is ready.
+func launchMinIO(bin string) (*MinIO, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	consolePort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "restorectl-minio-")
+	if err != nil {
+		return nil, fmt.Errorf("create minio temp dir: %w", err)
+	}
+	m := &MinIO{
+		Endpoint:  fmt.Sprintf("http://127.0.0.1:%d", port),
+		AccessKey: minioAccessKey,
+		SecretKey: minioSecretKey,
+		Region:    "us-east-1",
+		dataDir:   dir,
+		exited:    make(chan struct{}),
+	}
+	if err := m.start(bin, port, consolePort); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := m.waitReady(60 * time.Second); err != nil {
+		m.stop()
+		return nil, fmt.Errorf("start minio on port %d: %w\nminio output:\n%s",
+			port, err, tailFile(m.logFile(), 30))
+	}
+	return m, nil
+}
+
+func (m *MinIO) logFile() string { return filepath.Join(m.dataDir, "minio.log") }
+
+// start starts the process; its data lives in dataDir/data.
+func (m *MinIO) start(bin string, port, consolePort int) error {
+	// Output goes to a file so it can be read while the process runs.
+	log, err := os.Create(m.logFile())
+	if err != nil {
+		return fmt.Errorf("create minio log: %w", err)
+	}
+	defer log.Close() // the child has its own copy
+	m.cmd = exec.Command(bin, "server", filepath.Join(m.dataDir, "data"),
+		"--address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort),
+		"--quiet")
+	m.cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+m.AccessKey,
+		"MINIO_ROOT_PASSWORD="+m.SecretKey,
+		"MINIO_BROWSER=off",
+		"MINIO_UPDATE=off",
+	)
+	m.cmd.Stdout, m.cmd.Stderr = log, log
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{}
+	dieWithParent(m.cmd.SysProcAttr)
+	if err := m.cmd.Start(); err != nil {
+		return fmt.Errorf("start minio on port %d: %w", port, err)
+	}
+	go func() {
+		m.cmd.Wait()
+		close(m.exited)
+	}()
+	return nil
+}
+
+// waitReady polls MinIO's readiness endpoint until it answers 200.
+func (m *MinIO) waitReady(timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := client.Get(m.Endpoint + "/minio/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("readiness check answered %s", resp.Status)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v: %w", timeout, err)
+		}
+		select {
+		case <-m.exited:
+			return fmt.Errorf("minio exited: %v", m.cmd.ProcessState)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stop terminates the process (SIGKILL if SIGTERM is not enough within 5 s)
+// and removes its data.
+func (m *MinIO) stop() error {
+	var err error
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(5 * time.Second):
+		m.cmd.Process.Kill()
+		select {
+		case <-m.exited:
+		case <-time.After(5 * time.Second):
+			err = fmt.Errorf("stop minio (pid %d): still running after SIGKILL", m.cmd.Process.Pid)
+		}
+	}
+	return errors.Join(err, os.RemoveAll(m.dataDir))
+}
+
+// stopMinIO stops the shared server if it was started.
+func stopMinIO() error {
+	// Do synchronises with the start, and keeps anything from starting later.
+	minioOnce.Do(func() {})
+	if minioInst == nil {
+		return nil
+	}
+	return minioInst.stop()
+}
+
+// minioBinary returns the path of the minio binary, building it if needed.
+func minioBinary() (string, error) {
+	if bin := os.Getenv("RESTORECTL_MINIO"); bin != "" {
+		if !fileExists(bin) {
+			return "", fmt.Errorf("RESTORECTL_MINIO=%s: no such file", bin)
+		}
+		return bin, nil
+	}
+	cache, err := testCacheDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(cache, "minio-"+MinIOVersion, "minio")
+	if fileExists(bin) {
+		return bin, nil
+	}
+	return bin, installMinIO(cache, bin)
+}
+
+// testCacheDir returns $RESTORECTL_TEST_CACHE, else <user cache dir>/restorectl-test.
+func testCacheDir() (string, error) {
+	if dir := os.Getenv("RESTORECTL_TEST_CACHE"); dir != "" {
+		return dir, nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find a cache dir for the minio binary (set RESTORECTL_TEST_CACHE or RESTORECTL_MINIO): %w", err)
+	}
+	return filepath.Join(dir, "restorectl-test"), nil
+}
+
+// installMinIO builds minio into bin. Test binaries of several packages run
+// in parallel, so the build is serialised with a lock file, and the binary
+// is renamed into place only when complete.
+func installMinIO(cache, bin string) error {
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return fmt.Errorf("install minio: %w", err)
+	}
+	unlock, err := lockFile(filepath.Join(cache, "minio.lock"))
+	if err != nil {
+		return fmt.Errorf("install minio: %w", err)
+	}
+	defer unlock()
+	if fileExists(bin) { // another test binary built it while we waited
+		return nil
+	}
+	tmp, err := os.MkdirTemp(cache, "install-")
+	if err != nil {
+		return fmt.Errorf("install minio: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := goInstall("github.com/minio/minio@"+MinIOVersion, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(tmp, "minio"), bin); err != nil {
+		return fmt.Errorf("install minio: %w", err)
+	}
+	return nil
+}
+
+// lockFile takes an exclusive flock on path, waiting as long as needed.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Closing the file releases the lock.
+	return func() { f.Close() }, nil
+}
+
+// goInstall runs "go install pkg@version" with GOBIN=gobin.
+func goInstall(pkg, gobin string) error {
+	goCmd, err := goTool()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "testenv: building %s into %s (takes a few minutes the first time; set RESTORECTL_MINIO to use an existing binary)\n", pkg, gobin)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goCmd, "install", pkg)
+	cmd.Env = append(os.Environ(), "GOBIN="+gobin)
+	cmd.Dir = gobin // outside any module or workspace
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go install %s: %w\n%s", pkg, err, tail(string(out), 30))
+	}
+	fmt.Fprintf(os.Stderr, "testenv: built minio in %v\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// goTool returns the go command of the toolchain that built this test, else the one on PATH.
+func goTool() (string, error) {
+	if root := runtime.GOROOT(); root != "" {
+		if bin := filepath.Join(root, "bin", "go"); fileExists(bin) {
+			return bin, nil
+		}
+	}
+	bin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("install minio: no go command found (set RESTORECTL_MINIO to a minio binary): %w", err)
+	}
+	return bin, nil
+}
