@@ -1,0 +1,30 @@
+# The one test command (README, .ci/run): formatting, vet, staticcheck and
+# every test against a real PostgreSQL and MinIO started by internal/testenv.
+GO              ?= go
+TOOLS           := $(CURDIR)/.tools
+STATICCHECK_VER := v0.8.2
+STATICCHECK     := $(TOOLS)/staticcheck-$(STATICCHECK_VER)/staticcheck
+
+.PHONY: test fmt-check vet staticcheck unit build fuzz bench-backup
+
+test: fmt-check vet staticcheck
+	$(GO) test -count=1 -timeout 30m ./...
+
+build:
+	$(GO) build -o bin/restorectl ./cmd/restorectl
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+bench-backup:
+	bench/backup.sh
