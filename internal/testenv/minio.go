@@ -94,6 +94,8 @@ func (m *MinIO) CreateBucket(t testing.TB) string {
 
 // startMinIO finds or builds the binary and starts it on free ports.
 func startMinIO() (*MinIO, error) {
+	// Orphaned servers died with their test binary (Pdeathsig); only the data is left.
+	sweepOrphans("restorectl-minio-*", func(string) {})
 	bin, err := minioBinary()
 	if err != nil {
 		return nil, err
@@ -119,6 +121,10 @@ func launchMinIO(bin string) (*MinIO, error) {
 	}
 	dir, err := os.MkdirTemp("", "restorectl-minio-")
 	if err != nil {
+		return nil, fmt.Errorf("create minio temp dir: %w", err)
+	}
+	if err := writeOwner(dir); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("create minio temp dir: %w", err)
 	}
 	m := &MinIO{

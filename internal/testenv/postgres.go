@@ -120,6 +120,10 @@ func startPostgres() (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepOrphans("restorectl-pg-*", func(dir string) {
+		orphan := &Postgres{BinDir: binDir, runAs: runAs, root: dir, dataDir: filepath.Join(dir, "data")}
+		orphan.run("pg_ctl", "-D", orphan.dataDir, "-m", "immediate", "stop")
+	})
 	p := &Postgres{Host: "127.0.0.1", User: "postgres", BinDir: binDir, runAs: runAs}
 	if err := p.makeDirs(); err != nil {
 		return nil, err
@@ -217,17 +221,17 @@ func (p *Postgres) makeDirs() error {
 			return fmt.Errorf("create postgres temp dir: %w", err)
 		}
 	}
-	if p.runAs == nil {
-		return nil
+	err = writeOwner(root)
+	if err == nil && p.runAs != nil {
+		err = errors.Join(
+			os.Chmod(root, 0o755),
+			os.Chown(p.dataDir, int(p.runAs.Uid), int(p.runAs.Gid)),
+			os.Chown(p.sockDir(), int(p.runAs.Uid), int(p.runAs.Gid)),
+		)
 	}
-	err = errors.Join(
-		os.Chmod(root, 0o755),
-		os.Chown(p.dataDir, int(p.runAs.Uid), int(p.runAs.Gid)),
-		os.Chown(p.sockDir(), int(p.runAs.Uid), int(p.runAs.Gid)),
-	)
 	if err != nil {
 		os.RemoveAll(root)
-		return fmt.Errorf("hand postgres temp dir %s to user postgres: %w", root, err)
+		return fmt.Errorf("prepare postgres temp dir %s: %w", root, err)
 	}
 	return nil
 }
