@@ -21,7 +21,9 @@
 //
 // Main must be the package's TestMain: it stops the servers after the tests
 // have run. Nothing relies on servers started by hand, and a server that
-// cannot be started fails the test (it is never skipped).
+// cannot be started fails the test (it is never skipped). Servers left
+// behind by a test binary that was killed (Ctrl-C, a -timeout panic) are
+// stopped and removed by the next test binary that starts a server.
 //
 // PostgreSQL: the server binaries are found via initdb on PATH, then
 // pg_config --bindir, then the newest /usr/lib/postgresql/*/bin. When the
