@@ -1,8 +1,469 @@
 package catalog
 
-import "context"
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
-// NewS3 opens the bucket's prefix as a Store. (Being implemented.)
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// DefaultPartSize is the S3 multipart part size unless Options.PartSize
+// says otherwise.
+const DefaultPartSize = 16 << 20
+
+const (
+	minPartSize = 5 << 20 // S3's minimum for all but the last part
+	maxPartSize = 5 << 30 // S3's maximum part size
+	maxParts    = 10000   // S3's maximum number of parts
+
+	// The part size doubles every partsPerDoubling parts, so 10,000 parts
+	// hold 62,000 × the base part size (968 GiB at the default) while
+	// smaller objects keep small parts.
+	partsPerDoubling = 2000
+
+	// maxInFlight part uploads run in the background while the next part
+	// fills, so a writer holds at most maxInFlight+1 part buffers.
+	maxInFlight = 2
+
+	// cleanupTimeout bounds aborting a multipart upload, which runs even
+	// after the caller's context was cancelled.
+	cleanupTimeout = 30 * time.Second
+)
+
+// s3Store keeps objects in a bucket under prefix.
+type s3Store struct {
+	client   *s3.Client
+	bucket   string
+	prefix   string // without slashes at either end; may be empty
+	partSize int64
+}
+
+var _ Store = (*s3Store)(nil)
+
+// NewS3 opens the bucket's prefix as a Store. Credentials and region come
+// from the AWS SDK's standard chain unless opts provides them. It makes no
+// request: a wrong bucket shows up at the first operation.
 func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, error) {
-	panic("TODO")
+	if bucket == "" {
+		return nil, errors.New("s3 store: no bucket")
+	}
+	partSize := opts.PartSize
+	if partSize == 0 {
+		partSize = DefaultPartSize
+	}
+	if partSize < minPartSize || partSize > maxPartSize {
+		return nil, fmt.Errorf("s3 store: part size %d out of range [%d, %d]", partSize, minPartSize, maxPartSize)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("s3 store s3://%s: load AWS configuration: %w", bucket, err)
+	}
+	if opts.S3Credentials != nil {
+		cfg.Credentials = opts.S3Credentials
+	}
+	if cfg.Region == "" {
+		cfg.Region = cmp.Or(opts.S3Region, "us-east-1")
+	}
+	// S3-compatible servers (MinIO, Ceph, R2) may lack the CRC checksums
+	// that the SDK sends and checks by default.
+	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opts.S3Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.S3Endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	return &s3Store{client: client, bucket: bucket, prefix: strings.Trim(prefix, "/"), partSize: partSize}, nil
+}
+
+func (s *s3Store) String() string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket
+	}
+	return "s3://" + s.bucket + "/" + s.prefix
+}
+
+// objectKey maps a store key (or key prefix) onto the S3 object key.
+func (s *s3Store) objectKey(key string) string {
+	if s.prefix == "" {
+		return key
+	}
+	return s.prefix + "/" + key
+}
+
+// url names an object in messages.
+func (s *s3Store) url(objectKey string) string { return "s3://" + s.bucket + "/" + objectKey }
+
+func (s *s3Store) Create(ctx context.Context, key string) (ObjectWriter, error) {
+	if err := validateKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	return &s3Writer{
+		s:        s,
+		key:      s.objectKey(key),
+		parent:   ctx,
+		ctx:      wctx,
+		cancel:   cancel,
+		partNum:  1,
+		inflight: make(chan struct{}, maxInFlight),
+	}, nil
+}
+
+func (s *s3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := validateKey(key); err != nil {
+		return nil, err
+	}
+	ok := s.objectKey(key)
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &ok})
+	if err != nil {
+		return nil, s.opErr("open", ok, err)
+	}
+	return out.Body, nil
+}
+
+func (s *s3Store) Stat(ctx context.Context, key string) (Object, error) {
+	if err := validateKey(key); err != nil {
+		return Object{}, err
+	}
+	ok := s.objectKey(key)
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &ok})
+	if err != nil {
+		return Object{}, s.opErr("stat", ok, err)
+	}
+	return Object{
+		Key:       key,
+		Size:      aws.ToInt64(out.ContentLength),
+		ModTime:   aws.ToTime(out.LastModified),
+		ETag:      strings.Trim(aws.ToString(out.ETag), `"`),
+		VersionID: aws.ToString(out.VersionId),
+	}, nil
+}
+
+func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error) error {
+	root := s.objectKey("")
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: &s.bucket,
+		Prefix: aws.String(s.objectKey(prefix)),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", s.url(s.objectKey(prefix)), err)
+		}
+		for _, o := range page.Contents {
+			key := strings.TrimPrefix(aws.ToString(o.Key), root)
+			if validateKey(key) != nil {
+				continue // "folder" markers and keys this store could not address
+			}
+			err := fn(Object{
+				Key:     key,
+				Size:    aws.ToInt64(o.Size),
+				ModTime: aws.ToTime(o.LastModified),
+				ETag:    strings.Trim(aws.ToString(o.ETag), `"`),
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *s3Store) Delete(ctx context.Context, key string) error {
+	if err := validateKey(key); err != nil {
+		return err
+	}
+	ok := s.objectKey(key)
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &ok})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete %s: %w", s.url(ok), err)
+	}
+	return nil
+}
+
+// opErr names the operation and object, and maps "no such key" onto
+// ErrNotFound.
+func (s *s3Store) opErr(op, objectKey string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("%s %s: %w", op, s.url(objectKey), ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", op, s.url(objectKey), err)
+}
+
+// isNotFound reports whether err says the object does not exist. HeadObject
+// has no error body, so a bare 404 counts too; a missing bucket does not.
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return true
+		case "NoSuchBucket":
+			return false
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotFound
+}
+
+// partSize is the size of part number n (from 1) for base part size base.
+func partSize(base int64, n int32) int64 {
+	return min(base<<((n-1)/partsPerDoubling), maxPartSize)
+}
+
+// s3Writer streams an object to S3 in bounded memory: a single PutObject if
+// it fits in one part, otherwise a multipart upload whose parts are uploaded
+// in the background while the next one fills. Not safe for concurrent use.
+type s3Writer struct {
+	s      *s3Store
+	key    string          // S3 object key
+	parent context.Context // the caller's; cleanup outlives its cancellation
+	ctx    context.Context // cancelled by Abort and by a failed part upload
+	cancel context.CancelFunc
+
+	buf      []byte // the part being filled
+	partNum  int32  // the number of the part in buf
+	uploadID string // empty until the first part is full
+	done     bool   // Commit or Abort was called
+
+	inflight chan struct{} // one token per part upload in flight
+	wg       sync.WaitGroup
+
+	mu    sync.Mutex // guards the fields below, shared with part uploads
+	parts []types.CompletedPart
+	err   error    // the first part upload's failure
+	free  [][]byte // part buffers to reuse
+}
+
+func (w *s3Writer) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, errWriterClosed
+	}
+	written := 0
+	for len(p) > 0 {
+		if err := w.failed(); err != nil {
+			return written, err
+		}
+		size := partSize(w.s.partSize, w.partNum)
+		if int64(len(w.buf)) == size {
+			if w.partNum == maxParts {
+				return written, fmt.Errorf("upload %s: object too large: more than %d parts", w.s.url(w.key), maxParts)
+			}
+			if err := w.flush(); err != nil {
+				return written, err
+			}
+			continue
+		}
+		n := int(min(int64(len(p)), size-int64(len(w.buf))))
+		w.grow(n, size)
+		w.buf = append(w.buf, p[:n]...)
+		p = p[n:]
+		written += n
+	}
+	return written, nil
+}
+
+// failed returns why the writer can no longer succeed, if it cannot.
+func (w *s3Writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return w.ctx.Err()
+}
+
+// grow makes room for n more bytes in buf, whose part holds size bytes. A
+// first part grows gradually, so small objects (sidecars, audit records)
+// never allocate a whole part; later parts reuse uploaded parts' buffers.
+func (w *s3Writer) grow(n int, size int64) {
+	if cap(w.buf)-len(w.buf) >= n {
+		return
+	}
+	if w.partNum > 1 {
+		if w.buf = w.reuse(size); w.buf == nil {
+			w.buf = make([]byte, 0, size)
+		}
+		return
+	}
+	newCap := min(size, int64(max(2*cap(w.buf), len(w.buf)+n, 64<<10)))
+	w.buf = append(make([]byte, 0, newCap), w.buf...)
+}
+
+// reuse returns a free buffer that holds size bytes, or nil.
+func (w *s3Writer) reuse(size int64) []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.free) > 0 {
+		b := w.free[len(w.free)-1]
+		w.free = w.free[:len(w.free)-1]
+		if int64(cap(b)) >= size {
+			return b[:0]
+		}
+	}
+	return nil
+}
+
+// flush starts uploading buf as the next part, starting the multipart upload
+// first if needed. It waits while maxInFlight uploads are running, which
+// bounds memory to maxInFlight+1 parts.
+func (w *s3Writer) flush() error {
+	if w.uploadID == "" {
+		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.s.bucket, Key: &w.key})
+		if err != nil {
+			return fmt.Errorf("start upload of %s: %w", w.s.url(w.key), err)
+		}
+		w.uploadID = aws.ToString(out.UploadId)
+	}
+	select {
+	case w.inflight <- struct{}{}:
+	case <-w.ctx.Done():
+		return w.failed()
+	}
+	num, buf := w.partNum, w.buf
+	w.partNum++
+	w.buf = nil
+	w.wg.Add(1)
+	go w.upload(num, buf)
+	return nil
+}
+
+// upload uploads one part in the background.
+func (w *s3Writer) upload(num int32, buf []byte) {
+	defer w.wg.Done()
+	defer func() { <-w.inflight }()
+	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
+		Bucket:        &w.s.bucket,
+		Key:           &w.key,
+		UploadId:      &w.uploadID,
+		PartNumber:    aws.Int32(num),
+		Body:          bytes.NewReader(buf),
+		ContentLength: aws.Int64(int64(len(buf))),
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.free = append(w.free, buf)
+	if err != nil {
+		if w.err == nil {
+			w.err = fmt.Errorf("upload %s part %d: %w", w.s.url(w.key), num, err)
+		}
+		w.cancel() // no point finishing the other parts
+		return
+	}
+	w.parts = append(w.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
+}
+
+func (w *s3Writer) Commit() error {
+	if w.done {
+		return errWriterClosed
+	}
+	w.done = true
+	defer w.cancel()
+	if err := w.commit(); err != nil {
+		if cerr := w.cleanup(); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (w *s3Writer) commit() error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if w.uploadID == "" {
+		return w.putObject()
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	w.wg.Wait()
+	if err := w.failed(); err != nil {
+		return err
+	}
+	slices.SortFunc(w.parts, func(a, b types.CompletedPart) int {
+		return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber))
+	})
+	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          &w.s.bucket,
+		Key:             &w.key,
+		UploadId:        &w.uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+	})
+	if err != nil {
+		return fmt.Errorf("complete upload of %s (%d parts): %w", w.s.url(w.key), len(w.parts), err)
+	}
+	return nil
+}
+
+// putObject uploads an object that fits in one part: no multipart upload,
+// so nothing to clean up if it fails.
+func (w *s3Writer) putObject() error {
+	_, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
+		Bucket:        &w.s.bucket,
+		Key:           &w.key,
+		Body:          bytes.NewReader(w.buf),
+		ContentLength: aws.Int64(int64(len(w.buf))),
+	})
+	w.buf = nil
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", w.s.url(w.key), err)
+	}
+	return nil
+}
+
+func (w *s3Writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	return w.cleanup()
+}
+
+// cleanup stops the part uploads and aborts the multipart upload, so that
+// no parts are left to be billed for. It runs after the caller's context is
+// cancelled (SIGTERM, Ctrl-C), hence a context of its own.
+func (w *s3Writer) cleanup() error {
+	w.cancel()
+	w.wg.Wait() // parts still in flight would outlive the abort
+	w.buf = nil
+	if w.uploadID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), cleanupTimeout)
+	defer cancel()
+	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   &w.s.bucket,
+		Key:      &w.key,
+		UploadId: &w.uploadID,
+	})
+	var noUpload *types.NoSuchUpload
+	if err != nil && !errors.As(err, &noUpload) {
+		return fmt.Errorf("abort upload %s of %s: %w", w.uploadID, w.s.url(w.key), err)
+	}
+	return nil
 }

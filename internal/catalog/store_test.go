@@ -8,7 +8,10 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
+	"github.com/powabase/restorectl/internal/testenv"
 )
+
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestLocalStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) catalog.Store {

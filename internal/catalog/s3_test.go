@@ -1,0 +1,189 @@
+package catalog_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
+	"github.com/powabase/restorectl/internal/testenv"
+)
+
+// testPartSize is S3's minimum, so that storetest.LargeSize takes 3 parts.
+const testPartSize = 5 << 20
+
+func TestS3Store(t *testing.T) {
+	for _, prefix := range []string{"backups/daily", ""} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) catalog.Store {
+				m := testenv.StartMinIO(t)
+				return newS3(t, m, m.CreateBucket(t), prefix)
+			})
+		})
+	}
+}
+
+func newS3(t *testing.T, m *testenv.MinIO, bucket, prefix string) catalog.Store {
+	t.Helper()
+	opts := m.Options()
+	opts.PartSize = testPartSize
+	s, err := catalog.NewS3(t.Context(), bucket, prefix, opts)
+	if err != nil {
+		t.Fatalf("NewS3: %v", err)
+	}
+	return s
+}
+
+// An upload aborted after some parts were sent, or whose context was
+// cancelled, leaves no multipart upload behind to be billed for.
+func TestS3AbortLeavesNoMultipartUpload(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	for _, cancelFirst := range []bool{false, true} {
+		bucket := m.CreateBucket(t)
+		s := newS3(t, m, bucket, "p")
+		ctx, cancel := context.WithCancel(t.Context())
+		w, err := s.Create(ctx, "ref/20260101T000000Z.sql.gz")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		w.Write(make([]byte, 3*testPartSize))
+		if n := len(multipartUploads(t, m, bucket)); n != 1 {
+			t.Fatalf("%d multipart uploads in progress, want 1", n)
+		}
+		if cancelFirst {
+			cancel()
+		}
+		if err := w.Abort(); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+		cancel()
+		if ups := multipartUploads(t, m, bucket); len(ups) != 0 {
+			t.Errorf("cancelled=%v: multipart uploads left after Abort: %v", cancelFirst, ups)
+		}
+		if keys := rawKeys(t, m, bucket); len(keys) != 0 {
+			t.Errorf("cancelled=%v: objects left after Abort: %q", cancelFirst, keys)
+		}
+	}
+}
+
+// An object smaller than a part is sent with one PutObject: no multipart
+// upload exists while it is written.
+func TestS3SmallObjectNeedsNoMultipartUpload(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	s := newS3(t, m, bucket, "p")
+	w, err := s.Create(t.Context(), "ref/small")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	w.Write(make([]byte, testPartSize)) // exactly one part still fits
+	if ups := multipartUploads(t, m, bucket); len(ups) != 0 {
+		t.Errorf("multipart upload started for a one-part object: %v", ups)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if keys := rawKeys(t, m, bucket); len(keys) != 1 || keys[0] != "p/ref/small" {
+		t.Errorf("bucket holds %q, want [p/ref/small]", keys)
+	}
+}
+
+// Keys live under the store's prefix; objects beside it (or a console's
+// "folder" marker) are not the store's.
+func TestS3Prefix(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	// (No object "p": MinIO cannot hold both "p" and "p/...".)
+	for _, k := range []string{"p/", "pq/1", "other/1"} {
+		putRaw(t, m, bucket, k)
+	}
+	s := newS3(t, m, bucket, "/p/")
+	if want := "s3://" + bucket + "/p"; s.String() != want {
+		t.Errorf("String() = %q, want %q", s.String(), want)
+	}
+	w, _ := s.Create(t.Context(), "ref/1")
+	w.Write([]byte("x"))
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	var keys []string
+	s.List(t.Context(), "", func(o catalog.Object) error { keys = append(keys, o.Key); return nil })
+	if len(keys) != 1 || keys[0] != "ref/1" {
+		t.Errorf("List = %q, want [ref/1]", keys)
+	}
+	o, err := s.Stat(t.Context(), "ref/1")
+	if err != nil {
+		t.Fatalf("Stat: %v", err)
+	}
+	if o.ETag == "" || strings.Contains(o.ETag, `"`) {
+		t.Errorf("Stat ETag = %q, want it without quotes", o.ETag)
+	}
+}
+
+// Errors name the operation and the object, never the credentials.
+func TestS3Errors(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	s := newS3(t, m, "no-such-bucket", "p")
+	if strings.Contains(s.String(), m.SecretKey) || strings.Contains(s.String(), m.AccessKey) {
+		t.Errorf("String() = %q shows credentials", s.String())
+	}
+	for _, size := range []int{10, 2 * testPartSize} {
+		w, err := s.Create(t.Context(), "ref/1")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		_, err = w.Write(make([]byte, size))
+		if err == nil {
+			err = w.Commit()
+		}
+		if err == nil {
+			t.Fatal("upload into a missing bucket succeeded")
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "s3://no-such-bucket/p/ref/1") || strings.Contains(msg, m.SecretKey) {
+			t.Errorf("error %q should name s3://no-such-bucket/p/ref/1 and no secret", msg)
+		}
+		if err := w.Abort(); err != nil {
+			t.Errorf("Abort: %v", err)
+		}
+	}
+}
+
+func multipartUploads(t *testing.T, m *testenv.MinIO, bucket string) []string {
+	t.Helper()
+	out, err := m.Client().ListMultipartUploads(context.WithoutCancel(t.Context()), &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	if err != nil {
+		t.Fatalf("ListMultipartUploads: %v", err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key))
+	}
+	return keys
+}
+
+func rawKeys(t *testing.T, m *testenv.MinIO, bucket string) []string {
+	t.Helper()
+	out, err := m.Client().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: &bucket})
+	if err != nil {
+		t.Fatalf("ListObjectsV2: %v", err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
+
+func putRaw(t *testing.T, m *testenv.MinIO, bucket, key string) {
+	t.Helper()
+	_, err := m.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(nil)})
+	if err != nil {
+		t.Fatalf("PutObject %s: %v", key, err)
+	}
+}
