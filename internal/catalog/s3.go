@@ -73,6 +73,11 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 	}
 	if opts.S3Credentials != nil {
 		cfg.Credentials = opts.S3Credentials
+		// The S3 client calls its provider on every request; only a cache
+		// makes refreshing providers (assume-role, SSO) fetch once.
+		if _, cached := cfg.Credentials.(*aws.CredentialsCache); !cached {
+			cfg.Credentials = aws.NewCredentialsCache(cfg.Credentials)
+		}
 	}
 	if cfg.Region == "" {
 		cfg.Region = cmp.Or(opts.S3Region, "us-east-1")

@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -185,5 +186,74 @@ func putRaw(t *testing.T, m *testenv.MinIO, bucket, key string) {
 	_, err := m.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(nil)})
 	if err != nil {
 		t.Fatalf("PutObject %s: %v", key, err)
+	}
+}
+
+// Writing an object of many parts allocates a few part buffers, not memory
+// in proportion to the object: at most maxInFlight+1 = 3 parts, plus the
+// first part's gradual growth.
+func TestS3WriterMemoryBounded(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	s := newS3(t, m, m.CreateBucket(t), "p")
+	chunk := make([]byte, 1<<20)
+	const size = 20 * testPartSize
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	w, err := s.Create(t.Context(), "ref/big")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	for range size / len(chunk) {
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("writing %d MiB allocated %d MiB", size>>20, allocated>>20)
+	if allocated > 8*testPartSize {
+		t.Errorf("writing %d MiB allocated %d MiB, want at most %d MiB", size>>20, allocated>>20, 8*testPartSize>>20)
+	}
+	if o, err := s.Stat(t.Context(), "ref/big"); err != nil || o.Size != size {
+		t.Errorf("Stat = %+v, %v; want size %d", o, err, size)
+	}
+}
+
+// A part upload that fails in the background fails the next Write or
+// Commit, naming the object and the part.
+func TestS3PartUploadErrorSurfaces(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	s := newS3(t, m, bucket, "p")
+	w, err := s.Create(t.Context(), "ref/1")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	w.Write(make([]byte, testPartSize+1)) // the first part is on its way
+	ups, err := m.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	if err != nil || len(ups.Uploads) != 1 {
+		t.Fatalf("ListMultipartUploads = %v, %v; want one upload", ups, err)
+	}
+	_, err = m.Client().AbortMultipartUpload(t.Context(), &s3.AbortMultipartUploadInput{
+		Bucket: &bucket, Key: ups.Uploads[0].Key, UploadId: ups.Uploads[0].UploadId,
+	})
+	if err != nil {
+		t.Fatalf("AbortMultipartUpload: %v", err)
+	}
+	_, err = w.Write(make([]byte, 2*testPartSize))
+	if err == nil {
+		err = w.Commit()
+	}
+	if err == nil || !strings.Contains(err.Error(), "upload s3://"+bucket+"/p/ref/1 part ") {
+		t.Errorf("Write/Commit = %v, want a failed part upload of s3://%s/p/ref/1", err, bucket)
+	}
+	if err := w.Abort(); err != nil {
+		t.Errorf("Abort: %v", err)
+	}
+	if keys := rawKeys(t, m, bucket); len(keys) != 0 {
+		t.Errorf("objects left: %q", keys)
 	}
 }
