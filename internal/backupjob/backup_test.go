@@ -1,0 +1,305 @@
+package backupjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/testenv"
+)
+
+const fixtureSQL = `
+CREATE SCHEMA ai;
+CREATE SEQUENCE public.order_seq START 1000;
+CREATE TABLE public.customers (id serial PRIMARY KEY, name text NOT NULL, note text);
+INSERT INTO public.customers (name, note) VALUES
+  ('Ann', E'tab\there'), ('Bø', E'line1\nline2\r\n'), ('Zoë 😀 日本', NULL),
+  ('back\slash', '"quotes" and ''single'''), ('copy-special', E'\\.\n\\N');
+CREATE TABLE public.orders (
+  id bigint PRIMARY KEY DEFAULT nextval('public.order_seq'),
+  customer_id int REFERENCES public.customers(id),
+  amount numeric(10,2), created_at timestamptz);
+INSERT INTO public.orders (customer_id, amount, created_at)
+  SELECT (g % 5) + 1, g * 1.5, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 hour'
+  FROM generate_series(1, 500) g;
+CREATE TABLE ai.documents (id int PRIMARY KEY, body text, embedding real[], meta jsonb);
+INSERT INTO ai.documents
+  SELECT g, repeat('ünïcødé ', g % 10) || E'\t' || g, ARRAY[g, g / 2.0, -g]::real[], jsonb_build_object('g', g, 's', E'a\nb')
+  FROM generate_series(1, 200) g;
+SELECT setval('public.order_seq', 5000);
+`
+
+var fixtureTables = []string{"public.customers", "public.orders", "ai.documents"}
+
+// tableDigests returns each fixture table's row count and content digest,
+// and the sequence's state.
+func tableDigests(t *testing.T, pg *testenv.Postgres, db string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, tbl := range fixtureTables {
+		out[tbl] = query(t, pg, db, fmt.Sprintf(
+			"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM %s t", tbl))
+	}
+	out["order_seq"] = query(t, pg, db, "SELECT last_value || ':' || is_called FROM public.order_seq")
+	return out
+}
+
+func TestBackupRoundTrip(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	db, url := pg.CreateDatabase(t)
+	pg.Exec(t, db, fixtureSQL)
+	want := tableDigests(t, pg, db)
+	if !strings.HasPrefix(want["public.orders"], "500:") {
+		t.Fatalf("fixture not loaded: %v", want)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		store func(t *testing.T) catalog.Store
+		dsn   string
+	}{
+		{"local/url", localStore, withPassword(url)},
+		{"minio/url", func(t *testing.T) catalog.Store { s, _, _ := minioStore(t); return s }, withPassword(url)},
+		{"local/keyword-value", localStore, fmt.Sprintf("host=%s port=%d user=%s dbname=%s password='%s' sslmode=disable", pg.Host, pg.Port, pg.User, db, secret)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := tc.store(t)
+			var logs logBuffer
+			var mu sync.Mutex
+			var events []Event
+			cfg := Config{
+				Store:    store,
+				PgDump:   pg.Bin("pg_dump"),
+				Logger:   newLogger(&logs),
+				Now:      func() time.Time { return fixedTime },
+				Progress: ProgressFunc(func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }),
+			}
+			res := BackupProject(t.Context(), cfg, Project{Ref: "abcd1234", DatabaseURL: tc.dsn})
+			if res.Err != nil {
+				t.Fatalf("backup failed at %s: %v", res.Stage, res.Err)
+			}
+			wantKey := "abcd1234/20260314T150926Z.sql.gz"
+			if res.Key != wantKey || res.Stage != StageDone {
+				t.Fatalf("key, stage = %q, %q; want %q, done", res.Key, res.Stage, wantKey)
+			}
+			if keys := listKeys(t, store); len(keys) != 1 || keys[0] != wantKey {
+				t.Fatalf("store holds %v, want [%s]", keys, wantKey)
+			}
+			obj, err := store.Stat(t.Context(), wantKey)
+			if err != nil || obj.Size != res.CompressedBytes || res.RawBytes <= res.CompressedBytes {
+				t.Fatalf("stat = %+v, %v; result raw %d compressed %d", obj, err, res.RawBytes, res.CompressedBytes)
+			}
+
+			restored := restore(t, pg, store, wantKey)
+			got := tableDigests(t, pg, restored)
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s: restored %q, want %q", k, got[k], v)
+				}
+			}
+
+			lines := logs.lines(t)
+			if len(lines) != 1 || lines[0]["msg"] != "backup ok" || lines[0]["project"] != "abcd1234" ||
+				lines[0]["key"] != wantKey || lines[0]["stage"] != StageDone ||
+				lines[0]["compressed_bytes"] != float64(res.CompressedBytes) || lines[0]["raw_bytes"] != float64(res.RawBytes) {
+				t.Errorf("log = %s", logs.String())
+			}
+			if _, ok := lines[0]["duration_ms"]; !ok {
+				t.Errorf("log has no duration_ms: %s", logs.String())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(events) < 2 || events[0].Stage != StageConnect || !events[len(events)-1].Done ||
+				events[len(events)-1].RawBytes != res.RawBytes {
+				t.Errorf("progress events = %+v", events)
+			}
+			assertNoSecret(t, "log", logs.String())
+			for _, e := range events {
+				assertNoSecret(t, "progress", fmt.Sprint(e))
+			}
+		})
+	}
+}
+
+func TestBackupEmptyURLUsesRefAsDatabase(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	db, _ := pg.CreateDatabase(t)
+	pg.Exec(t, db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 10)")
+	store := localStore(t)
+	cfg := Config{
+		Store:  store,
+		PgDump: pg.Bin("pg_dump"),
+		Env:    []string{"PGHOST=" + pg.Host, fmt.Sprintf("PGPORT=%d", pg.Port), "PGUSER=" + pg.User, "PGPASSWORD=" + secret},
+	}
+	res := BackupProject(t.Context(), cfg, Project{Ref: db})
+	if res.Err != nil {
+		t.Fatalf("backup: %v", res.Err)
+	}
+	restored := restore(t, pg, store, res.Key)
+	if got := query(t, pg, restored, "SELECT sum(x) FROM t"); got != "55" {
+		t.Fatalf("restored sum = %s", got)
+	}
+}
+
+func TestBackupConnectFailure(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	for _, tc := range []struct {
+		name, dsn string
+	}{
+		{"url", withPassword(pg.URL("no_such_db"))},
+		{"keyword-value", fmt.Sprintf("host=%s port=%d user=postgres password=%s dbname=no_such_db", pg.Host, pg.Port, secret)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := localStore(t)
+			hook := newWebhook(t)
+			var logs logBuffer
+			cfg := Config{Store: store, PgDump: pg.Bin("pg_dump"), Webhook: hook.URL, Logger: newLogger(&logs),
+				Now: func() time.Time { return fixedTime }}
+			res := BackupProject(t.Context(), cfg, Project{Ref: "proj1", DatabaseURL: tc.dsn})
+			if res.Err == nil || res.Stage != StageConnect {
+				t.Fatalf("stage %q err %v, want connect failure", res.Stage, res.Err)
+			}
+			if !strings.Contains(res.Err.Error(), `database "no_such_db" does not exist`) || !strings.Contains(res.Err.Error(), "proj1") {
+				t.Errorf("error does not say what happened: %v", res.Err)
+			}
+			if keys := listKeys(t, store); len(keys) != 0 {
+				t.Errorf("store holds %v after a failed backup", keys)
+			}
+			alerts := hook.alerts(t)
+			if len(alerts) != 1 {
+				t.Fatalf("%d alerts, want 1", len(alerts))
+			}
+			a := alerts[0]
+			if a["project"] != "proj1" || a["stage"] != StageConnect || a["error"] != res.Err.Error() ||
+				a["key"] != "proj1/20260314T150926Z.sql.gz" || a["started_at"] != "2026-03-14T15:09:26Z" {
+				t.Errorf("alert = %v", a)
+			}
+			if text, _ := a["text"].(string); !strings.HasPrefix(text, "restorectl backup FAILED for project proj1 at stage connect: ") || strings.Contains(text, "\n") {
+				t.Errorf("alert text = %q", text)
+			}
+			lines := logs.lines(t)
+			if len(lines) != 1 || lines[0]["msg"] != "backup failed" || lines[0]["stage"] != StageConnect || lines[0]["error"] != res.Err.Error() {
+				t.Errorf("log = %s", logs.String())
+			}
+			assertNoSecret(t, "error", res.Err.Error())
+			assertNoSecret(t, "log", logs.String())
+			assertNoSecret(t, "alert", hook.raw())
+		})
+	}
+}
+
+func TestBackupVerifyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name, script, wantStage, wantErr string
+	}{
+		{"tiny dump", "printf -- '--\\n-- PostgreSQL database dump complete\\n--\\n'\n", StageVerify, "less than 100"},
+		{"no trailer", "i=0; while [ $i -lt 2000 ]; do echo \"INSERT INTO t VALUES ($i, 'some row text $i');\"; i=$((i+1)); done\n", StageVerify, "does not end with"},
+		{"trailer not at end", "echo '-- PostgreSQL database dump complete'; i=0; while [ $i -lt 2000 ]; do echo \"INSERT INTO t VALUES ($i);\"; i=$((i+1)); done\n", StageVerify, "does not end with"},
+		{"exit 1 after output", "i=0; while [ $i -lt 2000 ]; do echo \"INSERT INTO t VALUES ($i);\"; i=$((i+1)); done\necho 'pg_dump: error: Dumping the contents of table \"t\" failed: PQgetResult() failed. password=" + secret + "' >&2\nexit 1\n", StageDump, "Dumping the contents"},
+		{"not found", "", StageDump, "install the PostgreSQL client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := localStore(t)
+			hook := newWebhook(t)
+			var logs logBuffer
+			pgDump := fakePgDump(t, tc.script)
+			if tc.script == "" {
+				pgDump = "/nonexistent/pg_dump"
+			}
+			cfg := Config{Store: store, PgDump: pgDump, Webhook: hook.URL, Logger: newLogger(&logs)}
+			res := BackupProject(t.Context(), cfg, Project{Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@localhost/proj1"})
+			if res.Stage != tc.wantStage || res.Err == nil || !strings.Contains(res.Err.Error(), tc.wantErr) {
+				t.Fatalf("stage %q err %v; want %s containing %q", res.Stage, res.Err, tc.wantStage, tc.wantErr)
+			}
+			if keys := listKeys(t, store); len(keys) != 0 {
+				t.Errorf("store holds %v", keys)
+			}
+			if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != tc.wantStage {
+				t.Errorf("alerts = %v", a)
+			}
+			assertNoSecret(t, "error", res.Err.Error())
+			assertNoSecret(t, "log", logs.String())
+			assertNoSecret(t, "alert", hook.raw())
+		})
+	}
+}
+
+// The fake pg_dump gets the password through PGPASSWORD, not on its command line.
+func TestBackupPasswordNotOnCommandLine(t *testing.T) {
+	out := t.TempDir() + "/seen"
+	script := fmt.Sprintf("echo \"$@\" > %s; echo \"PGPASSWORD=$PGPASSWORD\" >> %s\nhead -c 5000 /dev/zero | tr '\\0' x\nprintf '\\n--\\n-- PostgreSQL database dump complete\\n--\\n\\n\\\\unrestrict abc\\n'\n", out, out)
+	for _, dsn := range []string{
+		"postgres://u:" + secret + "@db.internal:5432/proj1?sslmode=require",
+		"postgresql://u@db.internal/proj1?password=" + secret,
+		"host=db.internal user=u password='" + secret + "' dbname=proj1",
+	} {
+		store := localStore(t)
+		res := BackupProject(t.Context(), Config{Store: store, PgDump: fakePgDump(t, script)}, Project{Ref: "proj1", DatabaseURL: dsn})
+		if res.Err != nil {
+			t.Fatalf("%v", res.Err)
+		}
+		seen := readFile(t, out)
+		args, env, _ := strings.Cut(seen, "\n")
+		if strings.Contains(args, secret) || !strings.Contains(args, "--dbname=") || !strings.Contains(args, "db.internal") || !strings.Contains(args, "proj1") {
+			t.Errorf("pg_dump args: %s", args)
+		}
+		if strings.TrimSpace(env) != "PGPASSWORD="+secret {
+			t.Errorf("pg_dump env: %s", env)
+		}
+	}
+}
+
+func TestBackupCancelled(t *testing.T) {
+	store, m, bucket := minioStore(t)
+	hook := newWebhook(t)
+	var logs logBuffer
+	// Writes ~16 MiB of incompressible data (several 5 MiB parts), then hangs.
+	pgDump := fakePgDump(t, "head -c 16777216 /dev/urandom\nsleep 60\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cfg := Config{
+		Store: store, PgDump: pgDump, Webhook: hook.URL, Logger: newLogger(&logs),
+		Progress: ProgressFunc(func(e Event) {
+			if e.CompressedBytes > 12<<20 {
+				cancel()
+			}
+		}),
+	}
+	// Progress events come every 64 MiB: cancel on a timer as well, once the
+	// data has been written.
+	go func() {
+		for ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			if uploads := multipartUploads(t, m, bucket); uploads > 0 {
+				time.Sleep(500 * time.Millisecond)
+				cancel()
+			}
+		}
+	}()
+	start := time.Now()
+	res := BackupProject(ctx, cfg, Project{Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@h/proj1"})
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("cancellation took %v", time.Since(start))
+	}
+	if res.Stage != StageCancelled || !errors.Is(res.Err, context.Canceled) {
+		t.Fatalf("stage %q err %v; want cancelled", res.Stage, res.Err)
+	}
+	if res.RawBytes == 0 {
+		t.Errorf("cancelled before any data was written: test is not testing mid-upload cancellation")
+	}
+	if keys := listKeys(t, store); len(keys) != 0 {
+		t.Errorf("bucket holds %v", keys)
+	}
+	if n := multipartUploads(t, m, bucket); n != 0 {
+		t.Errorf("%d multipart uploads left in the bucket", n)
+	}
+	if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != StageCancelled {
+		t.Errorf("alerts = %v", a)
+	}
+	assertNoSecret(t, "log", logs.String())
+}

@@ -1,0 +1,74 @@
+// Package backupjob is the platform's daily backup job: for each project it
+// runs pg_dump, compresses the dump with parallel gzip and streams it into
+// the snapshot store, verifies it, commits it, prunes old snapshots and
+// alerts on failure.
+//
+// # API
+//
+//	ps, err := backupjob.LoadProjects("projects.yaml")      // JSON or YAML list of {ref, database_url}
+//	if err := backupjob.ValidateShard(i, n); err != nil { ... }
+//	ps = backupjob.Shard(ps, i, n)                          // Kubernetes Indexed Job i of n: index k → shard k mod n
+//	results := backupjob.Run(ctx, backupjob.Config{Store: store, Env: os.Environ(), Logger: jsonLogger, ...}, ps)
+//	ok, failed := backupjob.Summarize(results)
+//
+// BackupProject backs up a single project; Run runs it over a list with a
+// worker pool of Config.Concurrency and returns the results in input order.
+// One project's failure never stops the others. Redact removes passwords
+// from text.
+//
+// # Pipeline
+//
+//	pg_dump --no-owner --no-privileges --format=plain --no-password --dbname=...
+//	  → count raw bytes, keep the last 4 KiB
+//	  → pgzip (1 MiB blocks, 2×GOMAXPROCS of them, at most 32; level DefaultLevel)
+//	  → count compressed bytes
+//	  → catalog.Store.Create(ctx, catalog.SnapshotKey(ref, Config.Now()))
+//
+// There is no local temporary file and memory does not grow with the size
+// of the database. The result is one ordinary gzip member: `gunzip -c
+// snapshot.sql.gz | psql` restores it.
+//
+// Before committing, the dump is verified: pg_dump exited 0, the line
+// "-- PostgreSQL database dump complete" is within the last 4 KiB of its
+// output (pg_dump 15.14+/17.6+ write a "\unrestrict" line after it), and the
+// compressed dump is at least MinDumpSize (100) bytes. Anything else aborts
+// the upload, so nothing appears in the store. After committing, the
+// object's size in the store is checked against what was written.
+//
+// # Connections
+//
+// Project.DatabaseURL is a postgres:// URL, a libpq keyword/value string,
+// or empty, meaning --dbname=<ref> with host, port and user coming from
+// pg_dump's own PG* variables in Config.Env. The password is taken out of
+// the connection string and handed to pg_dump as PGPASSWORD, so it does not
+// show in `ps`; it is scrubbed from pg_dump's stderr and never appears in a
+// log line, alert, error or progress event.
+//
+// The backup must reach Postgres directly, not through PgBouncer in
+// transaction mode (a pooled pg_dump can break): giving direct URLs (or
+// PGHOST/PGPORT) is the operator's job. pg_dump must be at least the
+// server's major version.
+//
+// # Failures, logs and alerts
+//
+// Every project gets exactly one log line on Config.Logger: "backup ok" or
+// "backup failed", with project, key, stage, raw_bytes, compressed_bytes,
+// duration_ms and (on failure) error. A failed Result's Stage tells where it
+// failed: "config", "connect", "dump", "verify", "upload", "prune" or
+// "cancelled" (the context was cancelled, e.g. SIGTERM on pod eviction:
+// pg_dump is killed, the upload aborted, and Err wraps context.Canceled).
+//
+// With Config.Webhook, a failure is POSTed as JSON with a Slack-compatible
+// "text" line plus project, stage, error, raw_bytes, compressed_bytes, key,
+// started_at and duration_ms, with up to 3 attempts. Alerts are sent even
+// after the context is cancelled. A webhook failure is logged and does not
+// change the result. When Run is cancelled, projects it had not started get
+// a "cancelled" result and a log line each, and one alert lists them.
+//
+// # Progress
+//
+// Config.Progress receives Events: at the start, every 64 MiB of dump, at
+// verify/upload/prune and at the end. It defaults to NoProgress.
+//
+// Nothing in this package reads flags or environment variables.
+package backupjob

@@ -1,0 +1,241 @@
+package backupjob
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// secret is the password put into every test database URL; trust auth
+// ignores it, and it must never show anywhere.
+const secret = "s3cr3tpw"
+
+var fixedTime = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// withPassword adds secret to a testenv URL (postgres://postgres@host...).
+func withPassword(url string) string {
+	return strings.Replace(url, "postgres://postgres@", "postgres://postgres:"+secret+"@", 1)
+}
+
+// localStore is a fresh local store in a temp dir.
+func localStore(t *testing.T) catalog.Store {
+	t.Helper()
+	s, err := catalog.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// minioStore is a fresh bucket on the shared MinIO server, with the minimum
+// part size so that multipart uploads are exercised.
+func minioStore(t *testing.T) (catalog.Store, *testenv.MinIO, string) {
+	t.Helper()
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	opts := m.Options()
+	opts.PartSize = 5 << 20
+	s, err := catalog.Open(t.Context(), "s3://"+bucket+"/backups", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, m, bucket
+}
+
+// listKeys lists every object in the store.
+func listKeys(t *testing.T, s catalog.Store) []string {
+	t.Helper()
+	var keys []string
+	if err := s.List(context.Background(), "", func(o catalog.Object) error {
+		keys = append(keys, o.Key)
+		return nil
+	}); err != nil {
+		t.Fatalf("list %s: %v", s, err)
+	}
+	return keys
+}
+
+// logBuffer collects JSON log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines decodes the log lines.
+func (b *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func newLogger(b *logBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(b, nil))
+}
+
+// webhook is a local alert receiver.
+type webhook struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies [][]byte
+	status []int // status to answer for the n-th request; 200 after that
+}
+
+func newWebhook(t *testing.T, status ...int) *webhook {
+	w := &webhook{status: status}
+	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.mu.Lock()
+		n := len(w.bodies)
+		w.bodies = append(w.bodies, body)
+		w.mu.Unlock()
+		if r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("webhook Content-Type = %q", r.Header.Get("Content-Type"))
+		}
+		if n < len(w.status) {
+			rw.WriteHeader(w.status[n])
+			return
+		}
+		rw.Write([]byte("ok"))
+	}))
+	t.Cleanup(w.Close)
+	return w
+}
+
+func (w *webhook) alerts(t *testing.T) []map[string]any {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []map[string]any
+	for _, b := range w.bodies {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("alert is not JSON: %q", b)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (w *webhook) raw() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(bytes.Join(w.bodies, []byte("\n")))
+}
+
+// fakePgDump writes an executable shell script standing in for pg_dump.
+func fakePgDump(t *testing.T, script string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pg_dump")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// restore pipes the snapshot at key through gunzip into psql on a new
+// database, stopping at the first error, and returns the database's name.
+func restore(t *testing.T, pg *testenv.Postgres, s catalog.Store, key string) string {
+	t.Helper()
+	rc, err := s.Open(t.Context(), key)
+	if err != nil {
+		t.Fatalf("open %s: %v", key, err)
+	}
+	defer rc.Close()
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		t.Fatalf("gunzip %s: %v", key, err)
+	}
+	zr.Multistream(false) // it must be one ordinary gzip member
+	db, url := pg.CreateDatabase(t)
+	psql := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url)
+	psql.Stdin = zr
+	out, err := psql.CombinedOutput()
+	if err != nil {
+		t.Fatalf("restore %s with psql: %v\n%s", key, err, out)
+	}
+	if rest, _ := io.Copy(io.Discard, rc); rest != 0 {
+		t.Fatalf("%d bytes after the gzip member", rest)
+	}
+	return db
+}
+
+// query runs sql with psql and returns its unaligned output.
+func query(t *testing.T, pg *testenv.Postgres, db, sql string) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", pg.URL(db), "-c", sql).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql %q: %v\n%s", sql, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// assertNoSecret fails if the secret appears in any of texts.
+func assertNoSecret(t *testing.T, where string, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(s, secret) {
+			t.Errorf("password appears in %s: %s", where, s)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// multipartUploads counts the bucket's unfinished multipart uploads.
+func multipartUploads(t *testing.T, m *testenv.MinIO, bucket string) int {
+	out, err := m.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Errorf("list multipart uploads: %v", err)
+		return 0
+	}
+	return len(out.Uploads)
+}
