@@ -54,8 +54,10 @@ type s3Store struct {
 var _ Store = (*s3Store)(nil)
 
 // NewS3 opens the bucket's prefix as a Store. Credentials and region come
-// from the AWS SDK's standard chain unless opts provides them. It makes no
-// request: a wrong bucket shows up at the first operation.
+// from the AWS SDK's standard chain unless opts provides them. It checks the
+// bucket once (HeadBucket), so that a wrong bucket, wrong credentials or an
+// unreachable endpoint fail before any work starts, with a message saying
+// which.
 func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, error) {
 	if bucket == "" {
 		return nil, errors.New("s3 store: no bucket")
@@ -92,7 +94,26 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 			o.UsePathStyle = true
 		}
 	})
-	return &s3Store{client: client, bucket: bucket, prefix: strings.Trim(prefix, "/"), partSize: partSize}, nil
+	s := &s3Store{client: client, bucket: bucket, prefix: strings.Trim(prefix, "/"), partSize: partSize}
+	if err := s.checkBucket(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *s3Store) checkBucket(ctx context.Context) error {
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	var status interface{ HTTPStatusCode() int }
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotFound:
+		return fmt.Errorf("open %s: bucket %q does not exist: check --store", s, s.bucket)
+	case errors.As(err, &status) && status.HTTPStatusCode() == http.StatusForbidden:
+		return fmt.Errorf("open %s: access denied: check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pod's role): %w", s, err)
+	default:
+		return fmt.Errorf("open %s: cannot reach S3: check AWS_ENDPOINT_URL_S3, AWS_REGION and the network: %w", s, err)
+	}
 }
 
 func (s *s3Store) String() string {

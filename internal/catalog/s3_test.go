@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/powabase/restorectl/internal/catalog"
@@ -126,10 +127,15 @@ func TestS3Prefix(t *testing.T) {
 	}
 }
 
-// Errors name the operation and the object, never the credentials.
+// Errors name the operation and the object, never the credentials, also
+// when the bucket disappears after the store was opened.
 func TestS3Errors(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	s := newS3(t, m, "no-such-bucket", "p")
+	bucket := m.CreateBucket(t)
+	s := newS3(t, m, bucket, "p")
+	if _, err := m.Client().DeleteBucket(t.Context(), &s3.DeleteBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(s.String(), m.SecretKey) || strings.Contains(s.String(), m.AccessKey) {
 		t.Errorf("String() = %q shows credentials", s.String())
 	}
@@ -146,8 +152,8 @@ func TestS3Errors(t *testing.T) {
 			t.Fatal("upload into a missing bucket succeeded")
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, "s3://no-such-bucket/p/ref/1") || strings.Contains(msg, m.SecretKey) {
-			t.Errorf("error %q should name s3://no-such-bucket/p/ref/1 and no secret", msg)
+		if want := "s3://" + bucket + "/p/ref/1"; !strings.Contains(msg, want) || strings.Contains(msg, m.SecretKey) {
+			t.Errorf("error %q should name %s and no secret", msg, want)
 		}
 		if err := w.Abort(); err != nil {
 			t.Errorf("Abort: %v", err)
@@ -255,5 +261,38 @@ func TestS3PartUploadErrorSurfaces(t *testing.T) {
 	}
 	if keys := rawKeys(t, m, bucket); len(keys) != 0 {
 		t.Errorf("objects left: %q", keys)
+	}
+}
+
+// Opening a store that cannot work fails at once, saying what to check,
+// before a backup dumps a whole database for nothing.
+func TestS3OpenChecksBucket(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	tests := []struct {
+		name   string
+		bucket string
+		mutate func(*catalog.Options)
+		want   string
+	}{
+		{"missing bucket", "no-such-bucket-here", nil, `bucket "no-such-bucket-here" does not exist`},
+		{"wrong credentials", m.CreateBucket(t), func(o *catalog.Options) {
+			o.S3Credentials = credentials.NewStaticCredentialsProvider("nobody", "wrong-secret", "")
+		}, "access denied"},
+		{"unreachable endpoint", "any", func(o *catalog.Options) { o.S3Endpoint = "http://127.0.0.1:1" }, "cannot reach S3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := m.Options()
+			if tt.mutate != nil {
+				tt.mutate(&opts)
+			}
+			_, err := catalog.NewS3(t.Context(), tt.bucket, "p", opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewS3: %v, want an error containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "wrong-secret") || strings.Contains(err.Error(), m.SecretKey) {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		})
 	}
 }

@@ -17,7 +17,9 @@ var ErrNotFound = errors.New("object not found")
 type Store interface {
 	// Create starts writing a new object at key. Nothing is visible at key
 	// until Commit returns nil; after Abort, or a Commit that failed, nothing
-	// is left behind. Whatever its size, an object is streamed in bounded memory.
+	// is left behind (one exception: a local Commit whose final directory
+	// sync fails has already renamed the complete file into place). Whatever
+	// its size, an object is streamed in bounded memory.
 	Create(ctx context.Context, key string) (ObjectWriter, error)
 	// Open streams the object's content.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
@@ -34,7 +36,8 @@ type Store interface {
 
 // ObjectWriter streams one object into a Store. Exactly one of Commit or
 // Abort must be called; both may be called after the write context is
-// cancelled.
+// cancelled. A writer is used by one goroutine: to stop it from elsewhere
+// (a signal), cancel the context given to Create.
 type ObjectWriter interface {
 	io.Writer
 	// Commit makes the object visible at its key.
