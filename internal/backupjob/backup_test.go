@@ -262,21 +262,15 @@ func TestBackupCancelled(t *testing.T) {
 	pgDump := fakePgDump(t, "head -c 16777216 /dev/urandom\nsleep 60\n")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	cfg := Config{
-		Store: store, PgDump: pgDump, Webhook: hook.URL, Logger: newLogger(&logs),
-		Progress: ProgressFunc(func(e Event) {
-			if e.CompressedBytes > 12<<20 {
-				cancel()
-			}
-		}),
-	}
-	// Progress events come every 64 MiB: cancel on a timer as well, once the
-	// data has been written.
+	cfg := Config{Store: store, PgDump: pgDump, Webhook: hook.URL, Logger: newLogger(&logs)}
+	// Cancel once parts have reached the bucket.
+	watcher := make(chan struct{})
 	go func() {
+		defer close(watcher)
 		for ctx.Err() == nil {
-			time.Sleep(100 * time.Millisecond)
-			if uploads := multipartUploads(t, m, bucket); uploads > 0 {
-				time.Sleep(500 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
+			if multipartUploads(t, m, bucket) > 0 {
+				time.Sleep(300 * time.Millisecond)
 				cancel()
 			}
 		}
@@ -286,11 +280,12 @@ func TestBackupCancelled(t *testing.T) {
 	if time.Since(start) > 30*time.Second {
 		t.Errorf("cancellation took %v", time.Since(start))
 	}
+	<-watcher
 	if res.Stage != StageCancelled || !errors.Is(res.Err, context.Canceled) {
 		t.Fatalf("stage %q err %v; want cancelled", res.Stage, res.Err)
 	}
-	if res.RawBytes == 0 {
-		t.Errorf("cancelled before any data was written: test is not testing mid-upload cancellation")
+	if res.CompressedBytes < 5<<20 {
+		t.Errorf("cancelled after %d compressed bytes, before a part was uploaded: not a mid-upload cancellation", res.CompressedBytes)
 	}
 	if keys := listKeys(t, store); len(keys) != 0 {
 		t.Errorf("bucket holds %v", keys)
