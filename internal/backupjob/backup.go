@@ -21,8 +21,9 @@ import (
 // DefaultLevel is the gzip level used when Config.Level is 0.
 //
 // Measured on a 318 MB plain pg_dump (pgbench -s 10 + 20k rows of 384-dim
-// real[] embeddings + 100k text/jsonb documents), pgzip with 1 MiB blocks on
-// 2 CPUs, against `gzip -6` (43.56 MB, 6.2 s):
+// real[] embeddings + 100k text/jsonb documents), on 2 CPUs, against
+// `gzip -6` (43.56 MB; `pg_dump | gzip -6` takes 6.4 s, pg_dump alone 1.1 s).
+// Compression alone (pgzip, 1 MiB blocks, 4 blocks):
 //
 //	level 1: 44.57 MB (1.023×) 1.27 s
 //	level 2: 43.98 MB (1.010×) 1.04 s
@@ -30,6 +31,11 @@ import (
 //	level 4: 45.79 MB (1.051×) 1.73 s
 //	level 5: 44.61 MB (1.024×) 2.53 s
 //	level 6: 44.39 MB (1.019×) 4.23 s
+//
+// The whole BackupProject into a local store: level 1 1.10 s (22 MB peak
+// RSS), level 2 1.06 s (24 MB), level 3 1.09 s (30 MB), i.e. 0.17× the
+// gzip -6 pipeline, bound by pg_dump itself. BenchmarkCompress on synthetic
+// dump text: level 1 479 MB/s, 2 492 MB/s, 3 402 MB/s, 6 234 MB/s.
 //
 // Level 2 is the fastest that stays well within 1.05× of gzip -6's size.
 const DefaultLevel = 2
