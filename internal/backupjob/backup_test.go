@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -297,4 +299,26 @@ func TestBackupCancelled(t *testing.T) {
 		t.Errorf("alerts = %v", a)
 	}
 	assertNoSecret(t, "log", logs.String())
+}
+
+func TestBackupUploadFailure(t *testing.T) {
+	dir := t.TempDir()
+	// A file where the project's directory should be: the store cannot write.
+	if err := os.WriteFile(filepath.Join(dir, "proj1"), []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := catalog.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := newWebhook(t)
+	pgDump := fakePgDump(t, "head -c 3000000 /dev/urandom | od -x\nprintf -- '--\\n-- PostgreSQL database dump complete\\n--\\n'\n")
+	res := BackupProject(t.Context(), Config{Store: store, PgDump: pgDump, Webhook: hook.URL}, Project{Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@h/db"})
+	if res.Stage != StageUpload || res.Err == nil || !strings.Contains(res.Err.Error(), store.String()) {
+		t.Fatalf("stage %s err %v; want upload failure naming the store", res.Stage, res.Err)
+	}
+	if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != StageUpload {
+		t.Errorf("alerts = %v", a)
+	}
+	assertNoSecret(t, "error", res.Err.Error())
 }
