@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -327,13 +326,9 @@ func goInstall(pkg, gobin string) error {
 	return nil
 }
 
-// goTool returns the go command of the toolchain that built this test, else the one on PATH.
+// goTool returns the go command on PATH (go test puts its own toolchain's
+// first).
 func goTool() (string, error) {
-	if root := runtime.GOROOT(); root != "" {
-		if bin := filepath.Join(root, "bin", "go"); fileExists(bin) {
-			return bin, nil
-		}
-	}
 	bin, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("install minio: no go command found (set RESTORECTL_MINIO to a minio binary): %w", err)

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/powabase/restorectl/internal/backupjob"
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+func runBackup(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("backup", "(--project REF [--database-url URL] | --projects FILE [--shard I/N]) --store URL", e)
+	project := fs.String("project", "", "project ref to back up (also its database name when no URL is given)")
+	projectsFile := fs.String("projects", "", "JSON or YAML file listing projects: [{ref, database_url}]")
+	dbURL := fs.String("database-url", "", "database URL of --project (env RESTORECTL_DATABASE_URL; libpq PG* variables also apply)")
+	storeURL := storeFlag(fs)
+	pgDump := fs.String("pg-dump", "", "pg_dump binary (default: pg_dump from PATH)")
+	concurrency := fs.Int("concurrency", 1, "projects backed up at once")
+	shard := fs.String("shard", "", "I/N: back up only the projects at index i with i mod N = I (Kubernetes Indexed Jobs)")
+	webhook := fs.String("alert-webhook", "", "URL to POST a JSON alert to when a backup fails (env RESTORECTL_ALERT_WEBHOOK)")
+	level := fs.Int("level", 0, "gzip level 1-9 (default: fast level chosen by the job)")
+	prune := fs.Bool("prune", false, "after each successful backup, prune that project (needs --keep-days)")
+	policy := retentionFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+
+	projects, err := selectProjects(*project, *projectsFile, stringFlag(*dbURL, "RESTORECTL_DATABASE_URL", e), *shard)
+	if err != nil {
+		return err
+	}
+	if *concurrency < 1 {
+		return usagef("backup: --concurrency must be at least 1")
+	}
+	if *level < 0 || *level > 9 {
+		return usagef("backup: --level must be between 1 and 9")
+	}
+	cfg := backupjob.Config{
+		PgDump:      *pgDump,
+		Env:         e.environ(),
+		Level:       *level,
+		Concurrency: *concurrency,
+		Webhook:     stringFlag(*webhook, "RESTORECTL_ALERT_WEBHOOK", e),
+		Logger:      slog.New(slog.NewJSONHandler(e.stderr, nil)),
+	}
+	if *prune {
+		if err := policy.Validate(); err != nil {
+			return usageError{err.Error()}
+		}
+		cfg.Retention = policy
+	}
+	if cfg.Store, err = openStore(ctx, *storeURL, e); err != nil {
+		return err
+	}
+
+	results := backupjob.Run(ctx, cfg, projects)
+	var failed []string
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, r.Ref)
+		}
+	}
+	fmt.Fprintf(e.stdout, "backup: %d project(s), %d ok, %d failed%s\n",
+		len(results), len(results)-len(failed), len(failed), listSuffix(failed))
+	if len(failed) > 0 {
+		return failedError{fmt.Sprintf("%d backup(s) failed", len(failed))}
+	}
+	return nil
+}
+
+// selectProjects turns --project/--database-url or --projects/--shard into
+// the list of projects this run backs up.
+func selectProjects(ref, file, dbURL, shard string) ([]backupjob.Project, error) {
+	switch {
+	case ref != "" && file != "":
+		return nil, usagef("backup: give either --project or --projects, not both")
+	case ref != "":
+		if shard != "" {
+			return nil, usagef("backup: --shard applies to --projects only")
+		}
+		if err := catalog.ValidateRef(ref); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		return []backupjob.Project{{Ref: ref, DatabaseURL: dbURL}}, nil
+	case file != "":
+		i, n := 0, 1
+		if shard != "" {
+			var err error
+			if i, n, err = parseShard(shard); err != nil {
+				return nil, err
+			}
+		}
+		ps, err := backupjob.LoadProjects(file)
+		if err != nil {
+			return nil, err
+		}
+		return backupjob.Shard(ps, i, n), nil
+	default:
+		return nil, usagef("backup: --project or --projects is required")
+	}
+}
+
+// parseShard reads "I/N" with 0 <= I < N.
+func parseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, errI := strconv.Atoi(a)
+	n, errN := strconv.Atoi(b)
+	if !ok || errI != nil || errN != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usagef("backup: --shard %q: want I/N with 0 <= I < N, e.g. 0/4", s)
+	}
+	return i, n, nil
+}
+
+func listSuffix(refs []string) string {
+	if len(refs) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(refs, ", ")
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// command is one subcommand: its name, a line for the overview, and the
+// function that parses its own flags and runs it.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, e env) error
+}
+
+func commands() []command {
+	return []command{
+		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
+		{"prune", "delete a project's snapshots older than the retention window", runPrune},
+		{"snapshots", "list a project's snapshots, newest first", runSnapshots},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func run(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return runHelpFor(ctx, args[1], e)
+		}
+		printOverview(e.stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], e)
+			if errors.Is(err, errHelpShown) {
+				return nil
+			}
+			return err
+		}
+	}
+	return usagef("unknown command %q", args[0])
+}
+
+func runHelpFor(ctx context.Context, name string, e env) error {
+	return run(ctx, []string{name, "-h"}, e)
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintln(w, "restorectl: restore Postgres projects from daily snapshots, and make them.")
+	fmt.Fprintln(w, "\nUsage: restorectl <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'restorectl <command> -h' for a command's flags.")
+}
+
+func runVersion(_ context.Context, args []string, e env) error {
+	fs := newFlagSet("version", "", e)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "restorectl", version)
+	return nil
+}
+
+// newFlagSet returns a flag set that prints its usage to stderr and leaves
+// error handling to parse.
+func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: restorectl %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors; -h is not an
+// error. Positional arguments are refused: no command here takes any yet.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelpShown
+	}
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// errHelpShown ends a command after -h printed its usage; exit status 0.
+var errHelpShown = errors.New("help shown")
+
+// stringFlag returns a flag's value, or the environment variable's when the
+// flag was not set on the command line.
+func stringFlag(value, envName string, e env) string {
+	if value != "" {
+		return value
+	}
+	return strings.TrimSpace(e.getenv(envName))
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/testenv"
+)
+
+// binary is restorectl built once for the tests that run it as a process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "restorectl-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "restorectl")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("build restorectl: " + err.Error() + "\n" + string(out))
+	}
+	defer os.RemoveAll(dir)
+	testenv.Main(m)
+}
+
+// runCLI runs the command in-process with the given environment.
+func runCLI(t *testing.T, environ map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := env{
+		stdout: &out, stderr: &errOut,
+		getenv:  func(k string) string { return environ[k] },
+		environ: os.Environ,
+	}
+	err := run(context.Background(), args, e)
+	code = exitCode(&errOut, err, nil)
+	return out.String(), errOut.String(), code
+}
+
+func TestUsageErrors(t *testing.T) {
+	store := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"backup without project", []string{"backup", "--store", store}, "--project or --projects is required"},
+		{"backup both", []string{"backup", "--project", "a", "--projects", "f.yaml"}, "either --project or --projects"},
+		{"bad ref", []string{"backup", "--project", "../etc", "--store", store}, "invalid project ref"},
+		{"bad shard", []string{"backup", "--projects", "f.yaml", "--shard", "4/4"}, "want I/N with 0 <= I < N"},
+		{"shard without file", []string{"backup", "--project", "a", "--shard", "0/2"}, "--shard applies to --projects only"},
+		{"no store", []string{"backup", "--project", "a"}, "no snapshot store"},
+		{"prune keep-min 0", []string{"prune", "--project", "a", "--keep-days", "3", "--keep-min", "0", "--store", store}, "keep-min must be at least 1"},
+		{"prune no days", []string{"prune", "--project", "a", "--store", store}, "keep-days must be at least 1"},
+		{"stray argument", []string{"snapshots", "--project", "a", "extra"}, `unexpected argument "extra"`},
+		{"unknown flag", []string{"prune", "--nope"}, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, nil, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{nil, {"help"}, {"help", "backup"}, {"backup", "-h"}} {
+		_, stderr, code := runCLI(t, nil, args...)
+		if code != exitOK {
+			t.Errorf("%v: exit status %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	var sink bytes.Buffer
+	tests := []struct {
+		err  error
+		sig  os.Signal
+		want int
+	}{
+		{nil, nil, exitOK},
+		{errors.New("boom"), nil, exitFailure},
+		{failedError{"reported"}, nil, exitFailure},
+		{usagef("bad"), nil, exitUsage},
+		{context.Canceled, syscall.SIGTERM, exitSIGTERM},
+		{context.Canceled, os.Interrupt, exitSIGINT},
+	}
+	for _, tt := range tests {
+		if got := exitCode(&sink, tt.err, tt.sig); got != tt.want {
+			t.Errorf("exitCode(%v, %v) = %d, want %d", tt.err, tt.sig, got, tt.want)
+		}
+	}
+}
+
+// TestBackupAndPruneCommands runs the real commands against the harness's
+// PostgreSQL and a local store: backup, list, prune.
+func TestBackupAndPruneCommands(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	db, url := pg.CreateDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders VALUES (1, 'a'), (2, 'b');`)
+	store := t.TempDir()
+	environ := map[string]string{"RESTORECTL_STORE": store, "RESTORECTL_DATABASE_URL": url}
+
+	stdout, stderr, code := runCLI(t, environ, "backup", "--project", "proj1", "--pg-dump", pg.Bin("pg_dump"))
+	if code != exitOK {
+		t.Fatalf("backup: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "1 ok, 0 failed") {
+		t.Errorf("summary missing: %q", stdout)
+	}
+	if !strings.Contains(stderr, `"msg":"backup ok"`) {
+		t.Errorf("no JSON log line for the project: %q", stderr)
+	}
+
+	stdout, _, code = runCLI(t, environ, "snapshots", "--project", "proj1")
+	if code != exitOK || !strings.Contains(stdout, "proj1/") || !strings.Contains(stdout, ".sql.gz") {
+		t.Fatalf("snapshots: exit %d, %q", code, stdout)
+	}
+
+	// An old snapshot beside the new one: prune deletes it, keeps the new.
+	s, err := catalog.NewLocal(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := catalog.SnapshotKey("proj1", time.Now().AddDate(0, 0, -40))
+	w, err := s.Create(context.Background(), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("old"))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code = runCLI(t, environ, "prune", "--project", "proj1", "--keep-days", "30", "--keep-min", "1", "--dry-run")
+	if code != exitOK || !strings.Contains(stdout, "would delete "+old) {
+		t.Fatalf("prune --dry-run: exit %d, %q", code, stdout)
+	}
+	stdout, _, code = runCLI(t, environ, "prune", "--project", "proj1", "--keep-days", "30", "--keep-min", "1")
+	if code != exitOK || !strings.Contains(stdout, "deleted "+old) {
+		t.Fatalf("prune: exit %d, %q", code, stdout)
+	}
+	snaps, err := catalog.ListSnapshots(context.Background(), s, "proj1")
+	if err != nil || len(snaps) != 1 || snaps[0].Key == old {
+		t.Fatalf("after prune: %v, %v", snaps, err)
+	}
+}
+
+// TestSIGTERMAbortsBackup sends the real binary SIGTERM mid-upload, as a pod
+// eviction does: it exits 143 and the store holds nothing.
+func TestSIGTERMAbortsBackup(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	fake := filepath.Join(dir, "pg_dump")
+	// An endless dump: never reaches its trailer.
+	script := "#!/bin/sh\nwhile :; do head -c 1048576 /dev/urandom | od -An -tx1; done\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "backup", "--project", "evicted", "--store", store, "--pg-dump", fake)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("restorectl did not exit within 30s of SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitSIGTERM, stderr.String())
+	}
+	var files []string
+	filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 0 {
+		t.Errorf("store not empty after SIGTERM: %v", files)
+	}
+	if !strings.Contains(stderr.String(), `"msg":"backup failed"`) {
+		t.Errorf("no failure log line after SIGTERM: %s", stderr.String())
+	}
+}

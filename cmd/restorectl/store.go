@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+// storeFlag registers --store (default from RESTORECTL_STORE).
+func storeFlag(fs *flag.FlagSet) *string {
+	return fs.String("store", "", "snapshot store: s3://bucket/prefix, file:///dir or a directory (env RESTORECTL_STORE)")
+}
+
+// openStore opens the configured store. A custom S3 endpoint (MinIO, Ceph,
+// R2, ...) comes from the AWS SDK's own variables, AWS_ENDPOINT_URL_S3 or
+// AWS_ENDPOINT_URL, and switches to path-style addressing.
+func openStore(ctx context.Context, flagValue string, e env) (catalog.Store, error) {
+	raw := stringFlag(flagValue, "RESTORECTL_STORE", e)
+	if raw == "" {
+		return nil, usagef("no snapshot store: pass --store s3://bucket/prefix or --store /path/to/dir, or set RESTORECTL_STORE")
+	}
+	opts := catalog.Options{
+		S3Endpoint: stringFlag(e.getenv("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL", e),
+	}
+	return catalog.Open(ctx, raw, opts)
+}
