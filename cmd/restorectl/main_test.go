@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,7 +118,7 @@ func TestBackupAndPruneCommands(t *testing.T) {
 	store := t.TempDir()
 	environ := map[string]string{"RESTORECTL_STORE": store, "RESTORECTL_DATABASE_URL": url}
 
-	stdout, stderr, code := runCLI(t, environ, "backup", "--project", "proj1", "--pg-dump", pg.Bin("pg_dump"))
+	stdout, stderr, code := runCLI(t, environ, "backup", "--project", "proj1", "--pg-dump", pg.Bin("pg_dump"), "--progress")
 	if code != exitOK {
 		t.Fatalf("backup: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
@@ -126,6 +127,9 @@ func TestBackupAndPruneCommands(t *testing.T) {
 	}
 	if !strings.Contains(stderr, `"msg":"backup ok"`) {
 		t.Errorf("no JSON log line for the project: %q", stderr)
+	}
+	if !regexp.MustCompile(`(?m)^proj1 +done +`).MatchString(stderr) {
+		t.Errorf("no progress line for the finished backup: %q", stderr)
 	}
 
 	stdout, _, code = runCLI(t, environ, "snapshots", "--project", "proj1")
