@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -17,20 +18,16 @@ import (
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
-// binary is restorectl built once for the tests that run it as a process.
-var binary string
+func TestMain(m *testing.M) { testenv.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "restorectl-bin")
-	if err != nil {
-		panic(err)
+// buildBinary builds restorectl for tests that need it as a process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "restorectl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build restorectl: %v\n%s", err, out)
 	}
-	binary = filepath.Join(dir, "restorectl")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		panic("build restorectl: " + err.Error() + "\n" + string(out))
-	}
-	defer os.RemoveAll(dir)
-	testenv.Main(m)
+	return bin
 }
 
 // runCLI runs the command in-process with the given environment.
@@ -176,7 +173,7 @@ func TestSIGTERMAbortsBackup(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "backup", "--project", "evicted", "--store", store, "--pg-dump", fake)
+	cmd := exec.Command(buildBinary(t), "backup", "--project", "evicted", "--store", store, "--pg-dump", fake)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -209,5 +206,41 @@ func TestSIGTERMAbortsBackup(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"backup failed"`) {
 		t.Errorf("no failure log line after SIGTERM: %s", stderr.String())
+	}
+}
+
+// TestBackupToS3FromEnvironment configures everything the way the CronJob
+// does, through the environment: store URL, custom endpoint, credentials.
+func TestBackupToS3FromEnvironment(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	m := testenv.StartMinIO(t)
+	db, url := pg.CreateDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);`)
+	bucket := m.CreateBucket(t)
+	// The AWS SDK reads its credential chain from the process environment.
+	t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+	t.Setenv("AWS_REGION", m.Region)
+	environ := map[string]string{
+		"RESTORECTL_STORE":        "s3://" + bucket + "/daily",
+		"RESTORECTL_DATABASE_URL": url,
+		"AWS_ENDPOINT_URL_S3":     m.Endpoint,
+	}
+	if _, stderr, code := runCLI(t, environ, "backup", "--project", "s3proj", "--pg-dump", pg.Bin("pg_dump")); code != exitOK {
+		t.Fatalf("backup: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, environ, "snapshots", "--project", "s3proj", "--json")
+	if code != exitOK {
+		t.Fatalf("snapshots: exit %d: %s", code, stderr)
+	}
+	var snaps []struct {
+		Key  string `json:"key"`
+		Size int64  `json:"size"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &snaps); err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots --json = %s (%v), want one snapshot", stdout, err)
+	}
+	if !regexp.MustCompile(`^s3proj/\d{8}T\d{6}Z\.sql\.gz$`).MatchString(snaps[0].Key) || snaps[0].Size < 100 {
+		t.Errorf("snapshot %+v: want key s3proj/<YYYYMMDDTHHMMSSZ>.sql.gz of at least 100 bytes", snaps[0])
 	}
 }

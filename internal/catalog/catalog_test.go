@@ -169,3 +169,26 @@ func listAll(t *testing.T, s catalog.Store) []string {
 	}
 	return out
 }
+
+// FuzzParseSnapshotKey: a key is recognised as a snapshot exactly when it is
+// the canonical key of its project and time, so sidecars, partial uploads
+// and look-alikes are never listed (or pruned) as snapshots.
+func FuzzParseSnapshotKey(f *testing.F) {
+	f.Add("abcd1234/20261120T140500Z.sql.gz")
+	f.Add("abcd1234/20261120T140500Z.sql.gz.index.json")
+	f.Add("abcd1234/pre-restore/20261120T140500Z.sql.gz")
+	f.Add("abcd1234/20261320T140500Z.sql.gz")
+	f.Add("../20261120T140500Z.sql.gz")
+	f.Fuzz(func(t *testing.T, key string) {
+		ref, ts, ok := catalog.ParseSnapshotKey(key)
+		if !ok {
+			return
+		}
+		if got := catalog.SnapshotKey(ref, ts); got != key {
+			t.Fatalf("ParseSnapshotKey(%q) = %q, %v; its canonical key is %q", key, ref, ts, got)
+		}
+		if err := catalog.ValidateRef(ref); err != nil {
+			t.Fatalf("ParseSnapshotKey(%q) accepted ref %q: %v", key, ref, err)
+		}
+	})
+}
