@@ -28,3 +28,14 @@ staticcheck: $(STATICCHECK)
 
 bench-backup:
 	bench/backup.sh
+
+# Each fuzz target for FUZZTIME; new failing inputs land in testdata/fuzz/
+# beside the package, where `make test` replays them from then on.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/backupjob:FuzzConnString internal/backupjob:FuzzLoadProjects \
+	internal/catalog:FuzzParseSnapshotKey
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
+	done
