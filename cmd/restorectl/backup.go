@@ -63,12 +63,15 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	results := backupjob.Run(ctx, cfg, projects)
 	var failed []string
 	for _, r := range results {
-		if r.Err != nil {
+		if !r.OK() {
 			failed = append(failed, r.Ref)
 		}
 	}
+	// The summary twice: a line for the operator, a JSON line for log alerting.
 	fmt.Fprintf(e.stdout, "backup: %d project(s), %d ok, %d failed%s\n",
 		len(results), len(results)-len(failed), len(failed), listSuffix(failed))
+	cfg.Logger.Info("backup run finished", "projects", len(results), "ok", len(results)-len(failed),
+		"failed", len(failed), "failed_projects", failed)
 	if len(failed) > 0 {
 		return failedError{fmt.Sprintf("%d backup(s) failed", len(failed))}
 	}

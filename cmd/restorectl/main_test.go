@@ -122,8 +122,10 @@ func TestBackupAndPruneCommands(t *testing.T) {
 	if !strings.Contains(stdout, "1 ok, 0 failed") {
 		t.Errorf("summary missing: %q", stdout)
 	}
-	if !strings.Contains(stderr, `"msg":"backup ok"`) {
-		t.Errorf("no JSON log line for the project: %q", stderr)
+	for _, want := range []string{`"msg":"backup ok"`, `"msg":"backup run finished","projects":1,"ok":1,"failed":0`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("log lacks %s: %q", want, stderr)
+		}
 	}
 	if !regexp.MustCompile(`(?m)^proj1 +done +`).MatchString(stderr) {
 		t.Errorf("no progress line for the finished backup: %q", stderr)
@@ -242,5 +244,31 @@ func TestBackupToS3FromEnvironment(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^s3proj/\d{8}T\d{6}Z\.sql\.gz$`).MatchString(snaps[0].Key) || snaps[0].Size < 100 {
 		t.Errorf("snapshot %+v: want key s3proj/<YYYYMMDDTHHMMSSZ>.sql.gz of at least 100 bytes", snaps[0])
+	}
+}
+
+// TestBackupManyProjects: one project's failure does not stop the others,
+// the summary names it and the exit status is 1; --shard picks positions.
+func TestBackupManyProjects(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	_, good := pg.CreateDatabase(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "projects.yaml")
+	yaml := "- ref: p0\n  database_url: " + good + "\n" +
+		"- ref: p1\n  database_url: " + pg.URL("no_such_db") + "\n" +
+		"- ref: p2\n  database_url: " + good + "\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{"RESTORECTL_STORE": filepath.Join(dir, "store")}
+	args := []string{"backup", "--projects", file, "--concurrency", "2", "--pg-dump", pg.Bin("pg_dump")}
+
+	stdout, stderr, code := runCLI(t, environ, args...)
+	if code != exitFailure || !strings.Contains(stdout, "3 project(s), 2 ok, 1 failed: p1") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, environ, append(args, "--shard", "0/2")...)
+	if code != exitOK || !strings.Contains(stdout, "2 project(s), 2 ok, 0 failed") {
+		t.Fatalf("--shard 0/2 (p0, p2): exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
