@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/powabase/restorectl/internal/backupjob"
-	"github.com/powabase/restorectl/internal/catalog"
 )
 
 func runBackup(ctx context.Context, args []string, e env) error {
@@ -88,8 +87,8 @@ func selectProjects(ref, file, dbURL, shard string) ([]backupjob.Project, error)
 		if shard != "" {
 			return nil, usagef("backup: --shard applies to --projects only")
 		}
-		if err := catalog.ValidateRef(ref); err != nil {
-			return nil, usageError{err.Error()}
+		if err := checkProject("backup", ref); err != nil {
+			return nil, err
 		}
 		return []backupjob.Project{{Ref: ref, DatabaseURL: dbURL}}, nil
 	case file != "":

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/powabase/restorectl/internal/catalog"
 )
 
 // command is one subcommand: its name, a line for the overview, and the
@@ -108,4 +110,15 @@ func stringFlag(value, envName string, e env) string {
 		return value
 	}
 	return strings.TrimSpace(e.getenv(envName))
+}
+
+// checkProject refuses a missing or malformed --project before any work.
+func checkProject(cmd, ref string) error {
+	if ref == "" {
+		return usagef("%s: --project is required", cmd)
+	}
+	if err := catalog.ValidateRef(ref); err != nil {
+		return usagef("%s: %v", cmd, err)
+	}
+	return nil
 }

@@ -26,11 +26,8 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *project == "" {
-		return usagef("prune: --project is required")
-	}
-	if err := catalog.ValidateRef(*project); err != nil {
-		return usageError{err.Error()}
+	if err := checkProject(fs.Name(), *project); err != nil {
+		return err
 	}
 	if err := policy.Validate(); err != nil {
 		return usageError{err.Error()}

@@ -18,11 +18,8 @@ func runSnapshots(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *project == "" {
-		return usagef("snapshots: --project is required")
-	}
-	if err := catalog.ValidateRef(*project); err != nil {
-		return usageError{err.Error()}
+	if err := checkProject(fs.Name(), *project); err != nil {
+		return err
 	}
 	store, err := openStore(ctx, *storeURL, e)
 	if err != nil {
