@@ -1,5 +1,3 @@
-// Package storetest is the conformance suite that every catalog.Store
-// implementation runs, so that the local directory and S3 behave alike.
 package storetest
 
 import (
