@@ -21,6 +21,7 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	shard := fs.String("shard", "", "I/N: back up only the projects at index i with i mod N = I (Kubernetes Indexed Jobs)")
 	webhook := fs.String("alert-webhook", "", "URL to POST a JSON alert to when a backup fails (env RESTORECTL_ALERT_WEBHOOK)")
 	level := fs.Int("level", 0, "gzip level 1-9 (default: fast level chosen by the job)")
+	lockWait := fs.Duration("lock-wait-timeout", 0, "fail a project's dump if a table stays locked longer than this, e.g. 15m (default: wait)")
 	showProgress := fs.Bool("progress", isTerminal(e.stderr), "print progress lines on stderr (default when stderr is a terminal)")
 	prune := fs.Bool("prune", false, "after each successful backup, prune that project (needs --keep-days)")
 	policy := retentionFlags(fs)
@@ -45,6 +46,8 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		Concurrency: *concurrency,
 		Webhook:     stringFlag(*webhook, "RESTORECTL_ALERT_WEBHOOK", e),
 		Logger:      slog.New(slog.NewJSONHandler(e.stderr, nil)),
+
+		LockWaitTimeout: *lockWait,
 	}
 	if *showProgress {
 		cfg.Progress = &progressPrinter{w: e.stderr}

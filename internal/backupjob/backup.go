@@ -88,6 +88,10 @@ type Config struct {
 	Retention *catalog.Retention
 	// Now gives the snapshot time (the key's timestamp); nil means time.Now.
 	Now func() time.Time
+	// LockWaitTimeout makes pg_dump fail instead of waiting longer than this
+	// for a table lock (a long ACCESS EXCLUSIVE lock would otherwise stall
+	// the backup until the job's deadline); 0 waits as long as it takes.
+	LockWaitTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -273,6 +277,9 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 	stderr := newTail(stderrSize)
 
 	args := []string{"--no-owner", "--no-privileges", "--format=plain", "--no-password", "--dbname=" + t.dbname}
+	if cfg.LockWaitTimeout > 0 {
+		args = append(args, fmt.Sprintf("--lock-wait-timeout=%d", max(cfg.LockWaitTimeout.Milliseconds(), 1)))
+	}
 	cmd := exec.CommandContext(ctx, cfg.PgDump, args...)
 	cmd.Env = append([]string(nil), cfg.Env...)
 	if t.password != "" {
@@ -304,6 +311,10 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		}
 		if isConnectError(msg) && sink.raw == 0 {
 			r.fail(StageConnect, "pg_dump could not connect (%v): %s; check the project's database URL and that it reaches Postgres directly (not PgBouncer)", waitErr, msg)
+			return
+		}
+		if cfg.LockWaitTimeout > 0 && strings.Contains(msg, "LOCK TABLE") && strings.Contains(msg, "timeout") {
+			r.fail(StageDump, "pg_dump gave up: a table is locked by another session for longer than the lock wait timeout (%v): %s; find the blocker in pg_locks and pg_stat_activity, or run again later", cfg.LockWaitTimeout, msg)
 			return
 		}
 		r.fail(StageDump, "pg_dump failed after %d bytes (%v): %s; check pg_dump's message (pg_dump must be at least the server's major version)", sink.raw, waitErr, msg)

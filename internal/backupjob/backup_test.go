@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -321,4 +323,39 @@ func TestBackupUploadFailure(t *testing.T) {
 		t.Errorf("alerts = %v", a)
 	}
 	assertNoSecret(t, "error", res.Err.Error())
+}
+
+// A table locked by someone else fails the backup after LockWaitTimeout,
+// with a message saying so, instead of stalling until the job's deadline.
+func TestBackupLockWaitTimeout(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	db, url := pg.CreateDatabase(t)
+	pg.Exec(t, db, fixtureSQL)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+
+	store := localStore(t)
+	start := time.Now()
+	cfg := Config{Store: store, PgDump: pg.Bin("pg_dump"), LockWaitTimeout: 500 * time.Millisecond}
+	res := BackupProject(t.Context(), cfg, Project{Ref: "locked", DatabaseURL: url})
+	if res.OK() || res.Stage != StageDump || !strings.Contains(res.Err.Error(), "locked by another session") {
+		t.Fatalf("stage %q, err %v: want a dump failure explaining the lock", res.Stage, res.Err)
+	}
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Errorf("backup took %v to give up", elapsed)
+	}
+	if keys := listKeys(t, store); len(keys) != 0 {
+		t.Errorf("store holds %v", keys)
+	}
 }

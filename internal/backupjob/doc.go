@@ -47,7 +47,9 @@
 // The backup must reach Postgres directly, not through PgBouncer in
 // transaction mode (a pooled pg_dump can break): giving direct URLs (or
 // PGHOST/PGPORT) is the operator's job. pg_dump must be at least the
-// server's major version.
+// server's major version. Config.LockWaitTimeout passes
+// --lock-wait-timeout, so a table locked by someone else fails the backup
+// rather than stalling it.
 //
 // # Failures, logs and alerts
 //
