@@ -104,3 +104,42 @@ func TestLocalStoreDeleteRemovesEmptyDirs(t *testing.T) {
 		t.Errorf("root removed: %v", err)
 	}
 }
+
+// TestOpenURL: every way of naming a store on the command line opens the
+// store it names, and a malformed name says what to write instead.
+func TestOpenURL(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	tests := []struct {
+		url, want, wantErr string
+	}{
+		{url: "s3://" + bucket + "/backups/daily/", want: "s3://" + bucket + "/backups/daily"},
+		{url: "s3://" + bucket, want: "s3://" + bucket},
+		{url: "file://" + dir + "/store", want: "file://" + dir + "/store"},
+		{url: dir + "/store", want: "file://" + dir + "/store"},
+		{url: "rel/store", want: "file://" + dir + "/rel/store"},
+		{url: "", wantErr: "no snapshot store given"},
+		{url: "s3:///prefix", wantErr: "has no bucket"},
+		{url: "file://otherhost/dir", wantErr: "names a remote host"},
+		{url: "gs://bucket/x", wantErr: `unsupported scheme "gs"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			s, err := catalog.Open(t.Context(), tt.url, m.Options())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Open(%q) = %v, want an error containing %q", tt.url, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open(%q): %v", tt.url, err)
+			}
+			if s.String() != tt.want {
+				t.Errorf("Open(%q).String() = %q, want %q", tt.url, s.String(), tt.want)
+			}
+		})
+	}
+}
