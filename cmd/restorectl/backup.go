@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -58,11 +59,19 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		}
 		cfg.Retention = policy
 	}
-	if cfg.Store, err = openStore(ctx, *storeURL, e); err != nil {
+	// A store that cannot be opened (S3 down, bucket gone, credentials
+	// expired) fails every project, and must alert like any failed backup.
+	var results []backupjob.Result
+	var ue usageError
+	cfg.Store, err = openStore(ctx, *storeURL, e)
+	switch {
+	case errors.As(err, &ue):
 		return err
+	case err != nil:
+		results = backupjob.FailAll(ctx, cfg, projects, backupjob.StageUpload, err)
+	default:
+		results = backupjob.Run(ctx, cfg, projects)
 	}
-
-	results := backupjob.Run(ctx, cfg, projects)
 	var failed []string
 	for _, r := range results {
 		if !r.OK() {
@@ -74,7 +83,10 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		len(results), len(results)-len(failed), len(failed), listSuffix(failed))
 	cfg.Logger.Info("backup run finished", "projects", len(results), "ok", len(results)-len(failed),
 		"failed", len(failed), "failed_projects", failed)
-	if len(failed) > 0 {
+	switch {
+	case err != nil:
+		return err
+	case len(failed) > 0:
 		return failedError{fmt.Sprintf("%d backup(s) failed", len(failed))}
 	}
 	return nil

@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -270,5 +274,35 @@ func TestBackupManyProjects(t *testing.T) {
 	stdout, stderr, code = runCLI(t, environ, append(args, "--shard", "0/2")...)
 	if code != exitOK || !strings.Contains(stdout, "2 project(s), 2 ok, 0 failed") {
 		t.Fatalf("--shard 0/2 (p0, p2): exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestBackupStoreUnreachable: when S3 cannot be reached, every project is
+// reported failed, the webhook hears about it and the exit status is 1.
+func TestBackupStoreUnreachable(t *testing.T) {
+	var alerts []string
+	var mu sync.Mutex
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		alerts = append(alerts, string(body))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	environ := map[string]string{
+		"RESTORECTL_STORE":         "s3://backups/daily",
+		"AWS_ENDPOINT_URL_S3":      "http://127.0.0.1:1",
+		"RESTORECTL_ALERT_WEBHOOK": hook.URL,
+	}
+	stdout, stderr, code := runCLI(t, environ, "backup", "--project", "p1")
+	if code != exitFailure || !strings.Contains(stdout, "1 failed: p1") || !strings.Contains(stderr, "cannot reach S3") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 1 || !strings.Contains(alerts[0], `"stage":"upload"`) || !strings.Contains(alerts[0], "cannot reach S3") {
+		t.Errorf("alerts = %q, want one about the unreachable store", alerts)
 	}
 }

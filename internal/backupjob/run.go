@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Run backs up ps, cfg.Concurrency projects at a time, and returns one
@@ -44,28 +43,39 @@ feed:
 	wg.Wait()
 
 	if next < len(ps) {
-		var refs []string
-		for i := next; i < len(ps); i++ {
-			r := Result{Ref: ps[i].Ref, Started: cfg.Now()}
-			r.fail(StageCancelled, "not started, the job was cancelled: %w", ctx.Err())
-			finish(ctx, Config{Logger: cfg.Logger, Progress: cfg.Progress}, r) // logged, no alert of its own
-			results[i] = r
-			refs = append(refs, ps[i].Ref)
+		copy(results[next:], FailAll(ctx, cfg, ps[next:], StageCancelled,
+			fmt.Errorf("not started, the job was cancelled: %w", ctx.Err())))
+	}
+	return results
+}
+
+// FailAll records that projects ps could not be backed up at all, for one
+// reason (the job was cancelled before reaching them, the store could not
+// be opened, ...): each gets a failed Result and its log line, and a single
+// alert lists them all rather than one alert per project.
+func FailAll(ctx context.Context, cfg Config, ps []Project, stage string, cause error) []Result {
+	cfg = cfg.withDefaults()
+	results := make([]Result, len(ps))
+	refs := make([]string, len(ps))
+	for i, p := range ps {
+		r := Result{Ref: p.Ref, Started: cfg.Now()}
+		r.fail(stage, "%w", cause)
+		finish(ctx, Config{Logger: cfg.Logger, Progress: cfg.Progress}, r) // logged, no alert of its own
+		results[i], refs[i] = r, p.Ref
+	}
+	if cfg.Webhook != "" && len(ps) > 0 {
+		const show = 20
+		list := strings.Join(refs[:min(len(refs), show)], ", ")
+		if len(refs) > show {
+			list += fmt.Sprintf(" and %d more", len(refs)-show)
 		}
-		if cfg.Webhook != "" {
-			const show = 20
-			list := strings.Join(refs[:min(len(refs), show)], ", ")
-			if len(refs) > show {
-				list += fmt.Sprintf(" and %d more", len(refs)-show)
-			}
-			sendAlert(ctx, cfg, alert{
-				Text:      fmt.Sprintf("restorectl backup CANCELLED: %d projects were not started: %s", len(refs), list),
-				Stage:     StageCancelled,
-				Error:     ctx.Err().Error(),
-				StartedAt: time.Now().UTC(),
-				Projects:  refs,
-			})
-		}
+		sendAlert(ctx, cfg, alert{
+			Text:      fmt.Sprintf("restorectl backup FAILED at stage %s for %d project(s): %s: %v", stage, len(refs), list, cause),
+			Stage:     stage,
+			Error:     cause.Error(),
+			StartedAt: cfg.Now().UTC(),
+			Projects:  refs,
+		})
 	}
 	return results
 }

@@ -86,7 +86,7 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		t.Errorf("%d log lines, want 3:\n%s", len(lines), logs.String())
 	}
 	a := hook.alerts(t)
-	if len(a) != 1 || !strings.Contains(a[0]["text"].(string), "3 projects were not started: a, b, c") {
+	if len(a) != 1 || !strings.Contains(a[0]["text"].(string), "3 project(s): a, b, c: not started, the job was cancelled") {
 		t.Errorf("alerts = %v", a)
 	}
 }
