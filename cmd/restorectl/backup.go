@@ -30,10 +30,6 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		return err
 	}
 
-	projects, err := selectProjects(*project, *projectsFile, stringFlag(*dbURL, "RESTORECTL_DATABASE_URL", e), *shard)
-	if err != nil {
-		return err
-	}
 	if *concurrency < 1 {
 		return usagef("backup: --concurrency must be at least 1")
 	}
@@ -59,10 +55,18 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		}
 		cfg.Retention = policy
 	}
+	var ue usageError
+	projects, err := selectProjects(*project, *projectsFile, stringFlag(*dbURL, "RESTORECTL_DATABASE_URL", e), *shard)
+	if err != nil {
+		if !errors.As(err, &ue) {
+			// An unreadable projects file means no backups tonight: alert.
+			backupjob.FailAll(ctx, cfg, nil, backupjob.StageConfig, err)
+		}
+		return err
+	}
 	// A store that cannot be opened (S3 down, bucket gone, credentials
 	// expired) fails every project, and must alert like any failed backup.
 	var results []backupjob.Result
-	var ue usageError
 	cfg.Store, err = openStore(ctx, *storeURL, e)
 	switch {
 	case errors.As(err, &ue):

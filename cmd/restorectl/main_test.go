@@ -277,32 +277,44 @@ func TestBackupManyProjects(t *testing.T) {
 	}
 }
 
-// TestBackupStoreUnreachable: when S3 cannot be reached, every project is
-// reported failed, the webhook hears about it and the exit status is 1.
-func TestBackupStoreUnreachable(t *testing.T) {
-	var alerts []string
-	var mu sync.Mutex
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		alerts = append(alerts, string(body))
-		mu.Unlock()
-	}))
-	defer hook.Close()
+// TestBackupAlertsWhenNothingCanRun: when S3 cannot be reached or the
+// projects file cannot be read, no backup runs; the webhook hears about it
+// and the exit status is 1.
+func TestBackupAlertsWhenNothingCanRun(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	environ := map[string]string{
-		"RESTORECTL_STORE":         "s3://backups/daily",
-		"AWS_ENDPOINT_URL_S3":      "http://127.0.0.1:1",
-		"RESTORECTL_ALERT_WEBHOOK": hook.URL,
+	tests := []struct {
+		name, stdout, stderr, alert string
+		args                        []string
+	}{
+		{"store unreachable", "1 failed: p1", "cannot reach S3", `"stage":"upload"`, []string{"--project", "p1"}},
+		{"projects file missing", "", "no-such-file.yaml", `"stage":"config"`, []string{"--projects", "no-such-file.yaml"}},
 	}
-	stdout, stderr, code := runCLI(t, environ, "backup", "--project", "p1")
-	if code != exitFailure || !strings.Contains(stdout, "1 failed: p1") || !strings.Contains(stderr, "cannot reach S3") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 || !strings.Contains(alerts[0], `"stage":"upload"`) || !strings.Contains(alerts[0], "cannot reach S3") {
-		t.Errorf("alerts = %q, want one about the unreachable store", alerts)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var alerts []string
+			var mu sync.Mutex
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				alerts = append(alerts, string(body))
+				mu.Unlock()
+			}))
+			defer hook.Close()
+			environ := map[string]string{
+				"RESTORECTL_STORE":         "s3://backups/daily",
+				"AWS_ENDPOINT_URL_S3":      "http://127.0.0.1:1",
+				"RESTORECTL_ALERT_WEBHOOK": hook.URL,
+			}
+			stdout, stderr, code := runCLI(t, environ, append([]string{"backup"}, tt.args...)...)
+			if code != exitFailure || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(alerts) != 1 || !strings.Contains(alerts[0], tt.alert) || !strings.Contains(alerts[0], tt.stderr) {
+				t.Errorf("alerts = %q, want one with %s saying %q", alerts, tt.alert, tt.stderr)
+			}
+		})
 	}
 }

@@ -52,7 +52,8 @@ feed:
 // FailAll records that projects ps could not be backed up at all, for one
 // reason (the job was cancelled before reaching them, the store could not
 // be opened, ...): each gets a failed Result and its log line, and a single
-// alert lists them all rather than one alert per project.
+// alert lists them all rather than one alert per project. With no projects
+// (the list itself could not be read) it only alerts.
 func FailAll(ctx context.Context, cfg Config, ps []Project, stage string, cause error) []Result {
 	cfg = cfg.withDefaults()
 	results := make([]Result, len(ps))
@@ -63,14 +64,18 @@ func FailAll(ctx context.Context, cfg Config, ps []Project, stage string, cause 
 		finish(ctx, Config{Logger: cfg.Logger, Progress: cfg.Progress}, r) // logged, no alert of its own
 		results[i], refs[i] = r, p.Ref
 	}
-	if cfg.Webhook != "" && len(ps) > 0 {
+	if cfg.Webhook != "" {
 		const show = 20
-		list := strings.Join(refs[:min(len(refs), show)], ", ")
-		if len(refs) > show {
-			list += fmt.Sprintf(" and %d more", len(refs)-show)
+		text := fmt.Sprintf("restorectl backup FAILED at stage %s: %v", stage, cause)
+		if len(refs) > 0 {
+			list := strings.Join(refs[:min(len(refs), show)], ", ")
+			if len(refs) > show {
+				list += fmt.Sprintf(" and %d more", len(refs)-show)
+			}
+			text = fmt.Sprintf("restorectl backup FAILED at stage %s for %d project(s): %s: %v", stage, len(refs), list, cause)
 		}
 		sendAlert(ctx, cfg, alert{
-			Text:      fmt.Sprintf("restorectl backup FAILED at stage %s for %d project(s): %s: %v", stage, len(refs), list, cause),
+			Text:      text,
 			Stage:     stage,
 			Error:     cause.Error(),
 			StartedAt: cfg.Now().UTC(),
