@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -168,51 +170,107 @@ func TestBackupAndPruneCommands(t *testing.T) {
 	}
 }
 
-// TestSIGTERMAbortsBackup sends the real binary SIGTERM mid-upload, as a pod
-// eviction does: it exits 143 and the store holds nothing.
-func TestSIGTERMAbortsBackup(t *testing.T) {
-	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
-	fake := filepath.Join(dir, "pg_dump")
+// TestSignalMidUpload stops the real binary mid-upload. SIGTERM, as a pod
+// eviction sends it: exit 143, a failure log line, and nothing left in the
+// store, not even an unfinished S3 multipart upload. SIGKILL cannot be
+// handled, but still leaves no snapshot visible.
+func TestSignalMidUpload(t *testing.T) {
+	bin := buildBinary(t)
+	m := testenv.StartMinIO(t)
+	fake := filepath.Join(t.TempDir(), "pg_dump")
 	// An endless dump: never reaches its trailer.
 	script := "#!/bin/sh\nwhile :; do head -c 1048576 /dev/urandom | od -An -tx1; done\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(buildBinary(t), "backup", "--project", "evicted", "--store", store, "--pg-dump", fake)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name  string
+		store func(t *testing.T) string
+		sig   syscall.Signal
+	}{
+		{"local SIGTERM", func(t *testing.T) string { return t.TempDir() }, syscall.SIGTERM},
+		{"local SIGKILL", func(t *testing.T) string { return t.TempDir() }, syscall.SIGKILL},
+		{"s3 SIGTERM", func(t *testing.T) string { return "s3://" + m.CreateBucket(t) + "/daily" }, syscall.SIGTERM},
+		{"s3 SIGKILL", func(t *testing.T) string { return "s3://" + m.CreateBucket(t) + "/daily" }, syscall.SIGKILL},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			storeURL := tt.store(t)
+			cmd := exec.Command(bin, "backup", "--project", "evicted", "--store", storeURL, "--pg-dump", fake)
+			cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+m.Endpoint, "AWS_ACCESS_KEY_ID="+m.AccessKey,
+				"AWS_SECRET_ACCESS_KEY="+m.SecretKey, "AWS_REGION="+m.Region)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Signal once the upload is under way: a multipart upload in S3,
+			// a partial file in the directory.
+			deadline := time.Now().Add(30 * time.Second)
+			for len(leftovers(t, m, storeURL)) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("no upload started within 30s; stderr:\n%s", stderr.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("restorectl did not exit within 30s of %v", tt.sig)
+			}
+
+			s, err := catalog.Open(t.Context(), storeURL, m.Options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if snaps, err := catalog.ListSnapshots(t.Context(), s, "evicted"); err != nil || len(snaps) != 0 {
+				t.Errorf("snapshots after %v: %v (%v)", tt.sig, snaps, err)
+			}
+			if tt.sig == syscall.SIGKILL {
+				return
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitSIGTERM, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), `"msg":"backup failed"`) {
+				t.Errorf("no failure log line after SIGTERM: %s", stderr.String())
+			}
+			left := leftovers(t, m, storeURL)
+			if len(left) != 0 {
+				t.Errorf("left behind after SIGTERM: %v", left)
+			}
+		})
 	}
-	time.Sleep(1500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+}
+
+// leftovers lists what an unfinished upload leaves in a store: multipart
+// uploads in S3, files (partial ones included) in a directory.
+func leftovers(t *testing.T, m *testenv.MinIO, storeURL string) []string {
+	t.Helper()
+	var left []string
+	if bucket, ok := strings.CutPrefix(storeURL, "s3://"); ok {
+		bucket, _, _ = strings.Cut(bucket, "/")
+		out, err := m.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range out.Uploads {
+			left = append(left, "multipart upload of "+*u.Key)
+		}
+		return left
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("restorectl did not exit within 30s of SIGTERM")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
-		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitSIGTERM, stderr.String())
-	}
-	var files []string
-	filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(storeURL, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			files = append(files, p)
+			left = append(left, p)
 		}
 		return nil
 	})
-	if len(files) != 0 {
-		t.Errorf("store not empty after SIGTERM: %v", files)
-	}
-	if !strings.Contains(stderr.String(), `"msg":"backup failed"`) {
-		t.Errorf("no failure log line after SIGTERM: %s", stderr.String())
-	}
+	return left
 }
 
 // TestBackupToS3FromEnvironment configures everything the way the CronJob
