@@ -33,7 +33,7 @@ var version = "dev"
 func run(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			return runHelpFor(ctx, args[1], e)
+			return run(ctx, []string{args[1], "-h"}, e)
 		}
 		printOverview(e.stdout)
 		return nil
@@ -48,10 +48,6 @@ func run(ctx context.Context, args []string, e env) error {
 		}
 	}
 	return usagef("unknown command %q", args[0])
-}
-
-func runHelpFor(ctx context.Context, name string, e env) error {
-	return run(ctx, []string{name, "-h"}, e)
 }
 
 func printOverview(w io.Writer) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"strings"
 
 	"github.com/powabase/restorectl/internal/catalog"
 )
@@ -20,8 +21,10 @@ func openStore(ctx context.Context, flagValue string, e env) (catalog.Store, err
 	if raw == "" {
 		return nil, usagef("no snapshot store: pass --store s3://bucket/prefix or --store /path/to/dir, or set RESTORECTL_STORE")
 	}
-	opts := catalog.Options{
-		S3Endpoint: stringFlag(e.getenv("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL", e),
+	endpoint := e.getenv("AWS_ENDPOINT_URL_S3")
+	if endpoint == "" {
+		endpoint = e.getenv("AWS_ENDPOINT_URL")
 	}
+	opts := catalog.Options{S3Endpoint: strings.TrimSpace(endpoint)}
 	return catalog.Open(ctx, raw, opts)
 }
