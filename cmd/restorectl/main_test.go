@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -148,14 +149,7 @@ func TestBackupAndPruneCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := catalog.SnapshotKey("proj1", time.Now().AddDate(0, 0, -40))
-	w, err := s.Create(context.Background(), old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte("old"))
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Put(t, s, old, []byte("old"))
 	stdout, _, code = runCLI(t, environ, "prune", "--project", "proj1", "--keep-days", "30", "--keep-min", "1", "--dry-run")
 	if code != exitOK || !strings.Contains(stdout, "would delete "+old) {
 		t.Fatalf("prune --dry-run: exit %d, %q", code, stdout)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -63,17 +64,7 @@ func minioStore(t *testing.T) (catalog.Store, *testenv.MinIO, string) {
 }
 
 // listKeys lists every object in the store.
-func listKeys(t *testing.T, s catalog.Store) []string {
-	t.Helper()
-	var keys []string
-	if err := s.List(context.Background(), "", func(o catalog.Object) error {
-		keys = append(keys, o.Key)
-		return nil
-	}); err != nil {
-		t.Fatalf("list %s: %v", s, err)
-	}
-	return keys
-}
+func listKeys(t *testing.T, s catalog.Store) []string { return storetest.Keys(t, s, "") }
 
 // logBuffer collects JSON log lines.
 type logBuffer struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -100,14 +101,7 @@ func TestPruneAfterBackup(t *testing.T) {
 	var old []string
 	for d := 3; d <= 7; d++ {
 		key := catalog.SnapshotKey("proj", fixedTime.AddDate(0, 0, -d))
-		w, err := store.Create(t.Context(), key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte("old"))
-		if err := w.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Put(t, store, key, []byte("old"))
 		old = append(old, key)
 	}
 	var logs logBuffer

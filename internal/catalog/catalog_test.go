@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 )
 
 func TestParseSnapshotKey(t *testing.T) {
@@ -125,14 +126,7 @@ func TestPrune(t *testing.T) {
 		"audit/" + old.Format(catalog.TimestampLayout) + "-restore-p.json",
 	}
 	for _, k := range all {
-		w, err := s.Create(ctx, k)
-		if err != nil {
-			t.Fatalf("Create %s: %v", k, err)
-		}
-		w.Write([]byte(k))
-		if err := w.Commit(); err != nil {
-			t.Fatalf("Commit %s: %v", k, err)
-		}
+		storetest.Put(t, s, k, []byte(k))
 	}
 	policy := catalog.Retention{KeepDays: 7, KeepMin: 1}
 
@@ -143,7 +137,7 @@ func TestPrune(t *testing.T) {
 	if got := keys(planned); !slices.Equal(got, []string{oldKey}) {
 		t.Errorf("dry run would delete %q, want [%s]", got, oldKey)
 	}
-	if got := listAll(t, s); len(got) != len(all) {
+	if got := storetest.Keys(t, s, ""); len(got) != len(all) {
 		t.Fatalf("dry run deleted something: %q left", got)
 	}
 
@@ -156,18 +150,9 @@ func TestPrune(t *testing.T) {
 	}
 	want := slices.Clone(all[2:])
 	slices.Sort(want)
-	if got := listAll(t, s); !slices.Equal(got, want) {
+	if got := storetest.Keys(t, s, ""); !slices.Equal(got, want) {
 		t.Errorf("after Prune the store holds %q, want %q", got, want)
 	}
-}
-
-func listAll(t *testing.T, s catalog.Store) []string {
-	t.Helper()
-	var out []string
-	if err := s.List(t.Context(), "", func(o catalog.Object) error { out = append(out, o.Key); return nil }); err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	return out
 }
 
 // FuzzParseSnapshotKey: a key is recognised as a snapshot exactly when it is

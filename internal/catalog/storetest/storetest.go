@@ -50,18 +50,18 @@ func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 
 func testCommitSmall(t *testing.T, s catalog.Store) {
 	data := []byte("-- a tiny dump\n")
-	put(t, s, "p/20260101T000000Z.sql.gz", data)
+	Put(t, s, "p/20260101T000000Z.sql.gz", data)
 	assertContent(t, s, "p/20260101T000000Z.sql.gz", data)
 }
 
 func testCommitEmpty(t *testing.T, s catalog.Store) {
-	put(t, s, "p/empty", nil)
+	Put(t, s, "p/empty", nil)
 	assertContent(t, s, "p/empty", nil)
 }
 
 func testCommitLarge(t *testing.T, s catalog.Store) {
 	data := randomBytes(LargeSize)
-	put(t, s, "p/large", data)
+	Put(t, s, "p/large", data)
 	assertContent(t, s, "p/large", data)
 }
 
@@ -171,7 +171,7 @@ func testCancelDuringWrite(t *testing.T, s catalog.Store) {
 
 func testListPrefix(t *testing.T, s catalog.Store) {
 	for _, k := range []string{"b/1", "ab/1", "a/2", "a/1"} {
-		put(t, s, k, []byte(k))
+		Put(t, s, k, []byte(k))
 	}
 	cases := []struct {
 		prefix string
@@ -205,7 +205,7 @@ func testListPrefix(t *testing.T, s catalog.Store) {
 func testListLexicalOrder(t *testing.T, s catalog.Store) {
 	want := []string{"x/a-b/1", "x/a/1", "x/a/1-2", "x/a/10", "x/a/2", "x/a0", "x/ab/1"}
 	for _, i := range rand.Perm(len(want)) {
-		put(t, s, want[i], []byte("x"))
+		Put(t, s, want[i], []byte("x"))
 	}
 	assertKeys(t, s, "x/", want)
 	assertKeys(t, s, "x/a", want)
@@ -220,7 +220,7 @@ func testListEmpty(t *testing.T, s catalog.Store) {
 
 func testListStopsOnError(t *testing.T, s catalog.Store) {
 	for _, k := range []string{"a/1", "a/2", "a/3"} {
-		put(t, s, k, []byte(k))
+		Put(t, s, k, []byte(k))
 	}
 	stop := errors.New("stop here")
 	calls := 0
@@ -235,8 +235,8 @@ func testListStopsOnError(t *testing.T, s catalog.Store) {
 
 func testDelete(t *testing.T, s catalog.Store) {
 	ctx := t.Context()
-	put(t, s, "p/1", []byte("one"))
-	put(t, s, "p/2", []byte("two"))
+	Put(t, s, "p/1", []byte("one"))
+	Put(t, s, "p/2", []byte("two"))
 	if err := s.Delete(ctx, "p/1"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -251,19 +251,19 @@ func testDelete(t *testing.T, s catalog.Store) {
 		t.Fatalf("Delete: %v", err)
 	}
 	assertKeys(t, s, "", nil)
-	put(t, s, "p/3", []byte("three")) // the store still works once empty
+	Put(t, s, "p/3", []byte("three")) // the store still works once empty
 	assertContent(t, s, "p/3", []byte("three"))
 }
 
 func testOverwrite(t *testing.T, s catalog.Store) {
-	put(t, s, "p/key", []byte("the old content, which is longer"))
-	put(t, s, "p/key", []byte("new"))
+	Put(t, s, "p/key", []byte("the old content, which is longer"))
+	Put(t, s, "p/key", []byte("new"))
 	assertContent(t, s, "p/key", []byte("new"))
 	assertKeys(t, s, "", []string{"p/key"})
 }
 
 func testNotFound(t *testing.T, s catalog.Store) {
-	put(t, s, "p/other", []byte("x"))
+	Put(t, s, "p/other", []byte("x"))
 	for _, k := range []string{"p/missing", "missing/1", "p"} {
 		assertAbsent(t, s, k)
 	}
@@ -280,8 +280,9 @@ func testInvalidKeys(t *testing.T, s catalog.Store) {
 	assertKeys(t, s, "", nil)
 }
 
-// put writes and commits one object, in chunks that straddle part boundaries.
-func put(t *testing.T, s catalog.Store, key string, data []byte) {
+// Put writes and commits one object, in chunks that straddle part
+// boundaries; any failure fails the test.
+func Put(t testing.TB, s catalog.Store, key string, data []byte) {
 	t.Helper()
 	w, err := s.Create(t.Context(), key)
 	if err != nil {
@@ -294,7 +295,7 @@ func put(t *testing.T, s catalog.Store, key string, data []byte) {
 	}
 }
 
-func writeAll(t *testing.T, w catalog.ObjectWriter, data []byte) {
+func writeAll(t testing.TB, w catalog.ObjectWriter, data []byte) {
 	t.Helper()
 	const chunk = 1<<20 + 7
 	for len(data) > 0 {
@@ -355,19 +356,21 @@ func assertAbsent(t *testing.T, s catalog.Store, key string) {
 		}
 		t.Errorf("Open %s = %v, want ErrNotFound", key, err)
 	}
-	if keys := listKeys(t, s, key); slices.Contains(keys, key) {
+	if keys := Keys(t, s, key); slices.Contains(keys, key) {
 		t.Errorf("List shows %s", key)
 	}
 }
 
 func assertKeys(t *testing.T, s catalog.Store, prefix string, want []string) {
 	t.Helper()
-	if got := listKeys(t, s, prefix); !slices.Equal(got, want) {
+	if got := Keys(t, s, prefix); !slices.Equal(got, want) {
 		t.Errorf("List(%q) = %q, want %q", prefix, got, want)
 	}
 }
 
-func listKeys(t *testing.T, s catalog.Store, prefix string) []string {
+// Keys lists the keys under prefix, in the store's order; a failure fails
+// the test.
+func Keys(t testing.TB, s catalog.Store, prefix string) []string {
 	t.Helper()
 	var keys []string
 	err := s.List(context.WithoutCancel(t.Context()), prefix, func(o catalog.Object) error {
