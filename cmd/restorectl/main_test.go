@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -171,9 +172,10 @@ func TestBackupAndPruneCommands(t *testing.T) {
 func TestSignalMidUpload(t *testing.T) {
 	bin := buildBinary(t)
 	m := testenv.StartMinIO(t)
-	fake := filepath.Join(t.TempDir(), "pg_dump")
-	// An endless dump: never reaches its trailer.
-	script := "#!/bin/sh\nwhile :; do head -c 1048576 /dev/urandom | od -An -tx1; done\n"
+	dir := t.TempDir()
+	fake, pidFile := filepath.Join(dir, "pg_dump"), filepath.Join(dir, "pg_dump.pid")
+	// An endless dump that never reaches its trailer, and records its pid.
+	script := "#!/bin/sh\necho $$ > " + pidFile + "\nwhile :; do head -c 1048576 /dev/urandom | od -An -tx1; done\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +228,17 @@ func TestSignalMidUpload(t *testing.T) {
 				t.Errorf("snapshots after %v: %v (%v)", tt.sig, snaps, err)
 			}
 			if tt.sig == syscall.SIGKILL {
+				// pg_dump must not outlive restorectl, holding locks.
+				pid, err := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						syscall.Kill(pid, syscall.SIGKILL)
+						t.Fatal("pg_dump still runs 10s after restorectl was killed")
+					}
+				}
 				return
 			}
 			if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
@@ -369,4 +382,13 @@ func TestBackupAlertsWhenNothingCanRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
