@@ -2,7 +2,6 @@ package backupjob
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -165,8 +164,9 @@ func fakePgDump(t *testing.T, script string) string {
 	return path
 }
 
-// restore pipes the snapshot at key through gunzip into psql on a new
-// database, stopping at the first error, and returns the database's name.
+// restore runs `gunzip -c snapshot | psql -v ON_ERROR_STOP=1` into a new
+// database, exactly as the platform's runbook restores a snapshot, and
+// returns the database's name.
 func restore(t *testing.T, pg *testenv.Postgres, s catalog.Store, key string) string {
 	t.Helper()
 	rc, err := s.Open(t.Context(), key)
@@ -174,20 +174,24 @@ func restore(t *testing.T, pg *testenv.Postgres, s catalog.Store, key string) st
 		t.Fatalf("open %s: %v", key, err)
 	}
 	defer rc.Close()
-	zr, err := gzip.NewReader(rc)
-	if err != nil {
-		t.Fatalf("gunzip %s: %v", key, err)
-	}
-	zr.Multistream(false) // it must be one ordinary gzip member
 	db, url := pg.CreateDatabase(t)
+	gunzip := exec.CommandContext(t.Context(), "gunzip", "-c")
+	gunzip.Stdin = rc
+	var gunzipErr bytes.Buffer
+	gunzip.Stderr = &gunzipErr
 	psql := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url)
-	psql.Stdin = zr
-	out, err := psql.CombinedOutput()
-	if err != nil {
-		t.Fatalf("restore %s with psql: %v\n%s", key, err, out)
+	if psql.Stdin, err = gunzip.StdoutPipe(); err != nil {
+		t.Fatal(err)
 	}
-	if rest, _ := io.Copy(io.Discard, rc); rest != 0 {
-		t.Fatalf("%d bytes after the gzip member", rest)
+	if err := gunzip.Start(); err != nil {
+		t.Fatalf("gunzip: %v", err)
+	}
+	out, psqlErr := psql.CombinedOutput()
+	if err := gunzip.Wait(); err != nil {
+		t.Fatalf("gunzip -c %s: %v\n%s", key, err, gunzipErr.String())
+	}
+	if psqlErr != nil {
+		t.Fatalf("restore %s with psql: %v\n%s", key, psqlErr, out)
 	}
 	return db
 }
