@@ -58,7 +58,7 @@ type Reader struct {
 	buf    []byte
 	r, w   int   // buf[r:w] is read but not yet consumed
 	base   int64 // stream offset of buf[0]
-	srcErr error // sticky: io.EOF, a source error or errStatementTooBig
+	srcErr error // sticky: io.EOF, a source error or a too-big statement
 	err    error // sticky error of Next
 
 	rows    *copyRows // rows of the last CopyData item, nil if none
@@ -238,7 +238,8 @@ func (r *Reader) index(from int, pat []byte) (int, bool) {
 	}
 }
 
-var errStatementTooBig = errors.New("statement too big")
+// maxStatementSize is MaxStatementSize, lowered by tests.
+var maxStatementSize = MaxStatementSize
 
 // fill reads more input into the buffer, keeping buf[r:w]. It moves that
 // data to the front or grows the buffer (up to MaxStatementSize) when full.
@@ -253,12 +254,12 @@ func (r *Reader) fill() bool {
 			r.w -= r.r
 			r.r = 0
 		} else {
-			if len(r.buf) >= MaxStatementSize {
-				r.srcErr = fmt.Errorf("read dump: the statement at byte %d is larger than %d MiB (MaxStatementSize): the dump is damaged or holds an unusually large statement",
-					r.Offset(), MaxStatementSize>>20)
+			if len(r.buf) >= maxStatementSize {
+				r.srcErr = fmt.Errorf("read dump: the statement at byte %d is larger than %d bytes (MaxStatementSize): the dump is damaged or holds an unusually large statement",
+					r.Offset(), maxStatementSize)
 				return false
 			}
-			nb := make([]byte, min(2*len(r.buf), MaxStatementSize))
+			nb := make([]byte, min(2*len(r.buf), maxStatementSize))
 			copy(nb, r.buf[:r.w])
 			r.buf = nb
 		}

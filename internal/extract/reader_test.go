@@ -391,6 +391,19 @@ func TestReaderHugeRow(t *testing.T) {
 	}
 }
 
+func TestReaderStatementTooBig(t *testing.T) {
+	defer func(old int) { maxStatementSize = old }(maxStatementSize)
+	maxStatementSize = 64
+	input := "SELECT 1;\nCOPY t FROM stdin;\n" + strings.Repeat("row\n", 100) + "\\.\nSELECT '" + strings.Repeat("x", 100) + "';" + trailer
+	items, err := readItems(input, 16, nil)
+	if err == nil || !strings.Contains(err.Error(), "statement at byte 432 is larger than 64 bytes") {
+		t.Fatalf("got %v", err)
+	}
+	if len(items) != 2 {
+		t.Errorf("got %d items before the error, want 2 (rows are not statements)", len(items))
+	}
+}
+
 // repeatReader yields c forever.
 type repeatReader byte
 
