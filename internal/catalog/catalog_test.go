@@ -2,6 +2,8 @@ package catalog_test
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,23 @@ func TestParseSnapshotKey(t *testing.T) {
 		{"-abc/20261120T140500Z.sql.gz", false, "", time.Time{}}, // invalid ref
 		{"a.b/20261120T140500Z.sql.gz", false, "", time.Time{}},
 		{"", false, "", time.Time{}},
+		// Other tools' timestamps: RFC 3339 and Unix seconds.
+		{"abc/2026-11-20T14:05:00Z.sql.gz", true, "abc", ts},
+		{"abc/2026-11-20T15:05:00+01:00.sql.gz", true, "abc", ts},
+		{"abc/2026-11-20T14:05:00.5Z.sql.gz", true, "abc", ts.Add(500 * time.Millisecond)},
+		{"abc/" + strconv.FormatInt(ts.Unix(), 10) + ".sql.gz", true, "abc", ts},
+		{"abc/2026-11-20T14:05:00Z.sql.gz.index.json", false, "", time.Time{}},
+		{"abc/" + strconv.FormatInt(ts.Unix(), 10) + ".sql.gz.index.json", false, "", time.Time{}},
+		{"abc/pre-restore/2026-11-20T14:05:00Z.sql.gz", false, "", time.Time{}},
+		{"abc/audit/1763647500.sql.gz", false, "", time.Time{}},
+		{"abc/2026-11-20T14:05:00+00:00.sql.gz", false, "", time.Time{}}, // not canonical: Z
+		{"abc/2026-11-20T14:05:00.50Z.sql.gz", false, "", time.Time{}},   // not canonical: .5
+		{"abc/2026-11-20T14:05Z.sql.gz", false, "", time.Time{}},         // no seconds
+		{"abc/2026-11-20 14:05:00Z.sql.gz", false, "", time.Time{}},
+		{"abc/20261120.sql.gz", false, "", time.Time{}},   // a date, not 1970
+		{"abc/0763647500.sql.gz", false, "", time.Time{}}, // leading zero
+		{"abc/+763647500.sql.gz", false, "", time.Time{}},
+		{"abc/17636475000.sql.gz", false, "", time.Time{}}, // beyond 2286
 	}
 	for _, c := range cases {
 		ref, got, ok := catalog.ParseSnapshotKey(c.key)
@@ -155,25 +174,51 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// FuzzParseSnapshotKey: a key is recognised as a snapshot exactly when it is
-// the canonical key of its project and time, so sidecars, partial uploads
-// and look-alikes are never listed (or pruned) as snapshots.
+// FuzzParseSnapshotKey: a key is recognised as a snapshot exactly when it
+// is "<ref>/<stem>.sql.gz" and its stem is the time formatted back in one of
+// the key formats, so sidecars, partial uploads and look-alikes are never
+// listed (or pruned) as snapshots; and the platform's own keys round-trip
+// through SnapshotKey.
 func FuzzParseSnapshotKey(f *testing.F) {
 	f.Add("abcd1234/20261120T140500Z.sql.gz")
 	f.Add("abcd1234/20261120T140500Z.sql.gz.index.json")
 	f.Add("abcd1234/pre-restore/20261120T140500Z.sql.gz")
 	f.Add("abcd1234/20261320T140500Z.sql.gz")
 	f.Add("../20261120T140500Z.sql.gz")
+	f.Add("abcd1234/2026-11-20T14:05:00Z.sql.gz")
+	f.Add("abcd1234/2026-11-20T14:05:00.123+05:30.sql.gz")
+	f.Add("abcd1234/1763647500.sql.gz")
 	f.Fuzz(func(t *testing.T, key string) {
 		ref, ts, ok := catalog.ParseSnapshotKey(key)
 		if !ok {
 			return
 		}
-		if got := catalog.SnapshotKey(ref, ts); got != key {
-			t.Fatalf("ParseSnapshotKey(%q) = %q, %v; its canonical key is %q", key, ref, ts, got)
-		}
 		if err := catalog.ValidateRef(ref); err != nil {
 			t.Fatalf("ParseSnapshotKey(%q) accepted ref %q: %v", key, ref, err)
+		}
+		stem, found := strings.CutPrefix(key, ref+"/")
+		stem, isSnap := strings.CutSuffix(stem, catalog.SnapshotExt)
+		if !found || !isSnap {
+			t.Fatalf("ParseSnapshotKey(%q) = %q: not <ref>/<stem>%s", key, ref, catalog.SnapshotExt)
+		}
+		formats := map[string]string{
+			"platform": ts.Format(catalog.TimestampLayout),
+			"RFC 3339": ts.Format(time.RFC3339Nano),
+			"Unix":     strconv.FormatInt(ts.Unix(), 10),
+		}
+		var matched []string
+		for name, s := range formats {
+			if s == stem {
+				matched = append(matched, name)
+			}
+		}
+		if len(matched) != 1 {
+			t.Fatalf("ParseSnapshotKey(%q) = %v; stem %q formats back in %d forms %q, want exactly 1", key, ts, stem, len(matched), formats)
+		}
+		if matched[0] == "platform" {
+			if got := catalog.SnapshotKey(ref, ts); got != key {
+				t.Fatalf("ParseSnapshotKey(%q) = %q, %v; its canonical key is %q", key, ref, ts, got)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,16 +36,37 @@ func ProjectPrefix(ref string) string { return ref + "/" }
 
 // ParseSnapshotKey reports the project ref and time of a daily snapshot key,
 // and ok=false for anything else (sidecars, safety snapshots, audit records,
-// partial uploads).
+// partial uploads). The key's file name is a timestamp and ".sql.gz": the
+// platform's own (TimestampLayout, which SnapshotKey writes), RFC 3339
+// ("2026-11-20T14:05:00Z", any offset, which t keeps), or Unix seconds
+// ("1763647500", ten digits: 2001 to 2286, so a bare date such as 20261120
+// is never taken for 1970). Only the canonical spelling of each form counts
+// (no "+00:00" for Z, no trailing zeros in fractions), so a look-alike is
+// never listed, or pruned, as a snapshot.
 func ParseSnapshotKey(key string) (ref string, t time.Time, ok bool) {
 	dir, file := path.Split(key)
 	ref = strings.TrimSuffix(dir, "/")
-	if ValidateRef(ref) != nil || !strings.HasSuffix(file, SnapshotExt) {
+	stem, isSnap := strings.CutSuffix(file, SnapshotExt)
+	if ValidateRef(ref) != nil || !isSnap {
 		return "", time.Time{}, false
 	}
-	t, err := time.Parse(TimestampLayout, strings.TrimSuffix(file, SnapshotExt))
-	if err != nil {
-		return "", time.Time{}, false
+	if t, ok := parseKeyTime(stem); ok {
+		return ref, t, true
 	}
-	return ref, t, true
+	return "", time.Time{}, false
+}
+
+// parseKeyTime reads a key's timestamp in whichever form formats back to it.
+func parseKeyTime(stem string) (time.Time, bool) {
+	for _, layout := range []string{TimestampLayout, time.RFC3339Nano} {
+		if t, err := time.Parse(layout, stem); err == nil && t.Format(layout) == stem {
+			return t, true
+		}
+	}
+	if len(stem) == 10 && stem[0] != '0' {
+		if n, err := strconv.ParseInt(stem, 10, 64); err == nil && strconv.FormatInt(n, 10) == stem {
+			return time.Unix(n, 0).UTC(), true
+		}
+	}
+	return time.Time{}, false
 }

@@ -51,7 +51,10 @@ type s3Store struct {
 	partSize int64
 }
 
-var _ Store = (*s3Store)(nil)
+var (
+	_ Store         = (*s3Store)(nil)
+	_ VersionLister = (*s3Store)(nil)
+)
 
 // NewS3 opens the bucket's prefix as a Store. Credentials and region come
 // from the AWS SDK's standard chain unless opts provides them. It checks the
@@ -213,6 +216,64 @@ func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error
 	return nil
 }
 
+// ListVersions pages through ListObjectVersions by hand: this SDK version
+// has no paginator for it.
+func (s *s3Store) ListVersions(ctx context.Context, prefix string, fn func(Object) error) error {
+	in := &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: aws.String(s.objectKey(prefix))}
+	for {
+		page, err := s.client.ListObjectVersions(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list versions of %s: check that the credentials may list object versions (s3:ListBucketVersions): %w", s.url(s.objectKey(prefix)), err)
+		}
+		for _, v := range page.Versions {
+			if err := s.emitVersion(v, fn); err != nil {
+				return err
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return nil
+		}
+		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	}
+}
+
+// emitVersion passes one listed version to fn, unless the store cannot
+// address its key.
+func (s *s3Store) emitVersion(v types.ObjectVersion, fn func(Object) error) error {
+	key := strings.TrimPrefix(aws.ToString(v.Key), s.objectKey(""))
+	if validateKey(key) != nil {
+		return nil // "folder" markers and keys this store could not address
+	}
+	id := aws.ToString(v.VersionId)
+	if id == "null" {
+		id = "" // written while versioning was off: reading needs no id
+	}
+	return fn(Object{
+		Key:        key,
+		Size:       aws.ToInt64(v.Size),
+		ModTime:    aws.ToTime(v.LastModified),
+		ETag:       strings.Trim(aws.ToString(v.ETag), `"`),
+		VersionID:  id,
+		Noncurrent: !aws.ToBool(v.IsLatest),
+	})
+}
+
+func (s *s3Store) OpenVersion(ctx context.Context, key, versionID string) (io.ReadCloser, error) {
+	if err := validateKey(key); err != nil {
+		return nil, err
+	}
+	ok := s.objectKey(key)
+	in, op := &s3.GetObjectInput{Bucket: &s.bucket, Key: &ok}, "open"
+	if versionID != "" {
+		in.VersionId, op = &versionID, "open version "+versionID+" of"
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, s.opErr(op, ok, err)
+	}
+	return out.Body, nil
+}
+
 func (s *s3Store) Delete(ctx context.Context, key string) error {
 	if err := validateKey(key); err != nil {
 		return err
@@ -245,7 +306,7 @@ func isNotFound(err error) bool {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
-		case "NoSuchKey", "NotFound":
+		case "NoSuchKey", "NotFound", "NoSuchVersion":
 			return true
 		case "NoSuchBucket":
 			return false

@@ -54,4 +54,8 @@ type Object struct {
 	ModTime   time.Time // last modified
 	ETag      string    // S3 ETag without quotes; empty for local files
 	VersionID string    // S3 version id when the bucket is versioned
+	// Noncurrent marks an older version of the object at Key (see
+	// VersionLister). The zero value, current, is what List, Stat and local
+	// stores report.
+	Noncurrent bool
 }
