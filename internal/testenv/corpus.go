@@ -233,9 +233,11 @@ func (p *Postgres) LoadScript(t testing.TB, db, path string) {
 }
 
 // psql runs a script file ("-" for stdin) and stops at the first error.
-// -X keeps a developer's ~/.psqlrc out of the tests.
+// -X keeps a developer's ~/.psqlrc out of the tests; query results (such as
+// a dump's setval calls) are discarded so that errors stand out.
 func (p *Postgres) psql(ctx context.Context, url, file string, stdin io.Reader) error {
-	cmd := exec.CommandContext(ctx, p.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file, "-d", url)
+	cmd := exec.CommandContext(ctx, p.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+		"-o", os.DevNull, "-f", file, "-d", url)
 	cmd.Stdin = stdin
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("psql -f %s: %w\n%s", file, err, tail(string(out), 20))
