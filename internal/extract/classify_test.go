@@ -321,3 +321,128 @@ func describe(c Classification) string {
 	return fmt.Sprintf("{Kind:%q Object:%s Tables:%v RefTables:%v Uses:%v Parent:%s Detail:%q On:%q Warning:%q}",
 		c.Kind, c.Object, c.Tables, c.RefTables, c.Uses, parent, c.Detail, c.On, c.Warning)
 }
+
+// Statements pg_dump 15 does not write in this form, or that no pg_dump
+// writes, classified directly.
+func TestClassifyStatements(t *testing.T) {
+	orders, events := n("public", "orders"), n("public", "events")
+	tests := []struct {
+		sql  string
+		hint *Header
+		want Classification
+	}{
+		{"CREATE TABLE public.events_2026 PARTITION OF public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');", nil,
+			Classification{Kind: KindTable, Object: n("public", "events_2026"), Tables: ns(n("public", "events_2026")), Parent: &events, Uses: ns(events)}},
+		// An inline foreign key references, it does not use: no Uses entry.
+		{"CREATE TABLE public.lines (id int, order_id int REFERENCES public.orders(id), CONSTRAINT u FOREIGN KEY (id) REFERENCES auth.users(n));", nil,
+			Classification{Kind: KindTable, Object: n("public", "lines"), Tables: ns(n("public", "lines")), RefTables: ns(orders, n("auth", "users"))}},
+		{"CREATE TABLE public.c (x int) INHERITS (public.p1, public.p2);", nil,
+			Classification{Kind: KindTable, Object: n("public", "c"), Tables: ns(n("public", "c")), Parent: &Name{"public", "p1"}, Uses: ns(n("public", "p1"), n("public", "p2"))}},
+		{"ALTER TABLE public.c INHERIT public.p1;", nil,
+			Classification{Kind: KindInherits, Object: n("public", "c"), Tables: ns(n("public", "c")), Parent: &Name{"public", "p1"}, Uses: ns(n("public", "p1"))}},
+		// Several subcommands: the first with a kind of its own decides.
+		{"ALTER TABLE public.orders SET (fillfactor = 90), ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES auth.users(id), ALTER COLUMN n SET DEFAULT nextval('s');", nil,
+			Classification{Kind: KindFKConstraint, Object: orders, Tables: ns(orders), RefTables: ns(n("auth", "users")), Uses: ns(n("", "s")), Detail: "f"}},
+		{"ALTER TABLE public.orders OWNER TO someone;", nil, Classification{Kind: KindOwner, Object: orders, Tables: ns(orders), On: KindTable}},
+		{"ALTER FUNCTION public.f(int) OWNER TO someone;", nil, Classification{Kind: KindOwner, Object: n("public", "f"), On: KindFunction}},
+		{"ALTER SEQUENCE public.s OWNED BY NONE;", nil, Classification{Kind: KindSequenceOwnedBy, Object: n("public", "s")}},
+		{"GRANT SELECT ON TABLE public.orders TO anon;", nil, Classification{Kind: KindACL, Object: orders, Tables: ns(orders)}},
+		{"CREATE INDEX i ON public.orders USING btree (extensions.f(x)) WHERE status = 'paid'::public.status;", nil,
+			Classification{Kind: KindIndex, Object: n("public", "i"), Tables: ns(orders), Detail: "i", Uses: ns(n("extensions", "f"), n("public", "status"))}},
+		{"SELECT 1;", nil, Classification{Kind: KindSelect}},
+		{"CREATE FUNCTION public.f(a public.status) RETURNS SETOF public.orders LANGUAGE sql AS $$ SELECT * FROM public.other $$;", nil,
+			Classification{Kind: KindFunction, Object: n("public", "f"), Uses: ns(n("public", "status"), orders)}},
+		// The hint is ignored whenever pg_query parses the statement.
+		{"CREATE TABLE public.real (x int);", &Header{Name: "fake", Type: "TABLE", Schema: "public"},
+			Classification{Kind: KindTable, Object: n("public", "real"), Tables: ns(n("public", "real"))}},
+		{"-- just a comment\n", nil, Classification{Kind: KindOther}},
+		{"DO $$ BEGIN END $$;", nil, Classification{Kind: KindOther}},
+	}
+	for _, tt := range tests {
+		checkClassification(t, tt.sql, Classify(tt.sql, tt.hint), tt.want)
+	}
+}
+
+// A statement pg_query (PostgreSQL 16's grammar) cannot parse is kept as
+// KindOther with a warning, attributed by its first words or the header.
+func TestClassifyUnparsed(t *testing.T) {
+	constraintHint := &Header{Name: "orders orders_pkey", Type: "CONSTRAINT", Schema: "public"}
+	tests := []struct {
+		sql    string
+		hint   *Header
+		tables []Name
+		how    string // in the warning
+	}{
+		{"CREATE TABLE public.orders (id int) WITH SYSTEM VERSIONING;", nil, ns(n("public", "orders")), "by its first words"},
+		{"-- c\nALTER TABLE ONLY \"My Schema\".\"a.b\" ENABLE TIME TRAVEL;", nil, ns(n("My Schema", "a.b")), "by its first words"},
+		{"create unlogged table if not exists Public.Orders (x int) frobnicate;", nil, ns(n("public", "orders")), "by its first words"},
+		{"CREATE UNIQUE INDEX i ON ONLY public.\"semi;colon\" USING magic (x) SPARKLE;", nil, ns(n("public", "semi;colon")), "by its first words"},
+		{"CREATE TRIGGER t AFTER TELEPORT ON public.orders EXECUTE FUNCTION f();", nil, ns(n("public", "orders")), "by its first words"},
+		{"COPY public.orders (id) FROM stdin WITH (FORMAT parquet) PLEASE;", nil, ns(n("public", "orders")), "by its first words"},
+		// The statement names no table the patterns know: the header decides.
+		{"ALTER CONSTRAINT orders_pkey MAKE IT FAST;", constraintHint, ns(n("public", "orders")), "by its pg_dump header (Type: CONSTRAINT)"},
+		{"FROBNICATE public.orders;", &Header{Name: "orders", Type: "TABLE", Schema: "public"}, ns(n("public", "orders")), "by its pg_dump header (Type: TABLE)"},
+		{"FROBNICATE public.orders;", &Header{Name: "f()", Type: "FUNCTION", Schema: "public"}, nil, "to no table"},
+		{"FROBNICATE public.orders;", nil, nil, "to no table"},
+		{"CREATE TABLE \"unterminated (x int);", nil, nil, "to no table"},
+	}
+	for _, tt := range tests {
+		c := Classify(tt.sql, tt.hint)
+		if c.Kind != KindOther || !reflect.DeepEqual(c.Tables, tt.tables) || !strings.Contains(c.Warning, "pg_query cannot parse it") || !strings.Contains(c.Warning, tt.how) {
+			t.Errorf("Classify(%q) = %s; want Kind other, Tables %v, a warning saying %q", tt.sql, describe(c), tt.tables, tt.how)
+		}
+	}
+}
+
+func TestClassifySeveralStatements(t *testing.T) {
+	c := Classify("CREATE SCHEMA a; CREATE SCHEMA b;", nil)
+	if c.Kind != KindSchema || c.Object != n("", "a") || !strings.Contains(c.Warning, "2 statements") {
+		t.Errorf("Classify of two statements = %s; want the first, with a warning", describe(c))
+	}
+}
+
+// benchStatements is a realistic mix of what a dump holds, one of each.
+var benchStatements = []string{
+	"SET statement_timeout = 0;",
+	"SELECT pg_catalog.set_config('search_path', '', false);",
+	"CREATE TABLE public.orders (\n    id bigint NOT NULL,\n    user_id uuid NOT NULL,\n    status public.status DEFAULT 'new'::public.status NOT NULL,\n    qty integer NOT NULL,\n    price numeric NOT NULL,\n    total numeric GENERATED ALWAYS AS (((qty)::numeric * price)) STORED,\n    tags text[],\n    extra jsonb,\n    CONSTRAINT orders_qty_check CHECK ((qty > 0))\n);",
+	"ALTER TABLE public.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (\n    SEQUENCE NAME public.orders_id_seq\n    START WITH 1\n    INCREMENT BY 1\n    NO MINVALUE\n    NO MAXVALUE\n    CACHE 1\n);",
+	"ALTER TABLE ONLY public.items ALTER COLUMN id SET DEFAULT nextval('public.items_id_seq'::regclass);",
+	"COPY public.orders (id, user_id, status, qty, price, tags, extra) FROM stdin;",
+	"SELECT pg_catalog.setval('public.orders_id_seq', 1, true);",
+	"ALTER TABLE ONLY public.orders\n    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);",
+	"ALTER TABLE ONLY public.orders\n    ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id);",
+	"CREATE INDEX orders_user_idx ON public.orders USING btree (user_id, status);",
+	"CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.touch();",
+	"CREATE FUNCTION public.touch() RETURNS trigger\n    LANGUAGE plpgsql\n    AS $$\nBEGIN\n\tNEW.extra := coalesce(NEW.extra, '{}');\n\tRETURN NEW;\nEND\n$$;",
+	"COMMENT ON COLUMN public.orders.qty IS 'How many';",
+	"CREATE POLICY orders_owner ON public.orders USING ((user_id = auth.uid()));",
+}
+
+// BenchmarkClassify reports statements per second on a realistic mix, and
+// on COPY statements alone (one per table's data).
+func BenchmarkClassify(b *testing.B) {
+	for _, bb := range []struct {
+		name  string
+		stmts []string
+	}{
+		{"mix", benchStatements},
+		{"copy", []string{"COPY public.orders (id, user_id, status, qty, price, tags, extra) FROM stdin;"}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				Classify(bb.stmts[i%len(bb.stmts)], nil)
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "stmts/s")
+		})
+	}
+}
+
+func BenchmarkNameString(b *testing.B) {
+	name := Name{"public", "orders"}
+	for b.Loop() {
+		_ = name.String()
+	}
+}
