@@ -174,6 +174,46 @@ func TestPrune(t *testing.T) {
 	}
 }
 
+// ListSnapshots lists every key form, newest first with times in UTC, marks
+// the snapshots whose sidecar index is in the same listing, and lists
+// nothing that is not one of the project's snapshots.
+func TestListSnapshots(t *testing.T) {
+	s := newLocal(t, t.TempDir())
+	t1, t2, t3 := now.Add(-days(3)), now.Add(-days(2)), now.Add(-days(1))
+	platform := catalog.SnapshotKey("p", t1)
+	rfc := "p/" + t2.In(time.FixedZone("", 5*3600+1800)).Format(time.RFC3339) + ".sql.gz"
+	unix := "p/" + strconv.FormatInt(t3.Unix(), 10) + ".sql.gz"
+	for _, k := range []string{
+		platform, platform + catalog.IndexSuffix, rfc, unix, unix + catalog.IndexSuffix,
+		"p/" + strconv.FormatInt(t1.Unix(), 10) + catalog.IndexSuffix, // a sidecar alone
+		"p/pre-restore/" + t3.Format(catalog.TimestampLayout) + ".sql.gz",
+		"p/audit/" + t3.Format(time.RFC3339) + ".sql.gz",
+		catalog.SnapshotKey("q", t3),
+	} {
+		storetest.Put(t, s, k, []byte(k))
+	}
+	got, err := catalog.ListSnapshots(t.Context(), s, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		key     string
+		time    time.Time
+		indexed bool
+	}
+	var rows []row
+	for _, snap := range got {
+		rows = append(rows, row{snap.Key, snap.Time, snap.Indexed})
+		if snap.Time.Location() != time.UTC {
+			t.Errorf("%s: time %v not in UTC", snap.Key, snap.Time)
+		}
+	}
+	want := []row{{unix, t3, true}, {rfc, t2, false}, {platform, t1, true}}
+	if !slices.EqualFunc(rows, want, func(a, b row) bool { return a.key == b.key && a.time.Equal(b.time) && a.indexed == b.indexed }) {
+		t.Errorf("ListSnapshots = %+v, want %+v", rows, want)
+	}
+}
+
 // FuzzParseSnapshotKey: a key is recognised as a snapshot exactly when it
 // is "<ref>/<stem>.sql.gz" and its stem is the time formatted back in one of
 // the key formats, so sidecars, partial uploads and look-alikes are never
