@@ -94,6 +94,8 @@ type Classification struct {
 	// On is, for a comment or owner change, the kind of object concerned
 	// (KindTable, KindFunction, ..., or "column", "constraint").
 	On Kind
+	// Partitioned is set for a CREATE TABLE ... PARTITION BY.
+	Partitioned bool
 	// Warning is set when pg_query could not parse the statement: it is
 	// then KindOther, attributed by best effort from its first words or the
 	// pg_dump header, and should be reported.
@@ -227,6 +229,7 @@ func classifyCreateTable(s *pg_query.CreateStmt, kind Kind) Classification {
 		p := rangeVarName(inh[0].GetRangeVar())
 		c.Parent = &p
 	}
+	c.Partitioned = s.GetPartspec() != nil
 	return c
 }
 

@@ -1,0 +1,145 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// TOC is a snapshot's table of contents: every item in dump order with its
+// classification and byte range, and every table with its rows and data
+// size. It holds no SQL text and no rows, so it stays small whatever the
+// dump's size.
+type TOC struct {
+	Entries []Entry
+	Tables  []*Table // in dump order
+	// Size is the dump's uncompressed size in bytes.
+	Size int64
+	// Warnings are statements pg_query could not parse; they are kept and
+	// attributed by best effort.
+	Warnings []string
+
+	byName map[Name]*Table
+}
+
+// Entry is one item of the dump.
+type Entry struct {
+	Item   ItemKind
+	Header *Header // pg_dump's comment before the item: a hint only
+	Classification
+	// Offset and End delimit the item in the uncompressed dump.
+	Offset, End int64
+	// Rows and DataBytes count a COPY block's rows and their bytes.
+	Rows, DataBytes int64
+}
+
+// Table is one relation of the dump that can hold or show rows.
+type Table struct {
+	Name        Name
+	Kind        Kind // KindTable, KindForeignTable, KindView or KindMaterializedView
+	Partitioned bool
+	// Parent is the table this one is a partition of or inherits from.
+	Parent *Name
+	// PartitionOf is set when Parent is a partition parent (not inheritance).
+	PartitionOf *Name
+	// Rows and Bytes are the table's own data (COPY rows), exact.
+	Rows, Bytes int64
+	// Data is the index in TOC.Entries of the table's COPY block, -1 if none.
+	Data int
+}
+
+// Table returns the named table, or nil.
+func (t *TOC) Table(n Name) *Table { return t.byName[n] }
+
+// ReadTOC reads the whole dump from r and returns its table of contents.
+// progress, if not nil, is called with the uncompressed offset after each
+// item. It stops with ctx.Err() when ctx is cancelled.
+func ReadTOC(ctx context.Context, r *Reader, progress func(offset int64)) (*TOC, error) {
+	toc := &TOC{byName: map[Name]*Table{}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		it, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			toc.Size = r.Offset()
+			return toc, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e := Entry{Item: it.Kind, Header: it.Header, Offset: it.Offset}
+		if it.Kind != MetaCommand {
+			e.Classification = Classify(it.SQL, it.Header)
+		}
+		if it.Kind == CopyData {
+			if e.Rows, e.DataBytes, err = countRows(it.Rows); err != nil {
+				return nil, fmt.Errorf("read the rows of %s: %w", e.Object, err)
+			}
+		}
+		// End is only known once the rows were read.
+		e.End = r.Offset()
+		toc.add(e)
+		if progress != nil {
+			progress(e.End)
+		}
+	}
+}
+
+// add records e, and what it says about tables.
+func (t *TOC) add(e Entry) {
+	i := len(t.Entries)
+	t.Entries = append(t.Entries, e)
+	if e.Warning != "" {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("byte %d: %s", e.Offset, e.Warning))
+	}
+	switch e.Kind {
+	case KindTable, KindForeignTable, KindView, KindMaterializedView:
+		tbl := &Table{Name: e.Object, Kind: e.Kind, Partitioned: e.Partitioned, Parent: e.Parent, Data: -1}
+		t.Tables = append(t.Tables, tbl)
+		t.byName[e.Object] = tbl
+	case KindPartitionAttach:
+		if tbl := t.byName[e.Object]; tbl != nil && e.Parent != nil {
+			p := *e.Parent
+			tbl.Parent, tbl.PartitionOf = &p, &p
+		}
+	case KindInherits:
+		if tbl := t.byName[e.Object]; tbl != nil && e.Parent != nil && tbl.Parent == nil {
+			p := *e.Parent
+			tbl.Parent = &p
+		}
+	case KindCopy:
+		if tbl := t.byName[e.Object]; tbl != nil {
+			tbl.Rows += e.Rows
+			tbl.Bytes += e.DataBytes
+			tbl.Data = i
+		}
+	}
+	// pg_dump 15 writes a partition as CREATE TABLE ... PARTITION OF only
+	// when --load-via-partition-root is off and the partition is attached
+	// inline; either way the parent is known once the parent is partitioned.
+	if e.Kind == KindTable && e.Parent != nil {
+		if p := t.byName[*e.Parent]; p != nil && p.Partitioned {
+			tbl := t.byName[e.Object]
+			tbl.PartitionOf = tbl.Parent
+		}
+	}
+}
+
+// countRows reads a COPY block's rows to the end, counting rows and bytes.
+// In COPY text format a row ends at a newline; newlines inside values are
+// escaped, so counting newlines counts rows.
+func countRows(rows io.Reader) (n, size int64, err error) {
+	var c rowCounter
+	size, err = io.Copy(&c, rows) // the Reader's WriteTo hands over its buffer: no copy
+	return c.rows, size, err
+}
+
+type rowCounter struct{ rows int64 }
+
+func (c *rowCounter) Write(p []byte) (int, error) {
+	c.rows += int64(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}
