@@ -225,7 +225,7 @@ func TestClassifyRealDump(t *testing.T) {
 		{"CREATE TABLE public.\"semi;colon\"", Classification{Kind: KindTable, Object: n("public", "semi;colon"), Tables: ns(n("public", "semi;colon"))}},
 		{"CREATE TABLE public.\"Ünïcode\"", Classification{Kind: KindTable, Object: n("public", "Ünïcode"), Tables: ns(n("public", "Ünïcode"))}},
 		{"CREATE TABLE public.\"select\"", Classification{Kind: KindTable, Object: n("public", "select"), Tables: ns(n("public", "select"))}},
-		{"CREATE TABLE public.events (", Classification{Kind: KindTable, Object: events, Tables: ns(events)}},
+		{"CREATE TABLE public.events (", Classification{Kind: KindTable, Object: events, Tables: ns(events), Partitioned: true}},
 		// pg_dump 15 writes a partition as a plain table plus an ATTACH.
 		{"CREATE TABLE public.events_2024", Classification{Kind: KindTable, Object: n("public", "events_2024"), Tables: ns(n("public", "events_2024"))}},
 		{"ALTER TABLE ONLY public.events ATTACH PARTITION public.events_2024", Classification{Kind: KindPartitionAttach,
