@@ -338,3 +338,38 @@ func (p *Postgres) withConn(ctx context.Context, db string, fn func(*pgx.Conn) e
 	}
 	return fn(conn)
 }
+
+// Sequences returns the position of every sequence of database db (not
+// those of extensions), keyed by quoted qualified name, as "LAST_VALUE
+// IS_CALLED" (e.g. "20000 true"): what the next nextval will return depends
+// on both, and a restore must bring both back.
+func (p *Postgres) Sequences(t testing.TB, db string) map[string]string {
+	t.Helper()
+	const list = `
+SELECT format('%I.%I', n.nspname, c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S'
+  AND NOT EXISTS (SELECT FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`
+	positions := map[string]string{}
+	err := p.withConn(t.Context(), db, func(conn *pgx.Conn) error {
+		rows, _ := conn.Query(t.Context(), list)
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			var pos string
+			q := "SELECT last_value || ' ' || is_called FROM " + name
+			if err := conn.QueryRow(t.Context(), q).Scan(&pos); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			positions[name] = pos
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("testenv: sequences of database %s: %v", db, err)
+	}
+	return positions
+}
