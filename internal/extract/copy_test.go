@@ -24,6 +24,7 @@ func TestSplitCopyRow(t *testing.T) {
 		{`a\tb` + "\t" + `c\nd`, []Field{v("a\tb"), v("c\nd")}, ""},
 		{`\101\0\12\1010\777`, []Field{v("A\x00\nA0\xff")}, ""},
 		{`\x41\x4a4\xg\x`, []Field{v("AJ4xgx")}, ""},
+		{"a\\\tb\tc", []Field{v("a\tb"), v("c")}, ""},
 		{`\.` + "\t" + `\\.` + "\t" + `\q\"`, []Field{v("."), v(`\.`), v(`q"`)}, ""},
 		{"ünï\tcødé 😀", []Field{v("ünï"), v("cødé 😀")}, ""},
 		{`\\x0001ff`, []Field{v(`\x0001ff`)}, ""},

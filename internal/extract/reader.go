@@ -429,7 +429,7 @@ func (r *Reader) scanStatement() (n int, isCopy bool, err error) {
 			j := r.identEnd(i)
 			if j == i+1 && (c == 'e' || c == 'E') && r.peekIs(j, '\'') {
 				i, err = r.skipEString(j)
-				continue
+				break
 			}
 			s.word(r.buf[r.r+i : r.r+j])
 			i = j

@@ -289,6 +289,7 @@ func TestReaderDamaged(t *testing.T) {
 		{"empty", "", 0, "no 'dump complete' trailer"},
 		{"truncated in a string", "SELECT 1;\nSELECT 'abc", 17, "the string starting here is not terminated"},
 		{"truncated in an E string", "SELECT E'ab\\'", 7, "the E'' string"},
+		{"truncated in an E string that starts the statement", "e'\\", 0, "the E'' string"},
 		{"truncated in a quoted identifier", `SELECT "abc`, 7, "the quoted identifier"},
 		{"truncated in a dollar quote", "SELECT 1;\nCREATE FUNCTION f() AS $fn$ body $$ ", 33, "the dollar-quoted string $fn$"},
 		{"truncated in a comment", "SELECT /* /* */", 7, "the /* comment"},
