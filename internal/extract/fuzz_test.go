@@ -108,4 +108,3 @@ func encodeCopyRow(fields []Field) []byte {
 	}
 	return []byte(b.String())
 }
-
