@@ -25,6 +25,13 @@ import (
 // The corpus: fixture databases shaped like the platform's projects, dumped
 // by the real pg_dump, so the extraction engine is tested on what the backup
 // job really produces rather than on hand-written dumps.
+//
+// Each fixture file starts with a comment saying what it covers. The
+// platform fixture creates the roles anon, authenticated and service_role
+// (cluster-wide, as on the platform) because its policies name them; a
+// script restoring those policies into another database of the same cluster
+// finds them. Some values (now(), pg_dump's \restrict key) differ from run
+// to run, so compare with the source database, never with stored sums.
 
 //go:embed corpus/*.sql
 var corpusFS embed.FS
@@ -60,7 +67,7 @@ type CorpusDump struct {
 	Fixture  string // the fixture's name
 	Database string // the source database; treat it as read-only, other tests share it
 	URL      string // the source database's URL
-	Path     string // the plain .sql dump
+	Path     string // the plain .sql dump, in the cluster's temp dir (removed with it)
 	GzipPath string // the same dump, gzipped
 }
 
@@ -156,24 +163,29 @@ func (p *Postgres) makeCorpusDump(f Fixture) (CorpusDump, error) {
 		GzipPath: filepath.Join(dir, f.Name+".sql.gz"),
 	}
 	d.URL = p.URL(d.Database)
-	script := filepath.Join(dir, f.Name+".fixture.sql")
-	err := os.WriteFile(script, []byte(f.SQL), 0o644)
-	if err == nil {
-		err = p.exec(ctx, "postgres", "CREATE DATABASE "+pgx.Identifier{d.Database}.Sanitize())
-	}
-	if err == nil {
-		err = p.psql(ctx, d.URL, script, nil)
-	}
-	if err == nil {
-		err = p.pgDump(ctx, d.URL, d.Path)
-	}
-	if err == nil {
-		err = gzipFile(d.Path, d.GzipPath)
-	}
-	if err != nil {
+	if err := p.loadAndDump(ctx, f, d); err != nil {
 		return CorpusDump{}, fmt.Errorf("corpus fixture %s: %w", f.Name, err)
 	}
 	return d, nil
+}
+
+// loadAndDump creates d's database, runs the fixture in it with psql, and
+// writes the dump and its gzipped copy.
+func (p *Postgres) loadAndDump(ctx context.Context, f Fixture, d CorpusDump) error {
+	script := strings.TrimSuffix(d.Path, ".sql") + ".fixture.sql"
+	if err := os.WriteFile(script, []byte(f.SQL), 0o644); err != nil {
+		return err
+	}
+	if err := p.exec(ctx, "postgres", "CREATE DATABASE "+pgx.Identifier{d.Database}.Sanitize()); err != nil {
+		return err
+	}
+	if err := p.psql(ctx, d.URL, script, nil); err != nil {
+		return err
+	}
+	if err := p.pgDump(ctx, d.URL, d.Path); err != nil {
+		return err
+	}
+	return gzipFile(d.Path, d.GzipPath)
 }
 
 // pgDump dumps the database at url into file the way the backup job does.
