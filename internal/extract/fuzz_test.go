@@ -15,7 +15,7 @@ import (
 // order, within the input, hold exactly its bytes, and end with io.EOF or a
 // CorruptError; a tiny buffer fed byte by byte reads the same.
 func FuzzReader(f *testing.F) {
-	for _, s := range []string{"SELECT 1;" + trailer, testDump} {
+	for _, s := range []string{"SELECT 1;" + trailer, "COPY t FROM stdin;\n1\t\\\\.\n\\.\n" + trailer} {
 		f.Add([]byte(s))
 	}
 	if paths, _ := filepath.Glob("testdata/reader/*.sql"); len(paths) > 0 {
