@@ -22,7 +22,8 @@ func commands() []command {
 	return []command{
 		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
 		{"prune", "delete a project's snapshots older than the retention window", runPrune},
-		{"snapshots", "list a project's snapshots, newest first", runSnapshots},
+		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
+		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -81,19 +82,24 @@ func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
 }
 
 // parse parses args, turning flag errors into usage errors; -h is not an
-// error. Positional arguments are refused: no command here takes any yet.
+// error. Positional arguments are refused (see parseArgs for commands that
+// take some).
 func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return errHelpShown
-	}
-	if err != nil {
-		return usageError{err.Error()}
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// parseError turns a flag error into a usage error; -h is not an error.
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelpShown
+	}
+	return usageError{err.Error()}
 }
 
 // errHelpShown ends a command after -h printed its usage; exit status 0.

@@ -21,10 +21,14 @@ func openStore(ctx context.Context, flagValue string, e env) (catalog.Store, err
 	if raw == "" {
 		return nil, usagef("no snapshot store: pass --store s3://bucket/prefix or --store /path/to/dir, or set RESTORECTL_STORE")
 	}
+	return catalog.Open(ctx, raw, s3Options(e))
+}
+
+// s3Options carries the custom S3 endpoint, if any, to the catalog.
+func s3Options(e env) catalog.Options {
 	endpoint := e.getenv("AWS_ENDPOINT_URL_S3")
 	if endpoint == "" {
 		endpoint = e.getenv("AWS_ENDPOINT_URL")
 	}
-	opts := catalog.Options{S3Endpoint: strings.TrimSpace(endpoint)}
-	return catalog.Open(ctx, raw, opts)
+	return catalog.Options{S3Endpoint: strings.TrimSpace(endpoint)}
 }
