@@ -2,8 +2,12 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+
+	"github.com/aws/smithy-go"
 )
 
 // VersionLister is implemented by stores that keep older versions of
@@ -46,7 +50,23 @@ func ListSnapshotVersions(ctx context.Context, s Store, ref string, noncurrent b
 			})
 		}
 	}
-	return listSnapshots(ctx, s, ref, list)
+	snaps, err := listSnapshots(ctx, s, ref, list)
+	if err != nil && !noncurrent && isAccessDenied(err) {
+		// Listing versions needs s3:ListBucketVersions, which a role that
+		// can list the bucket may lack: show the snapshots without ids.
+		return ListSnapshots(ctx, s, ref)
+	}
+	return snaps, err
+}
+
+// isAccessDenied reports whether S3 refused a request for lack of permission.
+func isAccessDenied(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied" {
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusForbidden
 }
 
 // OpenSnapshot streams the object at key, or one version of it when
