@@ -116,6 +116,33 @@ func (s *localStore) Open(ctx context.Context, key string) (io.ReadCloser, error
 	return f, nil
 }
 
+func (s *localStore) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := checkRange(key, offset, length); err != nil {
+		return nil, err
+	}
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	f := rc.(*os.File)
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s in %s at byte %d: %w", key, s, offset, err)
+	}
+	if length < 0 {
+		return f, nil
+	}
+	return &limitedFile{Reader: io.LimitReader(f, length), f: f}, nil
+}
+
+// limitedFile reads part of a file and closes the file.
+type limitedFile struct {
+	io.Reader
+	f *os.File
+}
+
+func (l *limitedFile) Close() error { return l.f.Close() }
+
 func (s *localStore) Stat(ctx context.Context, key string) (Object, error) {
 	if err := validateKey(key); err != nil {
 		return Object{}, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -166,6 +167,47 @@ func (s *s3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, s.opErr("open", ok, err)
 	}
 	return out.Body, nil
+}
+
+func (s *s3Store) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := validateKey(key); err != nil {
+		return nil, err
+	}
+	if err := checkRange(key, offset, length); err != nil {
+		return nil, err
+	}
+	if length == 0 {
+		// S3 has no empty range; still report a missing object.
+		if _, err := s.Stat(ctx, key); err != nil {
+			return nil, err
+		}
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	rng := fmt.Sprintf("bytes=%d-", offset)
+	if length > 0 {
+		rng += strconv.FormatInt(offset+length-1, 10)
+	}
+	ok := s.objectKey(key)
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &ok, Range: &rng})
+	if err != nil {
+		if isInvalidRange(err) {
+			// The range starts at or past the end: nothing to read.
+			return io.NopCloser(strings.NewReader("")), nil
+		}
+		return nil, s.opErr("read "+rng+" of", ok, err)
+	}
+	return out.Body, nil
+}
+
+// isInvalidRange reports whether err is S3's answer to a range that starts
+// past the object's end (416 InvalidRange).
+func isInvalidRange(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRange" {
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable
 }
 
 func (s *s3Store) Stat(ctx context.Context, key string) (Object, error) {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -23,6 +24,12 @@ type Store interface {
 	Create(ctx context.Context, key string) (ObjectWriter, error)
 	// Open streams the object's content.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// OpenRange streams length bytes of the object starting at offset;
+	// length -1 reads to the end. A range reaching past the end is cut at
+	// the end; one starting at or past it reads nothing. A missing object
+	// is an error wrapping ErrNotFound; a negative offset, or a negative
+	// length other than -1, is an error.
+	OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Stat describes one object, or returns an error wrapping ErrNotFound.
 	Stat(ctx context.Context, key string) (Object, error)
 	// List calls fn for every object whose key starts with prefix, in
@@ -58,4 +65,12 @@ type Object struct {
 	// VersionLister). The zero value, current, is what List, Stat and local
 	// stores report.
 	Noncurrent bool
+}
+
+// checkRange validates OpenRange's arguments.
+func checkRange(key string, offset, length int64) error {
+	if offset < 0 || length < -1 {
+		return fmt.Errorf("read %s: invalid byte range (offset %d, length %d)", key, offset, length)
+	}
+	return nil
 }

@@ -42,6 +42,9 @@ func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		{"Overwrite", testOverwrite},
 		{"NotFound", testNotFound},
 		{"InvalidKeys", testInvalidKeys},
+		{"OpenRange", testOpenRange},
+		{"OpenRangeLarge", testOpenRangeLarge},
+		{"OpenRangeNotFound", testOpenRangeNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -278,6 +281,92 @@ func testInvalidKeys(t *testing.T, s catalog.Store) {
 		}
 	}
 	assertKeys(t, s, "", nil)
+}
+
+func testOpenRange(t *testing.T, s catalog.Store) {
+	data := []byte("0123456789abcdefghij")
+	Put(t, s, "p/range", data)
+	n := int64(len(data))
+	cases := []struct {
+		offset, length int64
+		want           string
+	}{
+		{0, 5, "01234"},       // start
+		{7, 4, "789a"},        // middle
+		{15, 5, "fghij"},      // end
+		{15, -1, "fghij"},     // to the end
+		{0, -1, string(data)}, // whole
+		{0, n, string(data)},  // whole, exactly
+		{16, 100, "ghij"},     // reaching past the end
+		{n - 1, 1, "j"},       // last byte
+		{n, 10, ""},           // at the end
+		{n + 5, 10, ""},       // beyond the end
+		{n + 5, -1, ""},       // beyond the end, to the end
+		{3, 0, ""},            // empty
+	}
+	for _, c := range cases {
+		got := readRange(t, s, "p/range", c.offset, c.length)
+		if got != c.want {
+			t.Errorf("OpenRange(%d, %d) = %q, want %q", c.offset, c.length, got, c.want)
+		}
+	}
+	for _, bad := range [][2]int64{{-1, 5}, {0, -2}} {
+		if r, err := s.OpenRange(t.Context(), "p/range", bad[0], bad[1]); err == nil {
+			r.Close()
+			t.Errorf("OpenRange(%d, %d) succeeded, want an error", bad[0], bad[1])
+		}
+	}
+	Put(t, s, "p/empty", nil)
+	if got := readRange(t, s, "p/empty", 0, -1); got != "" {
+		t.Errorf("OpenRange of an empty object = %q", got)
+	}
+}
+
+// testOpenRangeLarge reads ranges that straddle multipart part boundaries.
+func testOpenRangeLarge(t *testing.T, s catalog.Store) {
+	data := randomBytes(LargeSize)
+	Put(t, s, "p/large", data)
+	for _, r := range [][2]int64{{0, 1 << 20}, {5<<20 - 100, 200}, {LargeSize - 1000, 1000}, {LargeSize - 10, -1}, {10<<20 + 3, 1<<20 + 5}} {
+		got := readRange(t, s, "p/large", r[0], r[1])
+		end := int64(LargeSize)
+		if r[1] >= 0 {
+			end = r[0] + r[1]
+		}
+		if !bytes.Equal([]byte(got), data[r[0]:end]) {
+			t.Errorf("OpenRange(%d, %d): %d bytes that differ from the object's", r[0], r[1], len(got))
+		}
+	}
+}
+
+func testOpenRangeNotFound(t *testing.T, s catalog.Store) {
+	Put(t, s, "p/other", []byte("x"))
+	for _, k := range []string{"p/missing", "missing/1", "p"} {
+		for _, r := range [][2]int64{{0, -1}, {0, 10}, {5, 0}} {
+			rc, err := s.OpenRange(t.Context(), k, r[0], r[1])
+			if err == nil {
+				rc.Close()
+			}
+			if !errors.Is(err, catalog.ErrNotFound) {
+				t.Errorf("OpenRange(%s, %d, %d) = %v, want ErrNotFound", k, r[0], r[1], err)
+			} else if !strings.Contains(err.Error(), k) {
+				t.Errorf("OpenRange error %q does not name the key %s", err, k)
+			}
+		}
+	}
+}
+
+func readRange(t *testing.T, s catalog.Store, key string, offset, length int64) string {
+	t.Helper()
+	r, err := s.OpenRange(t.Context(), key, offset, length)
+	if err != nil {
+		t.Fatalf("OpenRange(%s, %d, %d): %v", key, offset, length, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read OpenRange(%s, %d, %d): %v", key, offset, length, err)
+	}
+	return string(b)
 }
 
 // Put writes and commits one object, in chunks that straddle part
