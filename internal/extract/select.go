@@ -1,0 +1,560 @@
+package extract
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Resolve turns table names as a user writes them into the snapshot's
+// tables. A name is written as in SQL (public.orders, "My Schema"."a.b");
+// an unqualified name must name exactly one table of the snapshot (an
+// ambiguous one is an error listing the candidates as they should be
+// typed); schema.* stands for every table, view and materialized view of
+// the schema. A name the snapshot does not hold is an error suggesting the
+// closest names. The result is in the order given, without duplicates.
+func (t *TOC) Resolve(names []string) ([]Name, error) {
+	var out []Name
+	seen := map[Name]bool{}
+	add := func(n Name) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, s := range names {
+		n, err := ParseName(s)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case n.Name == "*":
+			found := false
+			for _, tbl := range t.Tables {
+				if tbl.Name.Schema == n.Schema {
+					add(tbl.Name)
+					found = true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("no table in schema %s: %s matches nothing%s", QuoteIdent(n.Schema), s, t.schemaHint(n.Schema))
+			}
+		case n.Schema != "":
+			if t.Table(n) == nil {
+				return nil, fmt.Errorf("no table %s in the snapshot%s", n, suggestion(t.closest(n, 3)))
+			}
+			add(n)
+		default:
+			var cands []Name
+			for _, tbl := range t.Tables {
+				if tbl.Name.Name == n.Name {
+					cands = append(cands, tbl.Name)
+				}
+			}
+			switch len(cands) {
+			case 0:
+				return nil, fmt.Errorf("no table %s in the snapshot%s", n, suggestion(t.closest(n, 3)))
+			case 1:
+				add(cands[0])
+			default:
+				return nil, fmt.Errorf("table name %s is ambiguous: it is %s; qualify it with its schema", n, joinNames(cands, " or "))
+			}
+		}
+	}
+	return out, nil
+}
+
+func suggestion(names []Name) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "; did you mean " + joinNames(names, ", ") + "?"
+}
+
+func joinNames(names []Name, sep string) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = n.String()
+	}
+	return strings.Join(s, sep)
+}
+
+// schemaHint lists the schemas that do hold tables.
+func (t *TOC) schemaHint(schema string) string {
+	seen := map[string]bool{}
+	var schemas []string
+	for _, tbl := range t.Tables {
+		if !seen[tbl.Name.Schema] {
+			seen[tbl.Name.Schema] = true
+			schemas = append(schemas, QuoteIdent(tbl.Name.Schema))
+		}
+	}
+	if len(schemas) == 0 {
+		return " (the snapshot holds no tables)"
+	}
+	sort.Strings(schemas)
+	return " (schemas with tables: " + strings.Join(schemas, ", ") + ")"
+}
+
+// closest returns up to k table names nearest to n by edit distance over
+// their SQL forms; an unqualified n is also compared with the bare names.
+func (t *TOC) closest(n Name, k int) []Name {
+	type cand struct {
+		name Name
+		d    int
+	}
+	typed := n.String()
+	var cands []cand
+	for _, tbl := range t.Tables {
+		d := levenshtein(typed, tbl.Name.String())
+		if n.Schema == "" {
+			d = min(d, levenshtein(typed, Name{Name: tbl.Name.Name}.String()))
+		}
+		cands = append(cands, cand{tbl.Name, d})
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].d != cands[j].d {
+			return cands[i].d < cands[j].d
+		}
+		return cands[i].name.String() < cands[j].name.String()
+	})
+	var out []Name
+	for i := 0; i < len(cands) && i < k; i++ {
+		out = append(out, cands[i].name)
+	}
+	return out
+}
+
+// levenshtein is the edit distance between a and b, in runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// Mode says what a script restores.
+type Mode int
+
+const (
+	// SchemaAndData recreates the tables and loads their rows.
+	SchemaAndData Mode = iota
+	// SchemaOnly recreates the tables without rows or sequence positions
+	// (as pg_dump --schema-only).
+	SchemaOnly
+	// DataOnly loads rows and sets sequence positions into tables that
+	// exist already (as pg_dump --data-only): only COPY blocks, sequence
+	// sets, materialized view refreshes, and the dump's SET statements.
+	DataOnly
+)
+
+func (m Mode) String() string {
+	switch m {
+	case SchemaOnly:
+		return "schema-only"
+	case DataOnly:
+		return "data-only"
+	}
+	return "schema+data"
+}
+
+// Selection is what a restore of some tables needs from a snapshot: which
+// TOC entries go into the script, and what was left out.
+//
+// What comes:
+//   - the selected tables (and views), and the partitions of a selected
+//     partitioned table, recursively: their definitions, defaults,
+//     identity, constraints, indexes (and index attaches between included
+//     indexes), triggers, policies, row security, rules, comments, rows;
+//   - the sequences they use (defaults, identity) or own, with their
+//     OWNED BY and positions;
+//   - transitively, the types, domains, functions and sequences any
+//     included statement uses, and the schemas of everything included;
+//   - every extension (with its schema and comment): what a table needs
+//     from an extension is not always named in its statements (an
+//     exclusion constraint finds btree_gist's operator classes by
+//     default), and CREATE EXTENSION IF NOT EXISTS is harmless;
+//   - the dump's SET and set_config statements (search_path,
+//     standard_conforming_strings, check_function_bodies, ...), so the
+//     script loads as the dump would.
+//
+// A table the selected statements need but that is not selected comes as a
+// definition only (Shells): its CREATE TABLE (and what that needs), without
+// rows, constraints, indexes, triggers or comments. That is the parent of a
+// selected inheritance child or partition (an inheritance parent's rows
+// are its own table's rows, not the child's, so they stay out unless the
+// parent is selected too), and a table a selected view, rule, policy or
+// SQL-standard function body reads.
+//
+// Left out: foreign keys that reference a table that is not selected (in
+// DroppedFKs), views that are not selected, psql meta-commands (a new
+// script must not carry the dump's \restrict key), publications, and
+// statements that belong to nothing selected.
+type Selection struct {
+	TOC *TOC
+	// Source names the snapshot in the script's header; set by the caller.
+	Source string
+	// Tables are the selected tables, views and partitions, in dump order.
+	Tables []Name
+	// Shells are the tables that come as definitions only, in dump order.
+	Shells []Name
+	// Include says, per TOC entry, whether it goes into a schema+data
+	// script; Selection.Includes applies a Mode.
+	Include []bool
+	// Data are the indices of the included COPY blocks, in dump order.
+	Data []int
+	// DroppedFKs are the foreign keys of selected tables left out because
+	// they reference a table outside the selection.
+	DroppedFKs []DroppedFK
+	// Warnings are about included statements pg_query could not parse,
+	// unparseable statements attributed to no table (left out), and tables
+	// brought as definitions only.
+	Warnings []string
+
+	last int // index of the last included entry, -1 if none
+}
+
+// DroppedFK is a foreign key left out of a selection.
+type DroppedFK struct {
+	Name       string // the constraint's name
+	Table      Name   // the referencing (selected) table
+	References []Name // the referenced tables that are not selected
+	Entry      int    // its index in TOC.Entries
+}
+
+func (d DroppedFK) String() string {
+	verb := "is"
+	if len(d.References) > 1 {
+		verb = "are"
+	}
+	return fmt.Sprintf("FOREIGN KEY %s on %s references %s, which %s not selected", QuoteIdent(d.Name), d.Table, joinNames(d.References, ", "), verb)
+}
+
+// Includes says whether entry i goes into a script of the given mode.
+func (s *Selection) Includes(i int, mode Mode) bool {
+	if i < 0 || i >= len(s.Include) || !s.Include[i] {
+		return false
+	}
+	k := s.TOC.Entries[i].Kind
+	isData := k == KindCopy || k == KindSequenceSet || k == KindRefresh
+	switch mode {
+	case SchemaOnly:
+		return !isData
+	case DataOnly:
+		return isData || k == KindSet
+	}
+	return true
+}
+
+// Summary is what a script of a selection holds, for --dry-run.
+type Summary struct {
+	Mode       Mode
+	Statements int // statements, COPY blocks included
+	CopyBlocks int
+	Rows       int64
+	Bytes      int64 // row data bytes
+}
+
+// Summarize counts what a script of the given mode would hold.
+func (s *Selection) Summarize(mode Mode) Summary {
+	sum := Summary{Mode: mode}
+	for i, e := range s.TOC.Entries {
+		if !s.Includes(i, mode) {
+			continue
+		}
+		sum.Statements++
+		if e.Item == CopyData {
+			sum.CopyBlocks++
+			sum.Rows += e.Rows
+			sum.Bytes += e.DataBytes
+		}
+	}
+	return sum
+}
+
+// Select computes the selection of the given tables (names as Resolve
+// returns them; names the TOC does not hold are ignored). See Selection
+// for what comes and what does not.
+func (t *TOC) Select(tables []Name) *Selection {
+	s := newSelector(t)
+	for _, n := range tables {
+		if t.Table(n) != nil {
+			s.selectTable(n)
+		}
+	}
+	s.expandPartitions()
+	for s.pass() {
+	}
+	return s.finish()
+}
+
+// selector computes a Selection to a fixpoint: it includes entries that
+// belong to what is needed, which may need more.
+type selector struct {
+	toc     *TOC
+	include []bool
+	data    map[Name]bool // selected: definition and rows
+	defined map[Name]bool // relations whose definition comes (data or shell)
+	needed  map[Name]bool // other objects needed: types, functions, sequences
+	schemas map[string]bool
+	created map[Name]bool // sequences an included entry creates
+	indexes map[Name]bool // indexes an included entry creates
+	changed bool
+}
+
+func newSelector(t *TOC) *selector {
+	return &selector{
+		toc: t, include: make([]bool, len(t.Entries)),
+		data: map[Name]bool{}, defined: map[Name]bool{}, needed: map[Name]bool{},
+		schemas: map[string]bool{}, created: map[Name]bool{}, indexes: map[Name]bool{},
+	}
+}
+
+func (s *selector) selectTable(n Name) {
+	if !s.data[n] {
+		s.data[n] = true
+		s.define(n)
+	}
+}
+
+func (s *selector) define(n Name) {
+	if !s.defined[n] {
+		s.defined[n] = true
+		s.changed = true
+	}
+	s.needSchema(n.Schema)
+}
+
+// expandPartitions adds the partitions of selected partitioned tables,
+// recursively.
+func (s *selector) expandPartitions() {
+	for grew := true; grew; {
+		grew = false
+		for _, tbl := range s.toc.Tables {
+			if tbl.PartitionOf != nil && s.data[*tbl.PartitionOf] && !s.data[tbl.Name] {
+				s.selectTable(tbl.Name)
+				grew = true
+			}
+		}
+	}
+}
+
+func (s *selector) needSchema(schema string) {
+	if schema != "" && !s.schemas[schema] {
+		s.schemas[schema] = true
+		s.changed = true
+	}
+}
+
+// need records that an included statement uses n: a relation's
+// definition, or another object.
+func (s *selector) need(n Name) {
+	if n.Name == "" {
+		return
+	}
+	s.needSchema(n.Schema)
+	if s.toc.Table(n) != nil {
+		s.define(n)
+		return
+	}
+	if !s.needed[n] {
+		s.needed[n] = true
+		s.changed = true
+	}
+}
+
+// pass considers every entry not yet included once; it reports whether
+// anything changed, in which case another pass may include more.
+func (s *selector) pass() bool {
+	s.changed = false
+	for i := range s.toc.Entries {
+		if s.include[i] {
+			continue
+		}
+		e := &s.toc.Entries[i]
+		if s.wanted(e) {
+			s.add(i, e)
+		}
+	}
+	return s.changed
+}
+
+// add includes entry i and records what it needs and creates.
+func (s *selector) add(i int, e *Entry) {
+	s.include[i] = true
+	s.changed = true
+	for _, u := range e.Uses {
+		s.need(u)
+	}
+	for _, tn := range e.Tables {
+		s.needSchema(tn.Schema)
+	}
+	if e.Kind != KindExtension && e.Kind != KindSchema && e.Kind != KindComment {
+		s.needSchema(e.Object.Schema)
+	}
+	switch e.Kind {
+	case KindExtension:
+		s.needSchema(e.Detail)
+	case KindSequence:
+		s.created[e.Object] = true
+	case KindIdentity:
+		for _, u := range e.Uses {
+			s.created[u] = true
+		}
+	case KindSequenceOwnedBy:
+		s.need(e.Object)
+	case KindIndex:
+		s.indexes[e.Object] = true
+	case KindConstraint:
+		if len(e.Tables) > 0 {
+			s.indexes[Name{Schema: e.Tables[0].Schema, Name: e.Detail}] = true
+		}
+	}
+}
+
+// wanted decides whether an entry belongs to what is needed so far.
+func (s *selector) wanted(e *Entry) bool {
+	if e.Item == MetaCommand {
+		return false
+	}
+	switch e.Kind {
+	case KindSet, KindExtension:
+		return true
+	case KindSchema:
+		return s.schemas[e.Object.Name]
+	case KindTable, KindForeignTable, KindView, KindMaterializedView:
+		return s.defined[e.Object]
+	case KindType, KindDomain, KindFunction, KindProcedure, KindAggregate, KindSequence:
+		return s.needed[e.Object]
+	case KindSequenceSet:
+		return s.needed[e.Object] && s.created[e.Object]
+	case KindSequenceOwnedBy:
+		return len(e.Tables) == 1 && s.defined[e.Tables[0]] && (s.data[e.Tables[0]] || s.needed[e.Object])
+	case KindIndexAttach:
+		return e.Parent != nil && s.indexes[e.Object] && s.indexes[*e.Parent]
+	case KindInherits:
+		return len(e.Tables) > 0 && s.defined[e.Tables[0]]
+	case KindFKConstraint:
+		return len(e.Tables) > 0 && s.data[e.Tables[0]] && s.allData(e.RefTables)
+	case KindPublication, KindPublicationTable:
+		return false
+	case KindComment:
+		return s.wantedComment(e)
+	}
+	// Everything else that belongs to tables: defaults, identity,
+	// constraints, indexes, triggers, policies, row security, rules, COPY,
+	// partition attaches, statistics, other ALTER TABLEs. It comes with
+	// its (first) table's rows, when every other table it names is defined.
+	if len(e.Tables) == 0 || !s.data[e.Tables[0]] {
+		return false
+	}
+	for _, tn := range e.Tables[1:] {
+		if !s.defined[tn] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *selector) allData(names []Name) bool {
+	for _, n := range names {
+		if !s.data[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// wantedComment: comments on a table or its parts come with the table's
+// rows; others with their object.
+func (s *selector) wantedComment(e *Entry) bool {
+	if len(e.Tables) > 0 {
+		return s.data[e.Tables[0]]
+	}
+	switch e.On {
+	case "extension":
+		return true
+	case KindSchema:
+		return s.schemas[e.Object.Name]
+	case KindIndex:
+		return s.indexes[e.Object]
+	case KindSequence:
+		return s.needed[e.Object] && s.created[e.Object]
+	}
+	return s.needed[e.Object]
+}
+
+// finish turns the fixpoint into a Selection.
+func (s *selector) finish() *Selection {
+	t := s.toc
+	sel := &Selection{TOC: t, Include: s.include, last: -1}
+	for _, tbl := range t.Tables {
+		switch {
+		case s.data[tbl.Name]:
+			sel.Tables = append(sel.Tables, tbl.Name)
+		case s.defined[tbl.Name]:
+			sel.Shells = append(sel.Shells, tbl.Name)
+			sel.Warnings = append(sel.Warnings, fmt.Sprintf("%s is not selected but comes as a definition only (no rows, keys, indexes or triggers): %s", tbl.Name, s.shellReason(tbl.Name)))
+		}
+	}
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if s.include[i] {
+			sel.last = i
+			if e.Item == CopyData {
+				sel.Data = append(sel.Data, i)
+			}
+			if e.Warning != "" {
+				sel.Warnings = append(sel.Warnings, fmt.Sprintf("byte %d: %s", e.Offset, e.Warning))
+			}
+			continue
+		}
+		switch {
+		case e.Kind == KindFKConstraint && len(e.Tables) > 0 && s.data[e.Tables[0]]:
+			var missing []Name
+			for _, r := range e.RefTables {
+				if !s.data[r] {
+					missing = append(missing, r)
+				}
+			}
+			sel.DroppedFKs = append(sel.DroppedFKs, DroppedFK{Name: e.Detail, Table: e.Tables[0], References: missing, Entry: i})
+		case e.Warning != "" && len(e.Tables) == 0:
+			sel.Warnings = append(sel.Warnings, fmt.Sprintf("byte %d: left out: %s", e.Offset, e.Warning))
+		}
+	}
+	return sel
+}
+
+// shellReason says which included statement needs a shell table.
+func (s *selector) shellReason(n Name) string {
+	for _, tbl := range s.toc.Tables {
+		if s.data[tbl.Name] && tbl.Parent != nil && *tbl.Parent == n {
+			return "its child " + tbl.Name.String() + " needs it"
+		}
+	}
+	for i, e := range s.toc.Entries {
+		if !s.include[i] || len(e.Tables) == 0 || e.Tables[0] == n {
+			continue
+		}
+		for _, u := range e.Uses {
+			if u == n {
+				return fmt.Sprintf("a %s of %s uses it", e.Kind, e.Tables[0])
+			}
+		}
+	}
+	return "an included statement uses it"
+}
