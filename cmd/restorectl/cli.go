@@ -23,6 +23,7 @@ func commands() []command {
 		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
 		{"prune", "delete a project's snapshots older than the retention window", runPrune},
 		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
+		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
 		{"version", "print the version", runVersion},
 	}

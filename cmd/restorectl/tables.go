@@ -26,7 +26,7 @@ func runTables(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	toc, err := readTOC(ctx, snap)
+	toc, err := readTOC(withStderr(ctx, e.stderr), snap)
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,14 @@ func resolveSnapshot(ctx context.Context, spec, storeFlagValue, tz string, e env
 	return catalog.ResolveSnapshot(ctx, spec, configured, s3Options(e), time.Now(), loc)
 }
 
-// readTOC scans a whole snapshot for its table of contents.
+// readTOC returns a snapshot's table of contents: from its sidecar index
+// alone when it has one that matches the object, otherwise by scanning the
+// whole snapshot. Notes about an unusable index go to the stderr carried by
+// ctx (withStderr), or os.Stderr.
 func readTOC(ctx context.Context, snap catalog.Resolved) (*extract.TOC, error) {
+	if toc := tocFromIndex(ctx, snap); toc != nil {
+		return toc, nil
+	}
 	rc, err := snap.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", snap.Name, err)

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// runIndex builds the sidecar index of an existing snapshot in one scan and
+// stores it beside the snapshot ("<key>.index.json"; next to a local file).
+func runIndex(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("index", "SNAPSHOT [--store URL]", e)
+	storeURL := storeFlag(fs)
+	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	specs, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	if err != nil {
+		return err
+	}
+	if snap.VersionID != "" {
+		return fmt.Errorf("index %s: an index describes the current version of a key only: index the current snapshot, or restore from this version without an index", snap.Name)
+	}
+	obj, err := snap.Store.Stat(ctx, snap.Key)
+	if err != nil {
+		return fmt.Errorf("index %s: %w", snap.Name, err)
+	}
+	rc, err := snap.Store.Open(ctx, snap.Key)
+	if err != nil {
+		return fmt.Errorf("index %s: %w", snap.Name, err)
+	}
+	defer rc.Close()
+	ix, err := extract.IndexSnapshotStream(ctx, rc, obj.Size, obj.ETag)
+	if err != nil {
+		return fmt.Errorf("index %s: %w", snap.Name, err)
+	}
+	ix.Snapshot.Key = snap.Key
+	if err := extract.StoreIndex(ctx, snap.Store, snap.Key, ix); err != nil {
+		return fmt.Errorf("index %s: %w", snap.Name, err)
+	}
+	seek := "seekable"
+	if !ix.Seekable() {
+		seek = "one gzip member: not seekable, but tables reads it without a scan"
+	}
+	fmt.Fprintf(e.stdout, "indexed %s: %d entries, %d tables, %d gzip members (%s); wrote %s\n",
+		snap.Name, len(ix.Entries), len(ix.Tables), len(ix.Members), seek, extract.IndexKey(snap.Key))
+	return nil
+}
+
+// tocFromIndex answers from the snapshot's sidecar index when there is one
+// that describes the snapshot; otherwise it returns nil (and says why on
+// stderr when an index exists but cannot be used).
+func tocFromIndex(ctx context.Context, snap catalog.Resolved) *extract.TOC {
+	obj, ok := snapshotObject(ctx, snap)
+	if !ok {
+		return nil
+	}
+	ix, err := extract.LoadIndex(ctx, snap.Store, snap.Key, obj)
+	switch {
+	case err == nil:
+		return ix.TOC()
+	case errors.Is(err, extract.ErrNoIndex), ctx.Err() != nil:
+	case errors.Is(err, extract.ErrIndexMismatch):
+		fmt.Fprintf(stderrOf(ctx), "note: %s: index does not match the snapshot (size/ETag differ): scanning\n", snap.Name)
+	default:
+		fmt.Fprintf(stderrOf(ctx), "warning: %s: cannot use its index (%v): scanning\n", snap.Name, err)
+	}
+	return nil
+}
+
+// snapshotObject describes the snapshot as its index must: the current
+// object's Stat, or for a named version what the listing said about it.
+func snapshotObject(ctx context.Context, snap catalog.Resolved) (catalog.Object, bool) {
+	if snap.VersionID != "" {
+		o := snap.Snapshot.Object
+		return o, o.Key == snap.Key && o.VersionID == snap.VersionID && o.Size > 0
+	}
+	obj, err := snap.Store.Stat(ctx, snap.Key)
+	return obj, err == nil
+}
+
+// stderrKey carries the command's stderr to helpers such as readTOC that
+// print notes but take no env.
+type stderrKey struct{}
+
+func withStderr(ctx context.Context, w io.Writer) context.Context {
+	return context.WithValue(ctx, stderrKey{}, w)
+}
+
+func stderrOf(ctx context.Context) io.Writer {
+	if w, ok := ctx.Value(stderrKey{}).(io.Writer); ok {
+		return w
+	}
+	return os.Stderr
+}
