@@ -25,6 +25,7 @@ func commands() []command {
 		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
 		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
+		{"extract", "write a psql script that restores chosen tables of a snapshot", runExtract},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+func runExtract(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("extract", "SNAPSHOT --table NAME... [-o FILE] [--schema-only|--data-only] [--dry-run [--json]] [--store URL]", e)
+	storeURL := storeFlag(fs)
+	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	var tables tableList
+	fs.Var(&tables, "table", "table to extract, as in SQL (public.orders, \"My Schema\".\"a.b\", schema.*); repeat or separate with commas")
+	out := fs.String("o", "", "write the script to `FILE` instead of stdout (.gz: gzip-compressed)")
+	schemaOnly := fs.Bool("schema-only", false, "only the definitions, no rows or sequence positions")
+	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already")
+	dryRun := fs.Bool("dry-run", false, "report what the script would hold without writing it")
+	asJSON := fs.Bool("json", false, "with --dry-run, print the report as JSON")
+	specs, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(tables) == 0:
+		return usagef("extract: --table is required (e.g. --table public.orders)")
+	case *schemaOnly && *dataOnly:
+		return usagef("extract: --schema-only and --data-only exclude each other")
+	case *asJSON && !*dryRun:
+		return usagef("extract: --json applies to --dry-run only")
+	case *dryRun && *out != "":
+		return usagef("extract: --dry-run writes nothing; drop -o")
+	}
+	mode := extract.SchemaAndData
+	if *schemaOnly {
+		mode = extract.SchemaOnly
+	} else if *dataOnly {
+		mode = extract.DataOnly
+	}
+
+	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	if err != nil {
+		return err
+	}
+	toc, err := readTOC(ctx, snap)
+	if err != nil {
+		return err
+	}
+	names, err := toc.Resolve(tables)
+	if err != nil {
+		return fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
+	}
+	sel := toc.Select(names)
+	sel.Source = snap.Name
+	for _, w := range sel.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s: %s\n", snap.Name, w)
+	}
+	if *dryRun {
+		if *asJSON {
+			return printDryRunJSON(e.stdout, snap.Name, sel, mode)
+		}
+		return printDryRun(e.stdout, snap.Name, sel, mode)
+	}
+	for _, fk := range sel.DroppedFKs {
+		fmt.Fprintf(e.stderr, "left out: %s\n", fk)
+	}
+	if *out == "" {
+		_, err := writeScript(ctx, e.stdout, snap, sel, mode)
+		return err
+	}
+	st, err := writeScriptFile(ctx, *out, snap, sel, mode)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s: %d statements, %d rows of %d table(s) (%s of data)\n",
+		*out, st.Statements, st.Rows, len(sel.Tables), formatBytes(st.DataBytes))
+	return nil
+}
+
+// writeScript reads the snapshot a second time and writes the script.
+func writeScript(ctx context.Context, w io.Writer, snap catalog.Resolved, sel *extract.Selection, mode extract.Mode) (extract.Stats, error) {
+	rc, err := snap.Open(ctx)
+	if err != nil {
+		return extract.Stats{}, fmt.Errorf("open snapshot %s: %w", snap.Name, err)
+	}
+	defer rc.Close()
+	r, err := extract.NewDumpReader(rc)
+	if err != nil {
+		return extract.Stats{}, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
+	}
+	st, err := extract.WriteScript(ctx, w, r, sel, mode)
+	if err != nil {
+		return st, fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
+	}
+	return st, nil
+}
+
+// writeScriptFile writes the script to path atomically: into a temporary
+// file beside it, renamed into place only when complete, removed on any
+// error or cancellation. A path ending in .gz is gzip-compressed.
+func writeScriptFile(ctx context.Context, path string, snap catalog.Resolved, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
+	if err != nil {
+		return st, fmt.Errorf("create the output file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	var w io.Writer = tmp
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(tmp)
+		w = zw
+	}
+	if st, err = writeScript(ctx, w, snap, sel, mode); err != nil {
+		return st, err
+	}
+	if zw != nil {
+		if err = zw.Close(); err != nil {
+			return st, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err = tmp.Sync(); err != nil {
+		return st, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return st, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = ctx.Err(); err != nil {
+		return st, err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return st, fmt.Errorf("write %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// tableList is a repeatable --table flag; each value may hold several
+// names separated by commas (outside double quotes).
+type tableList []string
+
+func (l *tableList) String() string { return strings.Join(*l, ",") }
+
+func (l *tableList) Set(v string) error {
+	start, quoted := 0, false
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] == '"' {
+			quoted = !quoted
+		}
+		if i == len(v) || (v[i] == ',' && !quoted) {
+			name := strings.TrimSpace(v[start:i])
+			if name == "" {
+				return errors.New("empty table name")
+			}
+			*l = append(*l, name)
+			start = i + 1
+		}
+	}
+	return nil
+}
+
+// dryRunTable is one table of a --dry-run report.
+type dryRunTable struct {
+	Schema         string `json:"schema"`
+	Name           string `json:"name"`
+	Kind           string `json:"kind"`
+	Rows           int64  `json:"rows"`
+	Bytes          int64  `json:"bytes"`
+	DefinitionOnly bool   `json:"definition_only,omitempty"`
+}
+
+type dryRunFK struct {
+	Name       string   `json:"name"`
+	Table      string   `json:"table"`
+	References []string `json:"references"`
+}
+
+type dryRunReport struct {
+	Snapshot   string        `json:"snapshot"`
+	Mode       string        `json:"mode"`
+	Tables     []dryRunTable `json:"tables"`
+	Statements int           `json:"statements"`
+	CopyBlocks int           `json:"copy_blocks"`
+	Rows       int64         `json:"rows"`
+	Bytes      int64         `json:"bytes"`
+	DroppedFKs []dryRunFK    `json:"dropped_foreign_keys"`
+	Warnings   []string      `json:"warnings"`
+}
+
+func dryRun(name string, sel *extract.Selection, mode extract.Mode) dryRunReport {
+	sum := sel.Summarize(mode)
+	rep := dryRunReport{
+		Snapshot: name, Mode: mode.String(), Tables: []dryRunTable{},
+		Statements: sum.Statements, CopyBlocks: sum.CopyBlocks, Rows: sum.Rows, Bytes: sum.Bytes,
+		DroppedFKs: []dryRunFK{}, Warnings: []string{},
+	}
+	add := func(n extract.Name, shell bool) {
+		t := sel.TOC.Table(n)
+		row := dryRunTable{Schema: n.Schema, Name: n.Name, Kind: tableKind(t), DefinitionOnly: shell}
+		if !shell && mode != extract.SchemaOnly {
+			row.Rows, row.Bytes = t.Rows, t.Bytes
+		}
+		rep.Tables = append(rep.Tables, row)
+	}
+	for _, n := range sel.Tables {
+		add(n, false)
+	}
+	if mode != extract.DataOnly {
+		for _, n := range sel.Shells {
+			add(n, true)
+		}
+	}
+	for _, fk := range sel.DroppedFKs {
+		var refs []string
+		for _, r := range fk.References {
+			refs = append(refs, r.String())
+		}
+		rep.DroppedFKs = append(rep.DroppedFKs, dryRunFK{Name: fk.Name, Table: fk.Table.String(), References: refs})
+	}
+	rep.Warnings = append(rep.Warnings, sel.Warnings...)
+	return rep
+}
+
+func printDryRunJSON(w io.Writer, name string, sel *extract.Selection, mode extract.Mode) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(dryRun(name, sel, mode))
+}
+
+func printDryRun(w io.Writer, name string, sel *extract.Selection, mode extract.Mode) error {
+	rep := dryRun(name, sel, mode)
+	fmt.Fprintf(w, "Dry run: nothing written. A %s script of snapshot %s would hold:\n\n", rep.Mode, name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")
+	for _, t := range rep.Tables {
+		n := extract.Name{Schema: t.Schema, Name: t.Name}
+		if t.DefinitionOnly {
+			fmt.Fprintf(tw, "%s\t%s (definition only)\t-\t-\n", n, t.Kind)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, t.Kind, t.Rows, formatBytes(t.Bytes))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d statements, %d COPY blocks, %d rows, %s of data\n", rep.Statements, rep.CopyBlocks, rep.Rows, formatBytes(rep.Bytes))
+	for _, fk := range sel.DroppedFKs {
+		fmt.Fprintf(w, "left out: %s\n", fk)
+	}
+	return nil
+}
