@@ -47,7 +47,7 @@ func (t *TOC) Resolve(names []string) ([]Name, error) {
 		default:
 			var cands []Name
 			for _, tbl := range t.Tables {
-				if tbl.Name.Name == n.Name {
+				if tbl.Name.Name == n.Name && !containsName(cands, tbl.Name) {
 					cands = append(cands, tbl.Name)
 				}
 			}
@@ -105,7 +105,12 @@ func (t *TOC) closest(n Name, k int) []Name {
 	}
 	typed := n.String()
 	var cands []cand
+	seen := map[Name]bool{}
 	for _, tbl := range t.Tables {
+		if seen[tbl.Name] {
+			continue
+		}
+		seen[tbl.Name] = true
 		d := levenshtein(typed, tbl.Name.String())
 		if n.Schema == "" {
 			d = min(d, levenshtein(typed, Name{Name: tbl.Name.Name}.String()))
@@ -502,7 +507,12 @@ func (s *selector) wantedComment(e *Entry) bool {
 func (s *selector) finish() *Selection {
 	t := s.toc
 	sel := &Selection{TOC: t, Include: s.include, last: -1}
+	seen := map[Name]bool{}
 	for _, tbl := range t.Tables {
+		if seen[tbl.Name] { // a view replaced by CREATE OR REPLACE is listed twice
+			continue
+		}
+		seen[tbl.Name] = true
 		switch {
 		case s.data[tbl.Name]:
 			sel.Tables = append(sel.Tables, tbl.Name)
