@@ -522,20 +522,24 @@ func walk(m protoreflect.Message, visit func(proto.Message) bool) {
 	if !visit(m.Interface()) {
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Message() == nil || fd.IsMap() {
-			return true
+	// Fields in declaration order: Message.Range's order varies between
+	// builds, and Uses must come out the same every time.
+	fields := m.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Message() == nil || fd.IsMap() || !m.Has(fd) {
+			continue
 		}
+		v := m.Get(fd)
 		if fd.IsList() {
 			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				walk(l.Get(i).Message(), visit)
+			for j := 0; j < l.Len(); j++ {
+				walk(l.Get(j).Message(), visit)
 			}
-			return true
+			continue
 		}
 		walk(v.Message(), visit)
-		return true
-	})
+	}
 }
 
 // stringArg returns the i'th argument of a call when it is a string

@@ -97,6 +97,11 @@ func (t *TOC) add(e Entry) {
 	}
 	switch e.Kind {
 	case KindTable, KindForeignTable, KindView, KindMaterializedView:
+		if t.byName[e.Object] != nil {
+			// pg_dump breaks view dependency loops with a placeholder
+			// view that a later CREATE OR REPLACE VIEW redefines.
+			break
+		}
 		tbl := &Table{Name: e.Object, Kind: e.Kind, Partitioned: e.Partitioned, Parent: e.Parent, Data: -1}
 		t.Tables = append(t.Tables, tbl)
 		t.byName[e.Object] = tbl
