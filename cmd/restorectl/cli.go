@@ -26,6 +26,7 @@ func commands() []command {
 		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
 		{"extract", "write a psql script that restores chosen tables of a snapshot", runExtract},
+		{"preview", "show the first rows of one table of a snapshot", runPreview},
 		{"version", "print the version", runVersion},
 	}
 }

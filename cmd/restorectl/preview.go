@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// previewWidth is how many characters of a value the table shows.
+const previewWidth = 40
+
+func runPreview(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("preview", "SNAPSHOT --table NAME [--limit N] [--json] [--store URL]", e)
+	storeURL := storeFlag(fs)
+	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	table := fs.String("table", "", "the table, as written in SQL: public.orders, \"My Schema\".\"a.b\", or unqualified when unique")
+	limit := fs.Int("limit", 10, "how many rows to show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	specs, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if *table == "" {
+		return usagef("preview: --table is required")
+	}
+	if *limit < 1 {
+		return usagef("preview: --limit must be at least 1")
+	}
+	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	if err != nil {
+		return err
+	}
+	name, err := resolveOneTable(ctx, snap, *table)
+	if err != nil {
+		return err
+	}
+	rs, err := previewTable(ctx, snap, name, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRowsJSON(e.stdout, rs)
+	}
+	return printRows(e.stdout, rs)
+}
+
+// resolveOneTable turns what the user typed into the snapshot's table. A
+// qualified name is taken as it is (Preview reports it if missing), so that
+// it costs no scan; an unqualified one needs the table of contents.
+func resolveOneTable(ctx context.Context, snap catalog.Resolved, typed string) (extract.Name, error) {
+	n, err := extract.ParseName(typed)
+	if err != nil {
+		return extract.Name{}, usageError{err.Error()}
+	}
+	if n.Schema != "" && n.Name != "*" {
+		return n, nil
+	}
+	toc, err := readTOC(ctx, snap)
+	if err != nil {
+		return extract.Name{}, err
+	}
+	names, err := toc.Resolve([]string{typed})
+	if err != nil {
+		return extract.Name{}, fmt.Errorf("snapshot %s: %w", snap.Name, err)
+	}
+	if len(names) != 1 {
+		return extract.Name{}, fmt.Errorf("snapshot %s: %q names %d tables: preview one at a time", snap.Name, typed, len(names))
+	}
+	return names[0], nil
+}
+
+func previewTable(ctx context.Context, snap catalog.Resolved, name extract.Name, limit int) (*extract.RowSet, error) {
+	rc, err := snap.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot %s: %w", snap.Name, err)
+	}
+	defer rc.Close()
+	r, err := extract.NewDumpReader(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
+	}
+	rs, err := extract.Preview(ctx, r, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", snap.Name, err)
+	}
+	return rs, nil
+}
+
+func printRows(w io.Writer, rs *extract.RowSet) error {
+	if len(rs.Rows) == 0 {
+		_, err := fmt.Fprintf(w, "%s has no rows in this snapshot\n", rs.Table)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(rs.Columns, "\t"))
+	for _, row := range rs.Rows {
+		cells := make([]string, len(row))
+		for i, f := range row {
+			cells[i] = displayValue(f)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rs.More {
+		fmt.Fprintf(w, "(first %d rows of %s)\n", len(rs.Rows), rs.Table)
+	}
+	return nil
+}
+
+// displayValue shows a value on one line of an aligned table: NULL as
+// NULL, control characters escaped, long values cut.
+func displayValue(f extract.Field) string {
+	if f.Null {
+		return "NULL"
+	}
+	v := strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(f.Value)
+	if utf8.RuneCountInString(v) > previewWidth {
+		v = string([]rune(v)[:previewWidth-1]) + "…"
+	}
+	return v
+}
+
+func printRowsJSON(w io.Writer, rs *extract.RowSet) error {
+	rows := make([][]*string, len(rs.Rows))
+	for i, row := range rs.Rows {
+		rows[i] = make([]*string, len(row))
+		for j, f := range row {
+			if !f.Null {
+				rows[i][j] = &f.Value
+			}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Table   string      `json:"table"`
+		Columns []string    `json:"columns"`
+		Rows    [][]*string `json:"rows"`
+		More    bool        `json:"more"`
+	}{rs.Table.String(), rs.Columns, rows, rs.More})
+}
