@@ -24,7 +24,7 @@ CREATE TABLE public.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NUL
 CREATE INDEX orders_customer_idx ON public.orders (customer_id);
 CREATE TABLE storage.objects (id bigserial PRIMARY KEY, bucket text NOT NULL, name text NOT NULL, metadata jsonb);
 CREATE TABLE ai.documents (id bigserial PRIMARY KEY, body text, embedding real[]);
-INSERT INTO auth.users (email) SELECT 'user' || i || '@example.com' FROM generate_series(1, 20) i;
+INSERT INTO auth.users (email, created_at) SELECT 'user' || i || '@example.com', '2026-11-01 09:00+00'::timestamptz + i * interval '1 hour' FROM generate_series(1, 20) i;
 INSERT INTO public.customers (user_id, name) SELECT id, initcap(split_part(email, '@', 1)) FROM auth.users;
 INSERT INTO storage.objects (bucket, name, metadata) SELECT 'avatars', 'u' || i || '.png', jsonb_build_object('size', i * 1024) FROM generate_series(1, 10) i;
 INSERT INTO ai.documents (body, embedding) SELECT 'doc ' || i, ARRAY[i, i / 2.0, i / 3.0]::real[] FROM generate_series(1, 5) i;
@@ -36,9 +36,9 @@ snapshot() { # day-offset
 	echo "sample-store/demo/$ts.sql.gz"
 }
 rm -rf sample-store/demo
-psql -q -d demo -c "INSERT INTO public.orders (customer_id, status, total, note) SELECT 1 + i % 20, 'paid', i * 9.5, 'order ' || i FROM generate_series(1, 40) i"
+psql -q -d demo -c "INSERT INTO public.orders (customer_id, status, total, note, created_at) SELECT 1 + i % 20, 'paid', i * 9.5, 'order ' || i, '2026-11-19 08:00+00'::timestamptz + i * interval '17 minutes' FROM generate_series(1, 40) i"
 snapshot 0
-psql -q -d demo -c "INSERT INTO public.orders (customer_id, total, note) SELECT 1 + i % 20, i * 3.25, E'late\torder\n' || i FROM generate_series(1, 15) i"
+psql -q -d demo -c "INSERT INTO public.orders (customer_id, total, note, created_at) SELECT 1 + i % 20, i * 3.25, E'late\torder\n' || i, '2026-11-20 09:00+00'::timestamptz + i * interval '23 minutes' FROM generate_series(1, 15) i"
 snapshot 1
 # The ticket: someone deleted orders by mistake.
 psql -q -d demo -c "DELETE FROM public.orders WHERE id % 3 = 0"
