@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/klauspost/pgzip"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 // DefaultLevel is the gzip level used when Config.Level is 0.
@@ -148,6 +150,10 @@ type Result struct {
 	Duration                  time.Duration
 	Err                       error // nil on success; never contains a password
 	Pruned                    int   // old snapshots deleted after the backup
+	// IndexErr says why the snapshot's sidecar index was not written. The
+	// snapshot is valid without it (readers scan it instead); it does not
+	// make the backup fail.
+	IndexErr error
 }
 
 // OK reports whether the backup succeeded.
@@ -199,8 +205,14 @@ func finish(ctx context.Context, cfg Config, r Result) {
 		slog.Int64("duration_ms", r.Duration.Milliseconds()),
 	}
 	if r.Err == nil {
-		attrs = append(attrs, slog.Int("pruned", r.Pruned))
-		cfg.Logger.InfoContext(context.WithoutCancel(ctx), "backup ok", attrs...)
+		attrs = append(attrs, slog.Int("pruned", r.Pruned), slog.Bool("indexed", r.IndexErr == nil))
+		level := slog.LevelInfo
+		if r.IndexErr != nil {
+			// The snapshot is fine; only its index is missing.
+			attrs = append(attrs, slog.String("index_error", r.IndexErr.Error()))
+			level = slog.LevelWarn
+		}
+		cfg.Logger.Log(context.WithoutCancel(ctx), level, "backup ok", attrs...)
 	} else {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))
 		cfg.Logger.ErrorContext(context.WithoutCancel(ctx), "backup failed", attrs...)
@@ -270,8 +282,9 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 	}
 	zw.Name = p.Ref + ".sql"
 	zw.ModTime = r.Started
+	mw := newMemberWriter(ctx, zw, comp, gzipBlocks())
 
-	sink := &dumpSink{zw: zw, tail: newTail(tailSize), progress: func(raw int64) {
+	sink := &dumpSink{zw: mw, tail: newTail(tailSize), progress: func(raw int64) {
 		cfg.Progress.Event(Event{Project: p.Ref, Key: r.Key, Stage: StageDump, RawBytes: raw, CompressedBytes: comp.n.Load()})
 	}}
 	stderr := newTail(stderrSize)
@@ -291,7 +304,7 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 	setProcessGroup(cmd)
 
 	waitErr := cmd.Run()
-	closeErr := zw.Close()
+	closeErr := mw.Close()
 	r.RawBytes = sink.raw
 	r.CompressedBytes = comp.n.Load()
 
@@ -364,6 +377,11 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		return
 	}
 
+	r.IndexErr = writeIndex(ctx, cfg.Store, r.Key, obj, mw)
+	if r.IndexErr != nil {
+		r.IndexErr = errors.New(t.scrub(r.IndexErr.Error()))
+	}
+
 	if cfg.Retention != nil {
 		cfg.Progress.Event(Event{Project: p.Ref, Key: r.Key, Stage: StagePrune, RawBytes: r.RawBytes, CompressedBytes: r.CompressedBytes})
 		deleted, err := catalog.Prune(ctx, cfg.Store, p.Ref, *cfg.Retention, r.Started, false)
@@ -373,6 +391,18 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 			return
 		}
 	}
+}
+
+// writeIndex stores the snapshot's sidecar index, built from what the
+// member writer's scan found, for the committed object obj.
+func writeIndex(ctx context.Context, s catalog.Store, key string, obj catalog.Object, mw *memberWriter) error {
+	toc, err := mw.TOC()
+	if err != nil {
+		return fmt.Errorf("index of %s not written: %w", key, err)
+	}
+	ix := extract.BuildIndex(toc, mw.Members(), obj.Size, obj.ETag)
+	ix.Snapshot.Key = key
+	return extract.StoreIndex(ctx, s, key, ix)
 }
 
 // gzipBlocks is how many 1 MiB blocks pgzip compresses at once: enough to
@@ -412,7 +442,7 @@ func lastLines(b []byte, n int) string {
 // dumpSink receives pg_dump's stdout (from os/exec's copying goroutine):
 // it counts, keeps the tail and compresses.
 type dumpSink struct {
-	zw       *pgzip.Writer
+	zw       io.Writer // the member writer
 	tail     *tail
 	raw      int64
 	next     int64

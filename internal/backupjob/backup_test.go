@@ -91,12 +91,19 @@ func TestBackupRoundTrip(t *testing.T) {
 			if res.Key != wantKey || res.Stage != StageDone {
 				t.Fatalf("key, stage = %q, %q; want %q, done", res.Key, res.Stage, wantKey)
 			}
-			if keys := listKeys(t, store); len(keys) != 1 || keys[0] != wantKey {
-				t.Fatalf("store holds %v, want [%s]", keys, wantKey)
+			if keys := listKeys(t, store); len(keys) != 2 || keys[0] != wantKey || keys[1] != wantKey+catalog.IndexSuffix {
+				t.Fatalf("store holds %v, want [%s and its index]", keys, wantKey)
 			}
 			obj, err := store.Stat(t.Context(), wantKey)
 			if err != nil || obj.Size != res.CompressedBytes || res.RawBytes <= res.CompressedBytes {
 				t.Fatalf("stat = %+v, %v; result raw %d compressed %d", obj, err, res.RawBytes, res.CompressedBytes)
+			}
+
+			// Independent gzip members, and an index that matches the object
+			// and equals a scan.
+			assertSeekableSnapshot(t, store, wantKey, 7)
+			if lines := logs.lines(t); len(lines) != 1 || lines[0]["indexed"] != true || lines[0]["level"] != "INFO" {
+				t.Errorf("log = %s", logs.String())
 			}
 
 			restored := restore(t, pg, store, wantKey)

@@ -58,7 +58,9 @@ func TestRunManyProjects(t *testing.T) {
 		t.Errorf("Summarize = %d ok, %d failed", ok, failed)
 	}
 	if keys := listKeys(t, store); !reflect.DeepEqual(keys, []string{
-		"proj0/20260314T150926Z.sql.gz", "proj2/20260314T150926Z.sql.gz", "proj4/20260314T150926Z.sql.gz"}) {
+		"proj0/20260314T150926Z.sql.gz", "proj0/20260314T150926Z.sql.gz.index.json",
+		"proj2/20260314T150926Z.sql.gz", "proj2/20260314T150926Z.sql.gz.index.json",
+		"proj4/20260314T150926Z.sql.gz", "proj4/20260314T150926Z.sql.gz.index.json"}) {
 		t.Errorf("store holds %v", keys)
 	}
 	if a := hook.alerts(t); len(a) != 2 {
@@ -115,7 +117,7 @@ func TestPruneAfterBackup(t *testing.T) {
 	if res.Pruned != 2 {
 		t.Errorf("pruned %d, want 2", res.Pruned)
 	}
-	want := []string{old[2], old[1], old[0], res.Key}
+	want := []string{old[2], old[1], old[0], res.Key, res.Key + catalog.IndexSuffix}
 	if keys := listKeys(t, store); !reflect.DeepEqual(keys, want) {
 		t.Errorf("store holds %v, want %v", keys, want)
 	}
