@@ -77,8 +77,9 @@
 // "backup failed", with project, key, stage, raw_bytes, compressed_bytes,
 // duration_ms, indexed (on success) and (on failure) error. A failed
 // Result's Stage tells where it failed: "config", "connect", "dump",
-// "verify", "upload", "prune" or "cancelled" (the context was cancelled, e.g. SIGTERM on pod eviction:
-// pg_dump is killed, the upload aborted, and Err wraps context.Canceled).
+// "verify", "upload", "prune" or "cancelled" (the context was cancelled,
+// e.g. SIGTERM on pod eviction: pg_dump is killed, the upload aborted, and
+// Err wraps context.Canceled).
 //
 // With Config.Webhook, a failure is POSTed as JSON with a Slack-compatible
 // "text" line plus project, stage, error, raw_bytes, compressed_bytes, key,
