@@ -28,7 +28,14 @@ import (
 func compressMembers(t testing.TB, text []byte) ([]byte, *memberWriter) {
 	t.Helper()
 	var buf bytes.Buffer
-	out := &countingWriter{w: nopObjectWriter{&buf}}
+	mw := compressMembersTo(t, text, &buf)
+	return buf.Bytes(), mw
+}
+
+// compressMembersTo is compressMembers writing to w.
+func compressMembersTo(t testing.TB, text []byte, w io.Writer) *memberWriter {
+	t.Helper()
+	out := &countingWriter{w: nopObjectWriter{w}}
 	zw, err := pgzip.NewWriterLevel(out, DefaultLevel)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,7 @@ func compressMembers(t testing.TB, text []byte) ([]byte, *memberWriter) {
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), mw
+	return mw
 }
 
 type nopObjectWriter struct{ io.Writer }
@@ -331,8 +338,9 @@ func BenchmarkCompressMembers(b *testing.B) {
 			var size, n int64
 			for b.Loop() {
 				if members {
-					gz, mw := compressMembers(b, data)
-					size, n = int64(len(gz)), int64(len(mw.Members()))
+					cw := &byteCounter{}
+					mw := compressMembersTo(b, data, cw)
+					size, n = cw.n, int64(len(mw.Members()))
 				} else {
 					size, n = singleMember(b, data), 1
 				}
