@@ -6,4 +6,17 @@
 //
 // Everything streams: a snapshot of any size is read in bounded memory, and
 // COPY rows are never held whole or parsed as SQL.
+//
+// The map, in the order data flows:
+//
+//	gzip.go      compressed stream → text, with compressed/uncompressed offsets for errors
+//	reader.go    text → Items: exact statement splitting, COPY rows streamed (CorruptError)
+//	classify.go  one statement → Classification with pg_query (kind, object, tables, uses)
+//	names.go     SQL names: parsing what users type, quoting for output
+//	toc.go       Items → TOC: every entry with offsets, every table with rows and bytes
+//	index.go     the TOC as a sidecar index, with the gzip members that make it seekable
+//	select.go    user names → tables → Selection: the closure of what they need
+//	script.go    Selection → psql script, streamed from a second pass
+//	preview.go   the first rows of one table, decoded from COPY text
+//	copy.go      COPY text-format rows and statements
 package extract

@@ -34,6 +34,12 @@
 // $RESTORECTL_TEST_CACHE (default: the user cache dir + "/restorectl-test")
 // and reused from there. The first build takes a few minutes.
 //
+// Corpus: Postgres.Corpus loads the fixture databases under corpus/ (shaped
+// like the platform's projects, with every hostile case the extraction
+// engine must survive) and dumps them with the cluster's pg_dump, once per
+// test binary; TableChecksum, Tables, Sequences and LoadScript compare a
+// restored table with its source. See corpus.go.
+//
 // Because the catalog package is imported here, catalog's own tests must be
 // in package catalog_test (an external test package) to use testenv.
 package testenv
