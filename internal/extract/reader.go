@@ -64,10 +64,24 @@ type Reader struct {
 	rows    *copyRows // rows of the last CopyData item, nil if none
 	header  *Header   // header comment seen in the current gap
 	trailer bool      // the trailer comment was seen after the last statement
+	// fragment: the Reader reads a slice of the dump (see newFragmentReader),
+	// whose end needs no trailer.
+	fragment bool
 }
 
 // NewReader returns a Reader over uncompressed dump text.
 func NewReader(r io.Reader) *Reader { return newReaderSize(r, defaultBufSize) }
+
+// newFragmentReader returns a Reader over a slice of a dump's text that
+// starts at uncompressed offset base, where an item or the gap before one
+// starts: its Items carry the dump's offsets, and its end, where the slice
+// ends, needs no "dump complete" trailer.
+func newFragmentReader(r io.Reader, base int64) *Reader {
+	rd := NewReader(r)
+	rd.base = base
+	rd.fragment = true
+	return rd
+}
 
 func newReaderSize(r io.Reader, size int) *Reader {
 	return &Reader{src: r, buf: make([]byte, max(size, 8))}
@@ -132,7 +146,7 @@ func (r *Reader) endOfDump() error {
 	if r.srcErr != io.EOF {
 		return r.srcErr
 	}
-	if !r.trailer {
+	if !r.trailer && !r.fragment {
 		return &CorruptError{Offset: r.Offset(), CompressedOffset: -1,
 			Reason: "the dump has no 'dump complete' trailer: the snapshot is truncated or pg_dump failed"}
 	}

@@ -47,6 +47,41 @@ const ctxCheckBytes = 4 << 20
 // the tables already (DataOnly). Reading stops after the last included
 // item. ctx is checked between items and every few MB of rows.
 func WriteScript(ctx context.Context, w io.Writer, r *Reader, sel *Selection, mode Mode) (Stats, error) {
+	return writeScript(ctx, w, readerItems{r, len(sel.TOC.Entries)}, sel, mode)
+}
+
+// itemSource gives writeScript the dump's items by their position in the
+// table of contents.
+type itemSource interface {
+	// item returns the item at position i, called with increasing i. It
+	// may return nil for a position it does not hold, which must then be
+	// one the selection leaves out.
+	item(i int) (*Item, error)
+	// offset is the offset of the next byte to read: after a COPY item's
+	// rows were read, where they end.
+	offset() int64
+	// done is called once the last included item is written.
+	done() error
+}
+
+// readerItems is a Reader over the whole dump as an itemSource.
+type readerItems struct {
+	r *Reader
+	n int // entries in the table of contents
+}
+
+func (s readerItems) item(i int) (*Item, error) {
+	it, err := s.r.Next()
+	if errors.Is(err, io.EOF) {
+		return nil, &ChangedError{Offset: s.r.Offset(), Reason: fmt.Sprintf("it ends after %d items, the table of contents has %d", i, s.n)}
+	}
+	return it, err
+}
+
+func (s readerItems) offset() int64 { return s.r.Offset() }
+func (s readerItems) done() error   { return nil }
+
+func writeScript(ctx context.Context, w io.Writer, src itemSource, sel *Selection, mode Mode) (Stats, error) {
 	cw := &countingWriter{w: w}
 	bw := bufio.NewWriterSize(cw, 256<<10)
 	var st Stats
@@ -57,14 +92,17 @@ func WriteScript(ctx context.Context, w io.Writer, r *Reader, sel *Selection, mo
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		it, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return st, &ChangedError{Offset: r.Offset(), Reason: fmt.Sprintf("it ends after %d items, the table of contents has %d", i, len(entries))}
-		}
+		it, err := src.item(i)
 		if err != nil {
 			return st, err
 		}
 		e := &entries[i]
+		if it == nil {
+			if sel.Includes(i, mode) {
+				return st, fmt.Errorf("internal error: item %d (%s at byte %d) was not read", i, e.Item, e.Offset)
+			}
+			continue
+		}
 		if it.Offset != e.Offset || it.Kind != e.Item {
 			return st, &ChangedError{Offset: it.Offset, Reason: fmt.Sprintf("item %d is a %s at byte %d, the table of contents has a %s at byte %d", i, it.Kind, it.Offset, e.Item, e.Offset)}
 		}
@@ -79,7 +117,7 @@ func WriteScript(ctx context.Context, w io.Writer, r *Reader, sel *Selection, mo
 			if _, err := io.Copy(rows, it.Rows); err != nil {
 				return st, fmt.Errorf("copy the rows of %s: %w", e.Object, err)
 			}
-			if end := r.Offset(); end != e.End {
+			if end := src.offset(); end != e.End {
 				return st, &ChangedError{Offset: end, Reason: fmt.Sprintf("the rows of %s end at byte %d, the table of contents says %d", e.Object, end, e.End)}
 			}
 			if rows.rows != e.Rows || rows.n != e.DataBytes {
@@ -94,6 +132,9 @@ func WriteScript(ctx context.Context, w io.Writer, r *Reader, sel *Selection, mo
 		if cw.err != nil {
 			return st, cw.err
 		}
+	}
+	if err := src.done(); err != nil {
+		return st, err
 	}
 	bw.WriteString("COMMIT;\n")
 	err := bw.Flush()
