@@ -13,7 +13,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -28,6 +27,8 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already")
 	dryRun := fs.Bool("dry-run", false, "report what the script would hold without writing it")
 	asJSON := fs.Bool("json", false, "with --dry-run, print the report as JSON")
+	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the whole snapshot")
+	stats := fs.Bool("stats", false, "report on stderr how many bytes of the snapshot were read")
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -53,10 +54,14 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	toc, err := readTOC(ctx, snap)
+	src, err := openSnapshotSource(withStderr(ctx, e.stderr), snap, *noIndex)
 	if err != nil {
 		return err
 	}
+	if *stats {
+		defer src.printStats(e.stderr)
+	}
+	toc := src.toc
 	names, err := toc.Resolve(tables)
 	if err != nil {
 		return fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
@@ -76,10 +81,10 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "left out: %s\n", fk)
 	}
 	if *out == "" {
-		_, err := writeScript(ctx, e.stdout, snap, sel, mode)
+		_, err := writeScript(ctx, e.stdout, src, sel, mode)
 		return err
 	}
-	st, err := writeScriptFile(ctx, *out, snap, sel, mode)
+	st, err := writeScriptFile(ctx, *out, src, sel, mode)
 	if err != nil {
 		return err
 	}
@@ -88,11 +93,21 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// writeScript reads the snapshot a second time and writes the script.
-func writeScript(ctx context.Context, w io.Writer, snap catalog.Resolved, sel *extract.Selection, mode extract.Mode) (extract.Stats, error) {
-	rc, err := snap.Open(ctx)
+// writeScript writes the script: with ranged reads of the members holding
+// the selection when the snapshot's index allows, else reading the whole
+// snapshot a second time.
+func writeScript(ctx context.Context, w io.Writer, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (extract.Stats, error) {
+	snap := src.snap
+	if rg := src.rangedReader(); rg != nil {
+		st, err := rg.WriteScript(ctx, w, sel, mode)
+		if err != nil {
+			return st, src.staleIndexError(fmt.Errorf("extract from snapshot %s: %w", snap.Name, err))
+		}
+		return st, nil
+	}
+	rc, err := src.openScan(ctx)
 	if err != nil {
-		return extract.Stats{}, fmt.Errorf("open snapshot %s: %w", snap.Name, err)
+		return extract.Stats{}, err
 	}
 	defer rc.Close()
 	r, err := extract.NewDumpReader(rc)
@@ -109,7 +124,7 @@ func writeScript(ctx context.Context, w io.Writer, snap catalog.Resolved, sel *e
 // writeScriptFile writes the script to path atomically: into a temporary
 // file beside it, renamed into place only when complete, removed on any
 // error or cancellation. A path ending in .gz is gzip-compressed.
-func writeScriptFile(ctx context.Context, path string, snap catalog.Resolved, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
+func writeScriptFile(ctx context.Context, path string, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
 	if err != nil {
 		return st, fmt.Errorf("create the output file: %w", err)
@@ -126,7 +141,7 @@ func writeScriptFile(ctx context.Context, path string, snap catalog.Resolved, se
 		zw = gzip.NewWriter(tmp)
 		w = zw
 	}
-	if st, err = writeScript(ctx, w, snap, sel, mode); err != nil {
+	if st, err = writeScript(ctx, w, src, sel, mode); err != nil {
 		return st, err
 	}
 	if zw != nil {

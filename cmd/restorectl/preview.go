@@ -23,6 +23,8 @@ func runPreview(ctx context.Context, args []string, e env) error {
 	table := fs.String("table", "", "the table, as written in SQL: public.orders, \"My Schema\".\"a.b\", or unqualified when unique")
 	limit := fs.Int("limit", 10, "how many rows to show")
 	asJSON := fs.Bool("json", false, "print JSON")
+	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the snapshot")
+	stats := fs.Bool("stats", false, "report on stderr how many bytes of the snapshot were read")
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -37,11 +39,7 @@ func runPreview(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	name, err := resolveOneTable(ctx, snap, *table)
-	if err != nil {
-		return err
-	}
-	rs, err := previewTable(ctx, snap, name, *limit)
+	rs, err := previewFromSource(withStderr(ctx, e.stderr), snap, *table, *limit, *noIndex, *stats)
 	if err != nil {
 		return err
 	}
@@ -51,21 +49,53 @@ func runPreview(ctx context.Context, args []string, e env) error {
 	return printRows(e.stdout, rs)
 }
 
-// resolveOneTable turns what the user typed into the snapshot's table. A
-// qualified name is taken as it is (Preview reports it if missing), so that
-// it costs no scan; an unqualified one needs the table of contents.
-func resolveOneTable(ctx context.Context, snap catalog.Resolved, typed string) (extract.Name, error) {
-	n, err := extract.ParseName(typed)
+// previewFromSource previews the table typed: with a usable index of a
+// seekable snapshot (unless noIndex), from the members holding the start
+// of its data alone; otherwise by scanning up to its data. stats reports
+// on stderr how much of the snapshot was read.
+func previewFromSource(ctx context.Context, snap catalog.Resolved, typed string, limit int, noIndex, stats bool) (*extract.RowSet, error) {
+	src := &snapshotSource{snap: snap}
+	if stats {
+		defer src.printStats(stderrOf(ctx))
+	}
+	if !noIndex {
+		if obj, ok := snapshotObject(ctx, snap); ok {
+			src.size = obj.Size
+			if src.ix = loadIndex(ctx, snap, obj); src.ix != nil {
+				src.toc = src.ix.TOC()
+			}
+		}
+	}
+	var name extract.Name
+	var err error
+	if n, perr := extract.ParseName(typed); perr == nil && n.Schema != "" && n.Name != "*" {
+		name = n // taken as it is (Preview reports it if missing): no scan
+	} else if perr != nil {
+		return nil, usageError{perr.Error()}
+	} else {
+		if src.toc == nil {
+			if err := src.scanTOC(ctx); err != nil {
+				return nil, err
+			}
+		}
+		name, err = resolveIn(src.toc, snap, typed)
+	}
 	if err != nil {
-		return extract.Name{}, usageError{err.Error()}
+		return nil, err
 	}
-	if n.Schema != "" && n.Name != "*" {
-		return n, nil
+	if rg := src.rangedReader(); rg != nil {
+		rs, err := rg.Preview(ctx, src.toc, name, limit)
+		if err != nil {
+			return nil, src.staleIndexError(fmt.Errorf("snapshot %s: %w", snap.Name, err))
+		}
+		return rs, nil
 	}
-	toc, err := readTOC(ctx, snap)
-	if err != nil {
-		return extract.Name{}, err
-	}
+	return previewTable(ctx, src, name, limit)
+}
+
+// resolveIn resolves what the user typed in the snapshot's table of
+// contents: it must name one table.
+func resolveIn(toc *extract.TOC, snap catalog.Resolved, typed string) (extract.Name, error) {
 	names, err := toc.Resolve([]string{typed})
 	if err != nil {
 		return extract.Name{}, fmt.Errorf("snapshot %s: %w", snap.Name, err)
@@ -76,10 +106,11 @@ func resolveOneTable(ctx context.Context, snap catalog.Resolved, typed string) (
 	return names[0], nil
 }
 
-func previewTable(ctx context.Context, snap catalog.Resolved, name extract.Name, limit int) (*extract.RowSet, error) {
-	rc, err := snap.Open(ctx)
+func previewTable(ctx context.Context, src *snapshotSource, name extract.Name, limit int) (*extract.RowSet, error) {
+	snap := src.snap
+	rc, err := src.openScan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open snapshot %s: %w", snap.Name, err)
+		return nil, err
 	}
 	defer rc.Close()
 	r, err := extract.NewDumpReader(rc)
