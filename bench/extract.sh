@@ -34,8 +34,21 @@ printf '%-40s %10s %10s %8s  (goal <= 128 MiB + largest row)\n' "peak RSS of the
 
 if [ -f "$SNAP.index.json" ] && "$WORK/restorectl" extract -h >/dev/null 2>&1; then
 	say "restorectl extract --table public.pgbench_branches (indexed)"
-	read -r ex_s _ < <(measure ex "$WORK/restorectl" extract "$SNAP" --table public.pgbench_branches -o "$WORK/branches.sql")
+	# --stats: restorectl counts the compressed bytes its reads delivered.
+	read -r ex_s _ < <(measure ex bash -c '"$0" extract "$1" --table public.pgbench_branches -o "$2" --stats 2>"$3"' \
+		"$WORK/restorectl" "$SNAP" "$WORK/branches.sql" "$WORK/stats.ex")
+	cat "$WORK/stats.ex" >&2
+	read -r ex_bytes obj_bytes < <(sed -n 's/^stats: read \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p' "$WORK/stats.ex")
+	printf '%-40s %10s %10s %8s  (goal <= 0.01)\n' "indexed extract: bytes read vs object" "$obj_bytes" "$ex_bytes" "$(ratio "$ex_bytes" "$obj_bytes")"
 	printf '%-40s %10s %10s %8s  (goal <= 0.05)\n' "indexed extract vs full scan (s)" "$scan_s" "$ex_s" "$(ratio "$ex_s" "$scan_s")"
+	# The same table by a scan: the scripts must be identical.
+	"$WORK/restorectl" extract "$SNAP" --table public.pgbench_branches -o "$WORK/branches-scan.sql" --no-index 2>/dev/null
+	if cmp -s "$WORK/branches.sql" "$WORK/branches-scan.sql"; then
+		printf '%-40s  identical\n' "indexed script vs --no-index script"
+	else
+		printf '%-40s  DIFFER\n' "indexed script vs --no-index script"
+		exit 1
+	fi
 else
 	printf '%-40s  (no index or no extract command yet: not measured)\n' "indexed extract"
 fi
