@@ -94,6 +94,11 @@ func TestExtractIndexed(t *testing.T) {
 		}
 	}
 	name := small.Name.String()
+	fromIndex, _, code1 := runCLI(t, nil, "tables", snap, "--json")
+	fromScan, _, code2 := runCLI(t, nil, "tables", snap, "--json", "--no-index")
+	if code1 != exitOK || code2 != exitOK || fromIndex != fromScan {
+		t.Errorf("tables: from the index (exit %d) and --no-index (exit %d) differ", code1, code2)
+	}
 
 	for _, mode := range []string{"", "--schema-only", "--data-only"} {
 		args := func(extra ...string) []string {

@@ -18,6 +18,7 @@ func runTables(ctx context.Context, args []string, e env) error {
 	storeURL := storeFlag(fs)
 	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
 	asJSON := fs.Bool("json", false, "print JSON")
+	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the whole snapshot")
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -26,8 +27,14 @@ func runTables(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	toc, err := readTOC(withStderr(ctx, e.stderr), snap)
-	if err != nil {
+	var toc *extract.TOC
+	if *noIndex {
+		src, err := openSnapshotSource(ctx, snap, true)
+		if err != nil {
+			return err
+		}
+		toc = src.toc
+	} else if toc, err = readTOC(withStderr(ctx, e.stderr), snap); err != nil {
 		return err
 	}
 	for _, w := range toc.Warnings {
