@@ -149,6 +149,7 @@ func TestExtractIndexed(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out.sql")
 	_, stderr, code := runCLI(t, nil, "extract", snap, "--table", name, "-o", out)
+	t.Logf("extract with a damaged index: %s", stderr)
 	if code == exitOK || !strings.Contains(stderr, "restorectl index") || !strings.Contains(stderr, "--no-index") {
 		t.Errorf("extract with a damaged index: exit %d: %s", code, stderr)
 	}

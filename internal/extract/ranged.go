@@ -218,7 +218,12 @@ func (rg *Ranged) WriteScript(ctx context.Context, w io.Writer, sel *Selection, 
 	if err != nil {
 		var changed *ChangedError
 		var corrupt *CorruptError
-		if (errors.As(err, &changed) || errors.As(err, &corrupt)) && !errors.Is(err, ErrIndexStale) {
+		switch {
+		case errors.Is(err, ErrIndexStale):
+		case errors.As(err, &changed):
+			// Not "run the command again": the index is what disagrees.
+			err = fmt.Errorf("%w: at byte %d: %s", ErrIndexStale, changed.Offset, changed.Reason)
+		case errors.As(err, &corrupt):
 			err = fmt.Errorf("%w: %w", ErrIndexStale, err)
 		}
 	}
