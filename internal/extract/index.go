@@ -85,13 +85,17 @@ type IndexSnapshot struct {
 
 // IndexEntry is one TOC Entry.
 type IndexEntry struct {
-	Kind      string       `json:"kind"` // ItemKind: statement, meta-command, copy
-	Class     IndexClass   `json:"class,omitzero"`
-	Header    *IndexHeader `json:"header,omitempty"`
-	Offset    int64        `json:"offset"`
-	End       int64        `json:"end"`
-	Rows      int64        `json:"rows,omitempty"`
-	DataBytes int64        `json:"data_bytes,omitempty"`
+	Kind   string       `json:"kind"` // ItemKind: statement, meta-command, copy
+	Class  IndexClass   `json:"class,omitzero"`
+	Header *IndexHeader `json:"header,omitempty"`
+	Offset int64        `json:"offset"`
+	End    int64        `json:"end"`
+	// CompressedOffset is where, in the snapshot object, a ranged read
+	// must start to reach the entry: the start of the gzip member holding
+	// Offset.
+	CompressedOffset int64 `json:"compressed_offset"`
+	Rows             int64 `json:"rows,omitempty"`
+	DataBytes        int64 `json:"data_bytes,omitempty"`
 }
 
 // IndexClass is an Entry's Classification.
@@ -170,6 +174,7 @@ func BuildIndex(toc *TOC, members []Member, size int64, etag string) *Index {
 		if h := e.Header; h != nil {
 			ie.Header = &IndexHeader{Name: h.Name, Type: h.Type, Schema: h.Schema, Owner: h.Owner, Data: h.Data}
 		}
+		ie.CompressedOffset = ix.Members[ix.memberAt(e.Offset)].CompressedOffset
 		ix.Entries[i] = ie
 	}
 	for i, t := range toc.Tables {
@@ -353,6 +358,9 @@ func (ix *Index) check() error {
 		}
 		if e.Offset < prev || e.End < e.Offset || e.End > ix.UncompressedSize {
 			return fmt.Errorf("entry %d [%d, %d) is out of order or outside the dump", i, e.Offset, e.End)
+		}
+		if want := ix.Members[ix.memberAt(e.Offset)].CompressedOffset; e.CompressedOffset != want {
+			return fmt.Errorf("entry %d: compressed offset %d, but its member starts at %d", i, e.CompressedOffset, want)
 		}
 		prev = e.End
 	}
