@@ -15,6 +15,7 @@
 //	names.go     SQL names: parsing what users type, quoting for output
 //	toc.go       Items → TOC: every entry with offsets, every table with rows and bytes
 //	index.go     the TOC as a sidecar index, with the gzip members that make it seekable
+//	ranged.go    with an index: scripts and previews from ranged reads of only the members needed
 //	select.go    user names → tables → Selection: the closure of what they need
 //	script.go    Selection → psql script, streamed from a second pass
 //	preview.go   the first rows of one table, decoded from COPY text
