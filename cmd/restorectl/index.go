@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,15 +61,8 @@ func tocFromIndex(ctx context.Context, snap catalog.Resolved) *extract.TOC {
 	if !ok {
 		return nil
 	}
-	ix, err := extract.LoadIndex(ctx, snap.Store, snap.Key, obj)
-	switch {
-	case err == nil:
+	if ix := loadIndex(ctx, snap, obj); ix != nil {
 		return ix.TOC()
-	case errors.Is(err, extract.ErrNoIndex), ctx.Err() != nil:
-	case errors.Is(err, extract.ErrIndexMismatch):
-		fmt.Fprintf(stderrOf(ctx), "note: %s: index does not match the snapshot (size/ETag differ): scanning\n", snap.Name)
-	default:
-		fmt.Fprintf(stderrOf(ctx), "warning: %s: cannot use its index (%v): scanning\n", snap.Name, err)
 	}
 	return nil
 }

@@ -63,8 +63,8 @@ func (s *snapshotSource) scanTOC(ctx context.Context) error {
 	return nil
 }
 
-// loadIndex is tocFromIndex keeping the index: nil, with a note on stderr
-// when it is unusable, if there is none.
+// loadIndex returns the snapshot's index, or nil when it has none or it is
+// unusable (then with a note on stderr: the caller scans instead).
 func loadIndex(ctx context.Context, snap catalog.Resolved, obj catalog.Object) *extract.Index {
 	ix, err := extract.LoadIndex(ctx, snap.Store, snap.Key, obj)
 	switch {

@@ -1,11 +1,8 @@
 package extract
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 )
 
 // TOC is a snapshot's table of contents: every item in dump order with its
@@ -54,38 +51,10 @@ type Table struct {
 func (t *TOC) Table(n Name) *Table { return t.byName[n] }
 
 // ReadTOC reads the whole dump from r and returns its table of contents.
-// progress, if not nil, is called with the uncompressed offset after each
-// item. It stops with ctx.Err() when ctx is cancelled.
+// progress, if not nil, is called with increasing uncompressed offsets as
+// the scan advances. It stops with ctx.Err() when ctx is cancelled.
 func ReadTOC(ctx context.Context, r *Reader, progress func(offset int64)) (*TOC, error) {
-	toc := &TOC{byName: map[Name]*Table{}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		it, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			toc.Size = r.Offset()
-			return toc, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		e := Entry{Item: it.Kind, Header: it.Header, Offset: it.Offset}
-		if it.Kind != MetaCommand {
-			e.Classification = Classify(it.SQL, it.Header)
-		}
-		if it.Kind == CopyData {
-			if e.Rows, e.DataBytes, err = countRows(it.Rows); err != nil {
-				return nil, fmt.Errorf("read the rows of %s: %w", e.Object, err)
-			}
-		}
-		// End is only known once the rows were read.
-		e.End = r.Offset()
-		toc.add(e)
-		if progress != nil {
-			progress(e.End)
-		}
-	}
+	return ScanTOC(ctx, r, ScanHooks{Scanned: progress})
 }
 
 // add records e, and what it says about tables.
@@ -131,20 +100,4 @@ func (t *TOC) add(e Entry) {
 			tbl.PartitionOf = tbl.Parent
 		}
 	}
-}
-
-// countRows reads a COPY block's rows to the end, counting rows and bytes.
-// In COPY text format a row ends at a newline; newlines inside values are
-// escaped, so counting newlines counts rows.
-func countRows(rows io.Reader) (n, size int64, err error) {
-	var c rowCounter
-	size, err = io.Copy(&c, rows) // the Reader's WriteTo hands over its buffer: no copy
-	return c.rows, size, err
-}
-
-type rowCounter struct{ rows int64 }
-
-func (c *rowCounter) Write(p []byte) (int, error) {
-	c.rows += int64(bytes.Count(p, []byte{'\n'}))
-	return len(p), nil
 }
