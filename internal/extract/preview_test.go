@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -47,32 +46,24 @@ func TestPreviewCorpus(t *testing.T) {
 func TestPreviewMissingTable(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	d := pg.Corpus(t, "shapes")[0]
-	f, err := os.Open(d.GzipPath)
+	f, err := OpenFile(d.GzipPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := NewDumpReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Preview(t.Context(), r, Name{Schema: "public", Name: "no_such_table"}, 3); err == nil {
+	if _, err := Preview(t.Context(), f.Reader, Name{Schema: "public", Name: "no_such_table"}, 3); err == nil {
 		t.Fatal("preview of a missing table succeeded")
 	}
 }
 
 func previewFile(t *testing.T, path string, table Name, limit int) *RowSet {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := NewDumpReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := Preview(t.Context(), r, table, limit)
+	rs, err := Preview(t.Context(), f.Reader, table, limit)
 	if err != nil {
 		t.Fatalf("Preview %s: %v", table, err)
 	}

@@ -2,7 +2,6 @@ package extract
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,16 +52,12 @@ func TestReadTOCCorpus(t *testing.T) {
 
 func readTOCFile(t *testing.T, path string) *TOC {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := NewDumpReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	toc, err := ReadTOC(t.Context(), r, nil)
+	toc, err := ReadTOC(t.Context(), f.Reader, nil)
 	if err != nil {
 		t.Fatalf("ReadTOC %s: %v", path, err)
 	}
