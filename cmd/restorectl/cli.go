@@ -20,13 +20,13 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
+		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
+		{"preview", "show the first rows of one table of a snapshot", runPreview},
+		{"extract", "write a psql script that restores chosen tables of a snapshot", runExtract},
+		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
 		{"prune", "delete a project's snapshots older than the retention window", runPrune},
-		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
-		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
-		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
-		{"extract", "write a psql script that restores chosen tables of a snapshot", runExtract},
-		{"preview", "show the first rows of one table of a snapshot", runPreview},
 		{"version", "print the version", runVersion},
 	}
 }
