@@ -53,20 +53,6 @@ func runIndex(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// tocFromIndex answers from the snapshot's sidecar index when there is one
-// that describes the snapshot; otherwise it returns nil (and says why on
-// stderr when an index exists but cannot be used).
-func tocFromIndex(ctx context.Context, snap catalog.Resolved) *extract.TOC {
-	obj, ok := snapshotObject(ctx, snap)
-	if !ok {
-		return nil
-	}
-	if ix := loadIndex(ctx, snap, obj); ix != nil {
-		return ix.TOC()
-	}
-	return nil
-}
-
 // snapshotObject describes the snapshot as its index must: the current
 // object's Stat, or for a named version what the listing said about it.
 func snapshotObject(ctx context.Context, snap catalog.Resolved) (catalog.Object, bool) {

@@ -27,16 +27,11 @@ func runTables(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var toc *extract.TOC
-	if *noIndex {
-		src, err := openSnapshotSource(ctx, snap, true)
-		if err != nil {
-			return err
-		}
-		toc = src.toc
-	} else if toc, err = readTOC(withStderr(ctx, e.stderr), snap); err != nil {
+	src, err := openSnapshotSource(withStderr(ctx, e.stderr), snap, *noIndex)
+	if err != nil {
 		return err
 	}
+	toc := src.toc
 	for _, w := range toc.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s: %s\n", snap.Name, w)
 	}
@@ -67,23 +62,11 @@ func resolveSnapshot(ctx context.Context, spec, storeFlagValue, tz string, e env
 // whole snapshot. Notes about an unusable index go to the stderr carried by
 // ctx (withStderr), or os.Stderr.
 func readTOC(ctx context.Context, snap catalog.Resolved) (*extract.TOC, error) {
-	if toc := tocFromIndex(ctx, snap); toc != nil {
-		return toc, nil
-	}
-	rc, err := snap.Open(ctx)
+	src, err := openSnapshotSource(ctx, snap, false)
 	if err != nil {
-		return nil, fmt.Errorf("open snapshot %s: %w", snap.Name, err)
+		return nil, err
 	}
-	defer rc.Close()
-	r, err := extract.NewDumpReader(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
-	}
-	toc, err := extract.ReadTOC(ctx, r, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
-	}
-	return toc, nil
+	return src.toc, nil
 }
 
 func printTables(w io.Writer, toc *extract.TOC) error {
