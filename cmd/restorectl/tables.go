@@ -57,18 +57,6 @@ func resolveSnapshot(ctx context.Context, spec, storeFlagValue, tz string, e env
 	return catalog.ResolveSnapshot(ctx, spec, configured, s3Options(e), time.Now(), loc)
 }
 
-// readTOC returns a snapshot's table of contents: from its sidecar index
-// alone when it has one that matches the object, otherwise by scanning the
-// whole snapshot. Notes about an unusable index go to the stderr carried by
-// ctx (withStderr), or os.Stderr.
-func readTOC(ctx context.Context, snap catalog.Resolved) (*extract.TOC, error) {
-	src, err := openSnapshotSource(ctx, snap, false)
-	if err != nil {
-		return nil, err
-	}
-	return src.toc, nil
-}
-
 func printTables(w io.Writer, toc *extract.TOC) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 const sampleStore = "../../testdata/sample-store"
@@ -74,4 +78,16 @@ func TestTablesUsage(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
 		}
 	}
+}
+
+// readTOC returns a snapshot's table of contents: from its sidecar index
+// alone when it has one that matches the object, otherwise by scanning the
+// whole snapshot. Notes about an unusable index go to the stderr carried by
+// ctx (withStderr), or os.Stderr.
+func readTOC(ctx context.Context, snap catalog.Resolved) (*extract.TOC, error) {
+	src, err := openSnapshotSource(ctx, snap, false)
+	if err != nil {
+		return nil, err
+	}
+	return src.toc, nil
 }
