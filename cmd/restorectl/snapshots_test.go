@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
@@ -233,14 +230,7 @@ func TestSnapshotsUsageErrors(t *testing.T) {
 // version ids, --versions adds the older versions, marked noncurrent.
 func TestSnapshotsS3Versions(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	bucket := m.CreateBucket(t)
-	_, err := m.Client().PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{
-		Bucket:                  &bucket,
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
-	})
-	if err != nil {
-		t.Fatalf("PutBucketVersioning: %v", err)
-	}
+	bucket := m.CreateVersionedBucket(t)
 	s, err := catalog.NewS3(t.Context(), bucket, "daily", m.Options())
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestResolveSnapshot(t *testing.T) {
 	ctx := t.Context()
 
 	// An S3 bucket with an overwritten snapshot.
-	bucket := versionedBucket(t, m)
+	bucket := m.CreateVersionedBucket(t)
 	s3Store := newS3(t, m, bucket, "")
 	s3Key := "daily/p/" + now.Format(catalog.TimestampLayout) + ".sql.gz"
 	storetest.Put(t, s3Store, s3Key, []byte("s3 old"))

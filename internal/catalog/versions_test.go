@@ -10,28 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
-
-// versionedBucket creates a bucket with versioning on, as the platform's is.
-// The harness's single-drive MinIO supports versioning.
-func versionedBucket(t *testing.T, m *testenv.MinIO) string {
-	t.Helper()
-	bucket := m.CreateBucket(t)
-	_, err := m.Client().PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{
-		Bucket:                  &bucket,
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
-	})
-	if err != nil {
-		t.Fatalf("PutBucketVersioning: %v", err)
-	}
-	return bucket
-}
 
 func versionLister(t *testing.T, s catalog.Store) catalog.VersionLister {
 	t.Helper()
@@ -81,7 +63,7 @@ func readBody(t *testing.T, rc io.ReadCloser, err error) string {
 // version ids and sees the sidecar.
 func TestS3Versions(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	s := newS3(t, m, versionedBucket(t, m), "daily")
+	s := newS3(t, m, m.CreateVersionedBucket(t), "daily")
 	ctx := t.Context()
 	t1, t2 := now.Add(-days(2)), now.Add(-days(1))
 	kept, deleted := catalog.SnapshotKey("p", t2), catalog.SnapshotKey("p", t1)
@@ -170,7 +152,7 @@ func TestS3VersionsUnversionedBucket(t *testing.T) {
 // once each, also where a page ends between two versions of one key.
 func TestS3VersionsPaginate(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	s := newS3(t, m, versionedBucket(t, m), "daily")
+	s := newS3(t, m, m.CreateVersionedBucket(t), "daily")
 	const n = 601 // two versions each: 1,202 versions
 	var keys []string
 	for i := range n {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/powabase/restorectl/internal/catalog"
 )
@@ -87,6 +88,21 @@ func (m *MinIO) CreateBucket(t testing.TB) string {
 	_, err := m.Client().CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(name)})
 	if err != nil {
 		t.Fatalf("testenv: create bucket %s on %s: %v", name, m.Endpoint, err)
+	}
+	return name
+}
+
+// CreateVersionedBucket creates a fresh bucket with versioning on, as the
+// platform's is (the harness's single-drive MinIO supports versioning).
+func (m *MinIO) CreateVersionedBucket(t testing.TB) string {
+	t.Helper()
+	name := m.CreateBucket(t)
+	_, err := m.Client().PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{
+		Bucket:                  aws.String(name),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
+	})
+	if err != nil {
+		t.Fatalf("testenv: enable versioning on bucket %s: %v", name, err)
 	}
 	return name
 }
