@@ -18,8 +18,7 @@ import (
 
 func runExtract(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("extract", "SNAPSHOT --table NAME... [-o FILE] [--schema-only|--data-only] [--dry-run [--json]] [--store URL]", e)
-	storeURL := storeFlag(fs)
-	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	snapFlags := addSnapshotFlags(fs)
 	var tables tableList
 	fs.Var(&tables, "table", "table to extract, as in SQL (public.orders, \"My Schema\".\"a.b\", schema.*); repeat or separate with commas")
 	out := fs.String("o", "", "write the script to `FILE` instead of stdout (.gz: gzip-compressed)")
@@ -27,7 +26,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already")
 	dryRun := fs.Bool("dry-run", false, "report what the script would hold without writing it")
 	asJSON := fs.Bool("json", false, "with --dry-run, print the report as JSON")
-	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the whole snapshot")
+	noIndex := noIndexFlag(fs)
 	stats := fs.Bool("stats", false, "report on stderr how many bytes of the snapshot were read")
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
@@ -50,7 +49,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		mode = extract.DataOnly
 	}
 
-	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	snap, err := snapFlags.resolve(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,8 @@ func TestExtractOutputRemovedOnFailure(t *testing.T) {
 	snapFile := filepath.Join(dir, "snap.sql.gz")
 	copyFile(t, dumps[0].GzipPath, snapFile)
 	e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, environ: os.Environ}
-	snap, err := resolveSnapshot(t.Context(), snapFile, "", "UTC", e)
+	store, tz := "", "UTC"
+	snap, err := snapshotFlags{store: &store, tz: &tz}.resolve(t.Context(), snapFile, e)
 	if err != nil {
 		t.Fatal(err)
 	}

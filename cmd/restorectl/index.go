@@ -14,13 +14,12 @@ import (
 // stores it beside the snapshot ("<key>.index.json"; next to a local file).
 func runIndex(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("index", "SNAPSHOT [--store URL]", e)
-	storeURL := storeFlag(fs)
-	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	snapFlags := addSnapshotFlags(fs)
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	snap, err := snapFlags.resolve(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}

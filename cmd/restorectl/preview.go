@@ -18,12 +18,11 @@ const previewWidth = 40
 
 func runPreview(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("preview", "SNAPSHOT --table NAME [--limit N] [--json] [--store URL]", e)
-	storeURL := storeFlag(fs)
-	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	snapFlags := addSnapshotFlags(fs)
 	table := fs.String("table", "", "the table, as written in SQL: public.orders, \"My Schema\".\"a.b\", or unqualified when unique")
 	limit := fs.Int("limit", 10, "how many rows to show")
 	asJSON := fs.Bool("json", false, "print JSON")
-	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the snapshot")
+	noIndex := noIndexFlag(fs)
 	stats := fs.Bool("stats", false, "report on stderr how many bytes of the snapshot were read")
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
@@ -35,7 +34,7 @@ func runPreview(ctx context.Context, args []string, e env) error {
 	if *limit < 1 {
 		return usagef("preview: --limit must be at least 1")
 	}
-	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	snap, err := snapFlags.resolve(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}

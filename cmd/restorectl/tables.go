@@ -15,15 +15,14 @@ import (
 
 func runTables(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("tables", "SNAPSHOT [--json] [--store URL]", e)
-	storeURL := storeFlag(fs)
-	tz := fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name")
+	snapFlags := addSnapshotFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	noIndex := fs.Bool("no-index", false, "ignore the snapshot's index: scan the whole snapshot")
+	noIndex := noIndexFlag(fs)
 	specs, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	snap, err := resolveSnapshot(ctx, specs[0], *storeURL, *tz, e)
+	snap, err := snapFlags.resolve(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}
@@ -41,16 +40,32 @@ func runTables(ctx context.Context, args []string, e env) error {
 	return printTables(e.stdout, toc)
 }
 
-// resolveSnapshot finds the snapshot a command line names. The configured
-// store is needed only for REF@TIME, so it is opened only when one is set.
-func resolveSnapshot(ctx context.Context, spec, storeFlagValue, tz string, e env) (catalog.Resolved, error) {
-	loc, err := time.LoadLocation(tz)
+// snapshotFlags are the flags of a command that takes a SNAPSHOT argument:
+// --store for REF@TIME names and --tz for their TIME.
+type snapshotFlags struct{ store, tz *string }
+
+func addSnapshotFlags(fs *flag.FlagSet) snapshotFlags {
+	return snapshotFlags{
+		store: storeFlag(fs),
+		tz:    fs.String("tz", "UTC", "time zone of TIME in a REF@TIME snapshot name"),
+	}
+}
+
+// noIndexFlag registers --no-index for commands that can read through an index.
+func noIndexFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("no-index", false, "ignore the snapshot's index: scan the whole snapshot")
+}
+
+// resolve finds the snapshot a command line names. The configured store is
+// needed only for REF@TIME, so it is opened only when one is set.
+func (f snapshotFlags) resolve(ctx context.Context, spec string, e env) (catalog.Resolved, error) {
+	loc, err := time.LoadLocation(*f.tz)
 	if err != nil {
-		return catalog.Resolved{}, usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", tz)
+		return catalog.Resolved{}, usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *f.tz)
 	}
 	var configured catalog.Store
-	if stringFlag(storeFlagValue, "RESTORECTL_STORE", e) != "" {
-		if configured, err = openStore(ctx, storeFlagValue, e); err != nil {
+	if stringFlag(*f.store, "RESTORECTL_STORE", e) != "" {
+		if configured, err = openStore(ctx, *f.store, e); err != nil {
 			return catalog.Resolved{}, err
 		}
 	}
