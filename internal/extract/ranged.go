@@ -197,37 +197,9 @@ func (c *countReader) Read(p []byte) (int, error) {
 // would from a scan of the whole snapshot, reading only the members that
 // hold its included entries. sel must come from rg.Index.TOC().
 func (rg *Ranged) WriteScript(ctx context.Context, w io.Writer, sel *Selection, mode Mode) (Stats, error) {
-	if len(sel.TOC.Entries) != len(rg.Index.Entries) {
-		return Stats{}, fmt.Errorf("%w: the selection has %d entries, the index %d", ErrIndexStale, len(sel.TOC.Entries), len(rg.Index.Entries))
-	}
-	var included []int
-	for i := 0; i <= sel.last; i++ {
-		if sel.Includes(i, mode) {
-			included = append(included, i)
-		}
-	}
-	plans, err := rg.plan(sel.TOC.Entries, included)
-	if err != nil {
-		return Stats{}, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	src := &rangedItems{ctx: ctx, rg: rg, entries: sel.TOC.Entries, plans: plans, cancel: cancel,
-		heads: make([]chan prefetch, len(plans)), sem: make(chan struct{}, rg.parallel()), cur: -1}
-	defer src.close()
-	st, err := writeScript(ctx, w, src, sel, mode)
-	if err != nil {
-		var changed *ChangedError
-		var corrupt *CorruptError
-		switch {
-		case errors.Is(err, ErrIndexStale):
-		case errors.As(err, &changed):
-			// Not "run the command again": the index is what disagrees.
-			err = fmt.Errorf("%w: at byte %d: %s", ErrIndexStale, changed.Offset, changed.Reason)
-		case errors.As(err, &corrupt):
-			err = fmt.Errorf("%w: %w", ErrIndexStale, err)
-		}
-	}
-	return st, err
+	return writeScript(w, sel, mode, func(include func(int) bool, fn Visit) error {
+		return rg.Walk(ctx, sel.TOC, include, fn)
+	})
 }
 
 // startPrefetches keeps up to Parallel ranges ahead of the current one

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,10 +30,6 @@ func (e *ChangedError) Error() string {
 	return fmt.Sprintf("the snapshot changed since its table of contents was read (at byte %d: %s); run the command again", e.Offset, e.Reason)
 }
 
-// ctxCheckBytes is how much row data may stream between two checks of the
-// context.
-const ctxCheckBytes = 4 << 20
-
 // WriteScript writes a psql script of sel in the given mode to w. r must be
 // a fresh Reader over the same snapshot sel.TOC was read from: the included
 // items are copied from it verbatim, in dump order, COPY rows streamed
@@ -47,81 +42,26 @@ const ctxCheckBytes = 4 << 20
 // the tables already (DataOnly). Reading stops after the last included
 // item. ctx is checked between items and every few MB of rows.
 func WriteScript(ctx context.Context, w io.Writer, r *Reader, sel *Selection, mode Mode) (Stats, error) {
-	return writeScript(ctx, w, readerItems{r, len(sel.TOC.Entries)}, sel, mode)
+	return writeScript(w, sel, mode, func(include func(int) bool, fn Visit) error {
+		return Walk(ctx, r, sel.TOC, include, fn)
+	})
 }
 
-// itemSource gives writeScript the dump's items by their position in the
-// table of contents.
-type itemSource interface {
-	// item returns the item at position i, called with increasing i. It
-	// may return nil for a position it does not hold, which must then be
-	// one the selection leaves out.
-	item(i int) (*Item, error)
-	// offset is the offset of the next byte to read: after a COPY item's
-	// rows were read, where they end.
-	offset() int64
-	// done is called once the last included item is written.
-	done() error
-}
-
-// readerItems is a Reader over the whole dump as an itemSource.
-type readerItems struct {
-	r *Reader
-	n int // entries in the table of contents
-}
-
-func (s readerItems) item(i int) (*Item, error) {
-	it, err := s.r.Next()
-	if errors.Is(err, io.EOF) {
-		return nil, &ChangedError{Offset: s.r.Offset(), Reason: fmt.Sprintf("it ends after %d items, the table of contents has %d", i, s.n)}
-	}
-	return it, err
-}
-
-func (s readerItems) offset() int64 { return s.r.Offset() }
-func (s readerItems) done() error   { return nil }
-
-func writeScript(ctx context.Context, w io.Writer, src itemSource, sel *Selection, mode Mode) (Stats, error) {
+// writeScript writes the script of sel from the items walk visits.
+func writeScript(w io.Writer, sel *Selection, mode Mode, walk func(include func(int) bool, fn Visit) error) (Stats, error) {
 	cw := &countingWriter{w: w}
 	bw := bufio.NewWriterSize(cw, 256<<10)
 	var st Stats
 	writeHeader(bw, sel, mode)
 	bw.WriteString("BEGIN;\n\n")
-	entries := sel.TOC.Entries
-	for i := 0; i <= sel.last; i++ {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		it, err := src.item(i)
-		if err != nil {
-			return st, err
-		}
-		e := &entries[i]
-		if it == nil {
-			if sel.Includes(i, mode) {
-				return st, fmt.Errorf("internal error: item %d (%s at byte %d) was not read", i, e.Item, e.Offset)
-			}
-			continue
-		}
-		if it.Offset != e.Offset || it.Kind != e.Item {
-			return st, &ChangedError{Offset: it.Offset, Reason: fmt.Sprintf("item %d is a %s at byte %d, the table of contents has a %s at byte %d", i, it.Kind, it.Offset, e.Item, e.Offset)}
-		}
-		if !sel.Includes(i, mode) {
-			continue
-		}
+	err := walk(func(i int) bool { return sel.Includes(i, mode) }, func(i int, it *Item) error {
 		bw.WriteString(it.SQL)
 		bw.WriteString("\n")
 		st.Statements++
 		if it.Kind == CopyData {
-			rows := &rowWriter{ctx: ctx, w: bw}
+			rows := &rowWriter{w: bw}
 			if _, err := io.Copy(rows, it.Rows); err != nil {
-				return st, fmt.Errorf("copy the rows of %s: %w", e.Object, err)
-			}
-			if end := src.offset(); end != e.End {
-				return st, &ChangedError{Offset: end, Reason: fmt.Sprintf("the rows of %s end at byte %d, the table of contents says %d", e.Object, end, e.End)}
-			}
-			if rows.rows != e.Rows || rows.n != e.DataBytes {
-				return st, &ChangedError{Offset: e.Offset, Reason: fmt.Sprintf("%s has %d rows (%d bytes), the table of contents says %d (%d bytes)", e.Object, rows.rows, rows.n, e.Rows, e.DataBytes)}
+				return fmt.Errorf("copy the rows of %s: %w", sel.TOC.Entries[i].Object, err)
 			}
 			bw.WriteString("\\.\n")
 			st.CopyBlocks++
@@ -129,15 +69,13 @@ func writeScript(ctx context.Context, w io.Writer, src itemSource, sel *Selectio
 			st.DataBytes += rows.n
 		}
 		bw.WriteString("\n")
-		if cw.err != nil {
-			return st, cw.err
-		}
-	}
-	if err := src.done(); err != nil {
+		return cw.err
+	})
+	if err != nil {
 		return st, err
 	}
 	bw.WriteString("COMMIT;\n")
-	err := bw.Flush()
+	err = bw.Flush()
 	st.Bytes = cw.n
 	return st, err
 }
@@ -175,23 +113,13 @@ func writeHeader(w *bufio.Writer, sel *Selection, mode Mode) {
 	w.WriteString("--\n\n")
 }
 
-// rowWriter passes COPY rows on, counting rows and bytes and checking the
-// context every few MB.
+// rowWriter passes COPY rows on, counting rows and bytes.
 type rowWriter struct {
-	ctx     context.Context
 	w       io.Writer
 	n, rows int64
-	unseen  int64 // bytes since the last context check
 }
 
 func (rw *rowWriter) Write(p []byte) (int, error) {
-	rw.unseen += int64(len(p))
-	if rw.unseen >= ctxCheckBytes {
-		rw.unseen = 0
-		if err := rw.ctx.Err(); err != nil {
-			return 0, err
-		}
-	}
 	n, err := rw.w.Write(p)
 	rw.n += int64(n)
 	rw.rows += int64(bytes.Count(p[:n], []byte{'\n'}))
