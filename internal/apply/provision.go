@@ -1,0 +1,346 @@
+package apply
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Provisioner creates the databases of new projects.
+type Provisioner interface {
+	// Create makes an empty database that becomes name on Commit; until
+	// then it lives under a temporary name, so that a restore killed
+	// halfway never leaves a database that looks complete.
+	Create(ctx context.Context, name string) (*Database, error)
+	// Commit renames the database into place. Every connection to it must
+	// be closed.
+	Commit(ctx context.Context, db *Database) error
+	// Drop removes a database Create made and Commit did not. It is called
+	// with a context that is not cancelled, even when the restore was.
+	Drop(ctx context.Context, db *Database) error
+}
+
+// Database is a new project's database.
+type Database struct {
+	// Name is its final name.
+	Name string `json:"name"`
+	// Config reaches it for loading (under its temporary name until
+	// Commit). It holds the admin password: never print it.
+	Config *pgx.ConnConfig `json:"-"`
+	// Connect says how to connect once committed, without a password
+	// (a postgresql:// URL).
+	Connect string `json:"connect"`
+	// Temp is its name until Commit.
+	Temp string `json:"-"`
+
+	// admin is the connection that created it, open until Commit or Drop:
+	// while its backend lives, a sweep knows the restore is running.
+	admin *pgx.Conn
+}
+
+// PostgresProvisioner creates databases on the PostgreSQL cluster AdminURL
+// reaches (a role with CREATEDB, or a superuser when the snapshot needs
+// extensions only superusers may create).
+type PostgresProvisioner struct {
+	// AdminURL is a connection string to any database of the cluster. It
+	// holds a password: never printed.
+	AdminURL string
+	// Owner, if set, is the role that owns new databases; it is created
+	// NOLOGIN when missing.
+	Owner string
+}
+
+var _ Provisioner = (*PostgresProvisioner)(nil)
+
+// Comments on databases being restored and restored: the sweep recognises
+// the first and reads the pid of the backend whose life keeps it.
+const (
+	restoringComment = "restorectl: restoring "
+	restoredComment  = "restorectl: restored "
+)
+
+var restoringPID = regexp.MustCompile(`; admin backend pid (\d+)$`)
+
+func (p *PostgresProvisioner) config() (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(p.AdminURL)
+	if err != nil {
+		// pgx redacts the password from what it quotes of the string.
+		return nil, fmt.Errorf("parse the admin connection string (check --admin-url): %w", err)
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "restorectl"
+	}
+	return cfg, nil
+}
+
+func (p *PostgresProvisioner) connect(ctx context.Context) (*pgx.Conn, *pgx.ConnConfig, error) {
+	cfg, err := p.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to the cluster as %s: %w", describe(cfg), err)
+	}
+	return conn, cfg, nil
+}
+
+// Connect returns how to reach database name once created: a postgresql://
+// URL with the admin's user, host and port, never a password.
+func (p *PostgresProvisioner) Connect(name string) string {
+	cfg, err := p.config()
+	if err != nil {
+		return "postgresql:///" + url.PathEscape(name)
+	}
+	return connectURL(cfg, name)
+}
+
+func connectURL(cfg *pgx.ConnConfig, name string) string {
+	u := url.URL{Scheme: "postgresql", Path: "/" + name}
+	if cfg.User != "" {
+		u.User = url.User(cfg.User)
+	}
+	host := cfg.Host
+	if strings.HasPrefix(host, "/") {
+		// A Unix socket directory: libpq takes it as the host parameter.
+		u.RawQuery = url.Values{"host": {host}, "port": {strconv.Itoa(int(cfg.Port))}}.Encode()
+	} else {
+		u.Host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
+	}
+	return u.String()
+}
+
+// describe names a connection's user, host, port and database, without
+// its password.
+func describe(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s/%s", cfg.User, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), cfg.Database)
+}
+
+// tempName is name truncated (on a character boundary) so that
+// name_restoring_XXXXXX fits PostgreSQL's 63 bytes.
+func tempName(name string) (string, error) {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	suffix := "_restoring_" + hex.EncodeToString(b[:])
+	keep := 63 - len(suffix)
+	for len(name) > keep {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name + suffix, nil
+}
+
+// quoteLiteral writes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.Contains(s, `\`) {
+		q = "E" + strings.ReplaceAll(q, `\`, `\\`)
+	}
+	return q
+}
+
+func validDatabaseName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("no database name: choose one with --new-project")
+	case len(name) > 63:
+		return fmt.Errorf("database name %q is longer than PostgreSQL's 63 bytes: choose a shorter one with --new-project", name)
+	case strings.ContainsRune(name, 0) || !utf8.ValidString(name):
+		return fmt.Errorf("database name %q is not valid: choose another with --new-project", name)
+	}
+	return nil
+}
+
+// Create makes an empty database under a temporary name, after sweeping up
+// the databases of restores that died. It refuses a name in use.
+func (p *PostgresProvisioner) Create(ctx context.Context, name string) (*Database, error) {
+	if err := validDatabaseName(name); err != nil {
+		return nil, err
+	}
+	conn, cfg, err := p.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db, err := p.create(ctx, conn, cfg, name)
+	if err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
+func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, name string) (*Database, error) {
+	if err := sweep(ctx, conn); err != nil {
+		return nil, err
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("look for database %s on the cluster: %w", name, err)
+	}
+	if exists {
+		return nil, fmt.Errorf("database %s exists already: choose another name with --new-project", name)
+	}
+	tmp, err := tempName(name)
+	if err != nil {
+		return nil, fmt.Errorf("name the database of new project %s: %w", name, err)
+	}
+	create := "CREATE DATABASE " + pgx.Identifier{tmp}.Sanitize() + " TEMPLATE template0"
+	if p.Owner != "" {
+		if err := ensureRole(ctx, conn, p.Owner); err != nil {
+			return nil, err
+		}
+		create += " OWNER " + pgx.Identifier{p.Owner}.Sanitize()
+	}
+	var pid uint32
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return nil, fmt.Errorf("create the database of new project %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
+		return nil, fmt.Errorf("create database %s for new project %s (the admin role needs CREATEDB): %w", tmp, name, err)
+	}
+	comment := fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{tmp}.Sanitize(),
+		quoteLiteral(fmt.Sprintf("%s%s; admin backend pid %d", restoringComment, name, pid)))
+	if _, err := conn.Exec(ctx, comment); err != nil {
+		_, derr := conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE "+pgx.Identifier{tmp}.Sanitize()+" WITH (FORCE)")
+		return nil, errors.Join(fmt.Errorf("mark database %s as being restored: %w", tmp, err), derr)
+	}
+	load := cfg.Copy()
+	load.Database = tmp
+	return &Database{Name: name, Config: load, Connect: connectURL(cfg, name), Temp: tmp, admin: conn}, nil
+}
+
+func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1)", role).Scan(&exists); err != nil {
+		return fmt.Errorf("look for role %s: %w", role, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" NOLOGIN")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: created meanwhile
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create owner role %s (the admin role needs CREATEROLE, or create it first): %w", role, err)
+	}
+	return nil
+}
+
+// sweep drops the databases of restores that died: marked as being
+// restored by an admin backend that no longer runs. A restore that is
+// still running keeps its admin connection, hence its backend, open.
+func sweep(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT datname, pg_catalog.shobj_description(oid, 'pg_database')
+		FROM pg_catalog.pg_database
+		WHERE pg_catalog.shobj_description(oid, 'pg_database') LIKE $1`, restoringComment+"%")
+	if err != nil {
+		return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
+	}
+	type abandoned struct {
+		name string
+		pid  int64
+	}
+	var found []abandoned
+	for rows.Next() {
+		var name, comment string
+		if err := rows.Scan(&name, &comment); err != nil {
+			return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
+		}
+		if m := restoringPID.FindStringSubmatch(comment); m != nil {
+			pid, _ := strconv.ParseInt(m[1], 10, 64)
+			found = append(found, abandoned{name, pid})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
+	}
+	for _, a := range found {
+		var alive bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE pid = $1)", a.pid).Scan(&alive); err != nil {
+			return fmt.Errorf("check the restore of database %s: %w", a.name, err)
+		}
+		if alive {
+			continue
+		}
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{a.name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop database %s, left by a restore that died: %w", a.name, err)
+		}
+	}
+	return nil
+}
+
+// adminConn returns db's admin connection, or a new one if it was lost.
+func (p *PostgresProvisioner) adminConn(ctx context.Context, db *Database) (*pgx.Conn, error) {
+	if db.admin != nil && !db.admin.IsClosed() {
+		if err := db.admin.Ping(ctx); err == nil {
+			return db.admin, nil
+		}
+		db.admin.Close(ctx)
+	}
+	conn, _, err := p.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.admin = conn
+	return conn, nil
+}
+
+func (db *Database) closeAdmin(ctx context.Context) {
+	if db.admin != nil {
+		db.admin.Close(ctx)
+		db.admin = nil
+	}
+}
+
+// Commit renames the database into place and marks it restored.
+func (p *PostgresProvisioner) Commit(ctx context.Context, db *Database) error {
+	conn, err := p.adminConn(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer db.closeAdmin(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Temp}.Sanitize()+" RENAME TO "+pgx.Identifier{db.Name}.Sanitize()); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
+			return fmt.Errorf("rename database %s to %s: %s was created meanwhile: choose another name with --new-project", db.Temp, db.Name, db.Name)
+		}
+		return fmt.Errorf("rename database %s to %s: %w", db.Temp, db.Name, err)
+	}
+	db.Temp = db.Name
+	comment := fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), quoteLiteral(restoredComment+db.Name))
+	if _, err := conn.Exec(ctx, comment); err != nil {
+		return fmt.Errorf("mark database %s as restored: %w", db.Name, err)
+	}
+	return nil
+}
+
+// Drop removes the database under its temporary name.
+func (p *PostgresProvisioner) Drop(ctx context.Context, db *Database) error {
+	if db.Temp == db.Name {
+		return fmt.Errorf("database %s was committed: not dropping it", db.Name)
+	}
+	conn, err := p.adminConn(ctx, db)
+	if err != nil {
+		return fmt.Errorf("drop database %s: %w", db.Temp, err)
+	}
+	defer db.closeAdmin(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db.Temp}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s (drop it by hand, or the next new-project restore on this cluster sweeps it up): %w", db.Temp, err)
+	}
+	return nil
+}
