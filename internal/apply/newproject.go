@@ -186,6 +186,11 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 			return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, db.Config.User, err)
 		}
 		conns[i] = c
+		// Safe: nothing is done until the rename, whose commit (on the
+		// admin connection, synchronous) flushes the WAL before it.
+		if _, err := c.Exec(ctx, "SET synchronous_commit = off"); err != nil {
+			return fmt.Errorf("set up a connection to the new database %s: %w", db.Temp, err)
+		}
 	}
 	var err error
 	if parallel == 1 {
@@ -308,7 +313,7 @@ func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjec
 	for i := range ld.firstCopy {
 		pre[i] = ld.schema[i]
 	}
-	if err := walk(ctx, conns[0], pre); err != nil {
+	if err := inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], pre) }); err != nil {
 		return err
 	}
 
@@ -348,12 +353,13 @@ func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjec
 	r.progress(Event{Phase: PhaseIndex, Message: phaseMessage[PhaseIndex]})
 	var idx []int
 	rest := make([]bool, n)
-	for i := ld.firstCopy; i < n; i++ {
+	for i := range toc.Entries {
 		e := &toc.Entries[i]
+		post := i >= ld.firstCopy && ld.schema[i]
 		switch {
-		case ld.schema[i] && parallelIndex(toc, e):
+		case post && parallelIndex(toc, e):
 			idx = append(idx, i)
-		case ld.schema[i] || (ld.data[i] && e.Item != extract.CopyData):
+		case post || (ld.data[i] && e.Item != extract.CopyData):
 			rest[i] = true
 		}
 	}
@@ -383,10 +389,28 @@ func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjec
 	}); err != nil {
 		return err
 	}
-	if err := walk(ctx, conns[0], rest); err != nil {
+	if err := inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], rest) }); err != nil {
 		return err
 	}
 	return r.verifyNewProject(ctx, conns, ld)
+}
+
+// inTx runs fn in a transaction on conn: one commit for many statements.
+// (Not the parallel steps: transactions holding locks on several tables
+// at once could deadlock.)
+func inTx(ctx context.Context, conn *pgx.Conn, fn func() error) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin a transaction on the new database: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit on the new database: %w", err)
+	}
+	return nil
 }
 
 // parallelDo runs fn(ctx, 0..n-1) at once and returns the first error;

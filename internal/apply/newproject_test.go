@@ -228,7 +228,29 @@ func TestNewProjectFailure(t *testing.T) {
 			if got := databases(t, pg, name+"%"); len(got) > 0 {
 				t.Errorf("databases left: %v", got)
 			}
+			t.Log(err)
 		})
+	}
+}
+
+// TestNewProjectNoRows: a snapshot without COPY blocks still brings its
+// sequence positions, serially and in parallel.
+func TestNewProjectNoRows(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	src, _ := pg.CreateDatabase(t)
+	pg.Exec(t, src, "CREATE SEQUENCE public.s; SELECT setval('public.s', 42); CREATE VIEW public.v AS SELECT 1 AS one")
+	path := filepath.Join(t.TempDir(), "dump.sql")
+	if out, err := exec.Command(pg.Bin("pg_dump"), "--no-owner", "--no-privileges", "-f", path, pg.URL(src)).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	for _, s := range []*Source{fileSource(t, path), rangedSource(t, path, 512)} {
+		name := newDBName(t, pg)
+		if _, err := restoreNew(t, pg, s, name, nil, 4, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := pg.Sequences(t, name), pg.Sequences(t, src); !maps.Equal(got, want) {
+			t.Errorf("concurrent %v: sequences %v, want %v", s.Concurrent, got, want)
+		}
 	}
 }
 

@@ -314,18 +314,23 @@ func (p *PostgresProvisioner) Commit(ctx context.Context, db *Database) error {
 		return err
 	}
 	defer db.closeAdmin(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Temp}.Sanitize()+" RENAME TO "+pgx.Identifier{db.Name}.Sanitize()); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
-			return fmt.Errorf("rename database %s to %s: %s was created meanwhile: choose another name with --new-project", db.Temp, db.Name, db.Name)
+	// Renamed and marked restored at once: a database renamed into place
+	// but still marked as being restored would be swept up.
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Temp}.Sanitize()+" RENAME TO "+pgx.Identifier{db.Name}.Sanitize()); err != nil {
+			return err
 		}
+		_, err := tx.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), quoteLiteral(restoredComment+db.Name)))
+		return err
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42P04": // duplicate_database
+		return fmt.Errorf("rename database %s to %s: %s was created meanwhile: choose another name with --new-project", db.Temp, db.Name, db.Name)
+	case err != nil:
 		return fmt.Errorf("rename database %s to %s: %w", db.Temp, db.Name, err)
 	}
 	db.Temp = db.Name
-	comment := fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), quoteLiteral(restoredComment+db.Name))
-	if _, err := conn.Exec(ctx, comment); err != nil {
-		return fmt.Errorf("mark database %s as restored: %w", db.Name, err)
-	}
 	return nil
 }
 

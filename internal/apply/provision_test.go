@@ -158,6 +158,24 @@ func TestProvisioner(t *testing.T) {
 		}
 	})
 
+	t.Run("name taken meanwhile", func(t *testing.T) {
+		name := newDBName(t, pg)
+		db, err := p.Create(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adminExec(t, pg, "CREATE DATABASE "+name)
+		if err := p.Commit(ctx, db); err == nil || !strings.Contains(err.Error(), "created meanwhile: choose another name with --new-project") {
+			t.Fatalf("Commit onto a name taken meanwhile: %v", err)
+		}
+		if err := p.Drop(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if got := databases(t, pg, name+"%"); !slices.Equal(got, []string{name}) {
+			t.Errorf("databases %v, want only %s", got, name)
+		}
+	})
+
 	t.Run("drop", func(t *testing.T) {
 		name := newDBName(t, pg)
 		db, err := p.Create(ctx, name)
