@@ -30,3 +30,12 @@ type Database struct {
 }
 
 func (r *run) newProject(ctx context.Context) error { panic("TODO") }
+
+// PostgresProvisioner is a stub until provision.go lands.
+type PostgresProvisioner struct{ AdminURL, Owner string }
+
+func (*PostgresProvisioner) Create(ctx context.Context, name string) (*Database, error) {
+	panic("TODO")
+}
+func (*PostgresProvisioner) Commit(ctx context.Context, db *Database) error { panic("TODO") }
+func (*PostgresProvisioner) Drop(ctx context.Context, db *Database) error   { panic("TODO") }
