@@ -423,7 +423,8 @@ func (p *stallProgress) Event(ev apply.Event) {
 	if p.next != nil {
 		p.next.Event(ev)
 	}
-	if ev.Phase != p.phase {
+	// "copy" means in the middle of a COPY, with rows sent.
+	if ev.Phase != p.phase || (ev.Phase == apply.PhaseCopy && ev.Bytes == 0) {
 		return
 	}
 	p.once.Do(func() {
