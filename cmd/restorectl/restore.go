@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+func runRestore(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("restore", "SNAPSHOT (--table NAME... | --all) [--mode new-project|overwrite|merge] [--target URL] [--admin-url URL --new-project NAME] --ticket ID [--yes] [--dry-run]", e)
+	snapFlags := addSnapshotFlags(fs)
+	var tables tableList
+	fs.Var(&tables, "table", "table to restore, as in SQL (public.orders, schema.*); repeat or separate with commas")
+	all := fs.Bool("all", false, "restore every table of the snapshot")
+	mode := fs.String("mode", string(apply.NewProject), "new-project (a fresh database, the safe default), overwrite (replace the tables' rows) or merge (insert the rows the target lacks)")
+	project := fs.String("project", "", "project ref (default: from the snapshot's key)")
+	adminURL := fs.String("admin-url", "", "new-project: connection to the cluster, with CREATEDB (env RESTORECTL_ADMIN_URL)")
+	newProject := fs.String("new-project", "", "new-project: the new database's name (default REF-restore-YYYYMMDD)")
+	owner := fs.String("owner", "", "new-project: role that owns the new database (created NOLOGIN if missing)")
+	parallel := fs.Int("parallel", apply.DefaultParallel, "new-project: connections loading tables at once (with an index)")
+	cascade := fs.Bool("cascade", false, "overwrite: also restore the tables that reference the selection by foreign key")
+	updateChanged := fs.Bool("update-changed", false, "merge: also bring back rows whose values changed")
+	noIndex := noIndexFlag(fs)
+	rf := addRunFlags(fs)
+	specs, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	m, err := apply.ParseMode(*mode)
+	if err != nil {
+		return usagef("restore: %v", err)
+	}
+	switch {
+	case len(tables) == 0 && !*all:
+		return usagef("restore: name the tables with --table, or restore them all with --all")
+	case len(tables) > 0 && *all:
+		return usagef("restore: --table and --all exclude each other")
+	case *cascade && m != apply.Overwrite:
+		return usagef("restore: --cascade applies to --mode overwrite")
+	case *updateChanged && m != apply.Merge:
+		return usagef("restore: --update-changed applies to --mode merge")
+	case *parallel < 1:
+		return usagef("restore: --parallel must be at least 1")
+	}
+	if err := rf.check("restore", m.Destructive()); err != nil {
+		return err
+	}
+
+	snap, err := snapFlags.resolve(ctx, specs[0], e)
+	if err != nil {
+		return err
+	}
+	ref := *project
+	if ref == "" {
+		ref = projectOfKey(snap)
+	}
+	if ref == "" {
+		return usagef("restore: cannot tell the project from %s: pass --project REF", snap.Name)
+	}
+	if err := checkProject("restore", ref); err != nil {
+		return err
+	}
+	store, err := rf.store(ctx, snap, snapFlags, e)
+	if err != nil {
+		return err
+	}
+	src, err := openSnapshotSource(withStderr(ctx, e.stderr), snap, *noIndex)
+	if err != nil {
+		return err
+	}
+	req := apply.Request{Mode: m, Source: src.applySource(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
+		DryRun: rf.dryRun, Project: ref, Parallel: *parallel, Ticket: rf.ticket, Operator: rf.operator(e)}
+	if !*all {
+		if req.Tables, err = src.toc.Resolve(tables); err != nil {
+			return fmt.Errorf("restore from snapshot %s: %w", snap.Name, err)
+		}
+	}
+	cfg := rf.config(store, e)
+	switch m {
+	case apply.NewProject:
+		req.Database = *newProject
+		if req.Database == "" {
+			req.Database = ref + "-restore-" + time.Now().UTC().Format("20060102")
+		}
+		admin := stringFlag(*adminURL, "RESTORECTL_ADMIN_URL", e)
+		if admin == "" && !rf.dryRun {
+			return usagef("restore: --mode new-project needs --admin-url (a connection to the cluster that may CREATE DATABASE), or RESTORECTL_ADMIN_URL")
+		}
+		if admin != "" {
+			cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: admin, Owner: *owner}
+		}
+	default:
+		if req.Target, err = rf.target(ref, e); err != nil {
+			return err
+		}
+	}
+	return rf.run(ctx, cfg, req, src, e)
+}
+
+// runFlags are the flags restore and undo share: who and why, how sure,
+// and how to report.
+type runFlags struct {
+	targetURL, ticket, operatorName, pgDump string
+	yes, dryRun, asJSON, progress           bool
+}
+
+func addRunFlags(fs *flag.FlagSet) *runFlags {
+	rf := &runFlags{}
+	fs.StringVar(&rf.targetURL, "target", "", "overwrite/merge: the project's database, directly (not through PgBouncer) (env RESTORECTL_TARGET_URL_TEMPLATE with {ref})")
+	fs.StringVar(&rf.ticket, "ticket", "", "support ticket the restore is for (recorded in the audit record)")
+	fs.StringVar(&rf.operatorName, "operator", "", "who runs the restore (default: RESTORECTL_OPERATOR or USER)")
+	fs.StringVar(&rf.pgDump, "pg-dump", "", "pg_dump binary for the safety snapshot (default: pg_dump from PATH)")
+	fs.BoolVar(&rf.yes, "yes", false, "confirm a restore that changes an existing project")
+	fs.BoolVar(&rf.dryRun, "dry-run", false, "print the plan and change nothing (still audited)")
+	fs.BoolVar(&rf.asJSON, "json", false, "print the plan and result as JSON")
+	fs.BoolVar(&rf.progress, "progress", false, "print progress lines on stderr (default when stderr is a terminal)")
+	return rf
+}
+
+// check refuses an unconfirmed change before any work.
+func (rf *runFlags) check(cmd string, destructive bool) error {
+	if rf.dryRun {
+		return nil
+	}
+	if rf.ticket == "" {
+		return usagef("%s: --ticket is required (the support ticket the restore is for), or use --dry-run", cmd)
+	}
+	if destructive && !rf.yes {
+		return usagef("%s: this changes an existing project: run it with --dry-run first, then add --yes", cmd)
+	}
+	return nil
+}
+
+func (rf *runFlags) operator(e env) string {
+	for _, s := range []string{rf.operatorName, e.getenv("RESTORECTL_OPERATOR"), e.getenv("USER")} {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return "unknown"
+}
+
+// target is the database overwrite and merge change: --target, else the
+// template with the project ref.
+func (rf *runFlags) target(ref string, e env) (string, error) {
+	if rf.targetURL != "" {
+		return rf.targetURL, nil
+	}
+	if tmpl := strings.TrimSpace(e.getenv("RESTORECTL_TARGET_URL_TEMPLATE")); tmpl != "" {
+		return strings.ReplaceAll(tmpl, "{ref}", ref), nil
+	}
+	return "", usagef("no target database: pass --target URL, or set RESTORECTL_TARGET_URL_TEMPLATE (e.g. postgres://postgres@db-{ref}.internal:5432/postgres)")
+}
+
+// store is where the audit record and safety snapshot go: the snapshot's
+// own store, else --store.
+func (rf *runFlags) store(ctx context.Context, snap catalog.Resolved, sf snapshotFlags, e env) (catalog.Store, error) {
+	if stringFlag(*sf.store, "RESTORECTL_STORE", e) != "" {
+		return openStore(ctx, *sf.store, e)
+	}
+	if snap.Store != nil {
+		return snap.Store, nil
+	}
+	return nil, usagef("no store for the audit record and the safety snapshot: pass --store")
+}
+
+func (rf *runFlags) config(store catalog.Store, e env) apply.Config {
+	cfg := apply.Config{Store: store, PgDump: rf.pgDump, Env: e.environ()}
+	if rf.progress || isTerminal(e.stderr) {
+		cfg.Progress = &restoreProgress{w: e.stderr}
+	}
+	if phase := e.getenv("RESTORECTL_TEST_STALL_AT"); phase != "" {
+		cfg.Progress = &stallProgress{next: cfg.Progress, phase: phase, w: e.stderr}
+	}
+	return cfg
+}
+
+// run runs the restore and reports it.
+func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request, src *snapshotSource, e env) error {
+	if sp, ok := cfg.Progress.(*stallProgress); ok {
+		sp.ctx = ctx
+	}
+	res, err := apply.Run(ctx, cfg, req)
+	err = src.staleIndexError(err)
+	if rf.asJSON {
+		if jerr := printRestoreJSON(e.stdout, req, res, err); jerr != nil {
+			return jerr
+		}
+	} else if res != nil {
+		printRestore(e.stdout, req, res, err)
+	}
+	return err
+}
+
+// projectOfKey is the project a snapshot in a store belongs to: the first
+// part of its key (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>.sql.gz).
+func projectOfKey(snap catalog.Resolved) string {
+	if snap.Snapshot.Ref != "" {
+		return snap.Snapshot.Ref
+	}
+	if snap.Store == nil {
+		return ""
+	}
+	ref, _, ok := strings.Cut(snap.Key, "/")
+	if !ok || catalog.ValidateRef(ref) != nil {
+		return ""
+	}
+	return ref
+}
+
+// applySource is the snapshot as a restore reads it: ranged reads when its
+// index allows, else scans.
+func (s *snapshotSource) applySource() *apply.Source {
+	var src *apply.Source
+	if rg := s.rangedReader(); rg != nil {
+		src = apply.RangedSource(s.snap.Name, rg)
+	} else {
+		src = apply.ScanSource(s.snap.Name, s.toc, s.openScan)
+	}
+	if s.snap.Store != nil {
+		src.Key, src.VersionID = s.snap.Key, s.snap.VersionID
+	}
+	return src
+}
+
+func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) {
+	if p := res.Plan; p != nil {
+		printPlan(w, p)
+	}
+	var refused *apply.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return // main prints the reasons
+	case req.DryRun && err == nil:
+		fmt.Fprintf(w, "\nDry run: nothing was changed. Audit record %s.\n", res.AuditID)
+		return
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintln(w, "\nVerification:")
+		for _, c := range res.Checks {
+			mark := "ok"
+			if !c.OK {
+				mark = "MISMATCH"
+			}
+			fmt.Fprintf(w, "  %-40s %d of %d rows  %s\n", c.Table, c.Got, c.Want, mark)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(w, "\nThe restore failed and was rolled back: the target is as it was. Audit record %s.\n", res.AuditID)
+		return
+	}
+	fmt.Fprintf(w, "\nRestored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, res.AuditKey)
+	if len(res.Created) > 0 {
+		fmt.Fprintf(w, "Created on the target: %s\n", joinNames(res.Created))
+	}
+	if res.SafetyKey != "" {
+		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: restorectl undo %s --project %s --ticket %s --yes\n", res.SafetyKey, res.AuditID, req.Project, shellQuote(req.Ticket))
+	}
+	if db := res.Database; db != nil {
+		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", db.Name, shellQuote(db.Connect))
+	}
+}
+
+func printPlan(w io.Writer, p *apply.Plan) {
+	fmt.Fprintf(w, "Plan: %s of %s into %s\n\n", p.Mode, p.Snapshot, p.Target)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE\t")
+	for _, t := range p.Tables {
+		on := "exists"
+		if !t.Exists {
+			on = "created"
+		}
+		if t.Cascaded {
+			on += " (cascade)"
+		}
+		after := fmt.Sprint(t.RowsAfter)
+		if t.RowsAfter < 0 {
+			after = "?"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t\n", t.Name, on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
+	}
+	tw.Flush()
+	for _, t := range p.Tables {
+		if t.Missing+t.Identical+t.Different > 0 {
+			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", t.Name, t.Missing, t.Identical, t.Different)
+		}
+		for _, d := range t.Drift {
+			verdict := "refused"
+			if d.Compatible {
+				verdict = "compatible"
+			}
+			fmt.Fprintf(w, "  drift %s.%s: snapshot %s, target %s (%s: %s)\n", t.Name, d.Column, orDash(d.Snapshot), orDash(d.Target), verdict, d.Reason)
+		}
+	}
+	if len(p.Statements) > 0 {
+		fmt.Fprintf(w, "\nStatements (%d):\n", len(p.Statements))
+		for _, s := range p.Statements {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	for _, s := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
+}
+
+func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err error) error {
+	type check struct {
+		Table     string `json:"table"`
+		Want, Got int64
+		OK        bool `json:"ok"`
+	}
+	out := struct {
+		AuditID   string          `json:"audit_id,omitempty"`
+		AuditKey  string          `json:"audit_key,omitempty"`
+		DryRun    bool            `json:"dry_run"`
+		Plan      *apply.Plan     `json:"plan,omitempty"`
+		Safety    string          `json:"safety_snapshot,omitempty"`
+		Created   []string        `json:"created,omitempty"`
+		Checks    []check         `json:"checks,omitempty"`
+		Verified  bool            `json:"verified"`
+		Database  *apply.Database `json:"database,omitempty"`
+		Duration  int64           `json:"duration_ms"`
+		Error     string          `json:"error,omitempty"`
+		Refused   []string        `json:"refused,omitempty"`
+		Succeeded bool            `json:"ok"`
+	}{DryRun: req.DryRun, Succeeded: err == nil}
+	if res != nil {
+		out.AuditID, out.AuditKey, out.Plan, out.Safety, out.Database = res.AuditID, res.AuditKey, res.Plan, res.SafetyKey, res.Database
+		out.Verified, out.Duration = res.Verified(), res.Duration.Milliseconds()
+		for _, n := range res.Created {
+			out.Created = append(out.Created, n.String())
+		}
+		for _, c := range res.Checks {
+			out.Checks = append(out.Checks, check{c.Table.String(), c.Want, c.Got, c.OK})
+		}
+	}
+	var refused *apply.RefusedError
+	if errors.As(err, &refused) {
+		out.Refused = refused.Reasons
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func joinNames(ns []extract.Name) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = n.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shellQuote quotes s for a shell command line the user may copy.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// restoreProgress prints a restore's progress on stderr: a line per phase,
+// and per table loaded.
+type restoreProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	phase string
+}
+
+func (p *restoreProgress) Event(ev apply.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ev.Phase != p.phase && ev.Message == "" {
+		fmt.Fprintf(p.w, "restore: %s\n", ev.Phase)
+	}
+	p.phase = ev.Phase
+	if ev.Message == "" {
+		return
+	}
+	line := "restore: " + ev.Phase + ": " + ev.Message
+	if ev.TotalBytes > 0 {
+		line += fmt.Sprintf(" [%s of %s, %.0f%%]", formatBytes(ev.DoneBytes), formatBytes(ev.TotalBytes), 100*float64(ev.DoneBytes)/float64(ev.TotalBytes))
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// stallProgress holds the restore at the first event of one phase until
+// the process is stopped: the end-to-end tests kill the binary there
+// (RESTORECTL_TEST_STALL_AT=copy|index|commit|...), to prove that a
+// restore killed at that point leaves the target as it was.
+type stallProgress struct {
+	next  apply.Progress
+	phase string
+	w     io.Writer
+	ctx   context.Context
+	once  sync.Once
+}
+
+func (p *stallProgress) Event(ev apply.Event) {
+	if p.next != nil {
+		p.next.Event(ev)
+	}
+	// "copy" means in the middle of a COPY, with rows sent.
+	if ev.Phase != p.phase || (ev.Phase == apply.PhaseCopy && ev.Bytes == 0) {
+		return
+	}
+	p.once.Do(func() {
+		fmt.Fprintf(p.w, "restore: stalled at %s (RESTORECTL_TEST_STALL_AT)\n", ev.Phase)
+		<-p.ctx.Done()
+	})
+}
