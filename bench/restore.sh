@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Benchmark of `restorectl restore --mode new-project --all` (issue #4) on
+# the database of bench/backup.sh (~700 MB: pgbench -i -s 40 plus 60,000
+# rows of 384-float embeddings), snapshot written by `restorectl backup`
+# (indexed, seekable) to a local store. Side by side in one run, each into
+# a database of its own:
+#   (a) the runbook: gunzip -c snapshot | psql -q -v ON_ERROR_STOP=1
+#   (b) restorectl, serial (--no-index: one connection, one transaction);
+#       goal b/a <= 1.0
+#   (c) restorectl with the index: tables and indexes over --parallel
+#       connections; goal c/a <= 0.7
+# and checks that every table of (b) and (c) has the rows of (a).
+#
+#   bench/restore.sh           # SCALE=40 EMBEDDINGS=60000
+#   SCALE=4 EMBEDDINGS=6000 bench/restore.sh   # a quick run
+#   PARALLEL=8 bench/restore.sh
+#
+# Needs PostgreSQL server binaries (initdb, pg_ctl, pgbench), psql, gzip,
+# GNU time and Go; starts its own cluster (and MinIO, unused here) on
+# loopback and removes them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+PARALLEL=${PARALLEL:-4}
+ADMIN="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+
+build_db big "$SCALE" "$EMBEDDINGS"
+STORE="$WORK/store"
+say "restorectl backup into $STORE"
+"$WORK/restorectl" backup --project big --store "$STORE" >/dev/null 2>"$WORK/backup.log" || {
+	cat "$WORK/backup.log" >&2
+	exit 1
+}
+SNAP=$(find "$STORE/big" -name '*.sql.gz' | head -1)
+if [ ! -f "$SNAP.index.json" ]; then
+	say "the snapshot has no index: (c) would scan; giving up"
+	exit 1
+fi
+say "snapshot: $(stat -c %s "$SNAP") bytes, indexed"
+# The snapshot is read from the page cache by all three.
+cat "$SNAP" >/dev/null
+
+say "(a) gunzip -c snapshot | psql -q -v ON_ERROR_STOP=1"
+createdb a_psql
+read -r a_s _ < <(measure psql bash -c 'gunzip -c "$1" | psql -q -v ON_ERROR_STOP=1 -d a_psql' _ "$SNAP")
+
+restore() { # label name [flags...]
+	local label=$1 name=$2
+	shift 2
+	measure "$label" "$WORK/restorectl" restore "$SNAP" --project big --all --mode new-project \
+		--admin-url "$ADMIN" --new-project "$name" --store "$STORE" --ticket bench --yes "$@" \
+		2>"$WORK/$label.log" || {
+		cat "$WORK/$label.log" "$WORK/out.$label" >&2
+		exit 1
+	}
+}
+say "(b) restorectl restore --no-index (serial)"
+read -r b_s _ < <(restore serial b_serial --no-index)
+say "(c) restorectl restore with the index (--parallel $PARALLEL)"
+read -r c_s _ < <(restore parallel c_parallel --parallel "$PARALLEL")
+
+# checksums DB: "table rows md5" per table, the md5 of the sorted md5s of
+# the rows (independent of their order on disk).
+checksums() {
+	local t
+	psql -qAt -d "$1" -c "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+		WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1" |
+		while read -r t; do
+			printf '%s ' "$t"
+			psql -qAt -d "$1" -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(h, '' ORDER BY h)), '-')
+				FROM (SELECT md5(x::text) AS h FROM ONLY $t x) s"
+		done
+}
+say "checksums"
+checksums a_psql >"$WORK/sum.a"
+checksums b_serial >"$WORK/sum.b"
+checksums c_parallel >"$WORK/sum.c"
+
+printf '\n%-40s %10s %8s\n' "" "wall (s)" ratio
+printf '%-40s %10s %8s\n' "(a) gunzip | psql" "$a_s" -
+printf '%-40s %10s %8s  (goal <= 1.0)\n' "(b) restorectl, serial (--no-index)" "$b_s" "$(ratio "$b_s" "$a_s")"
+printf '%-40s %10s %8s  (goal <= 0.7)\n' "(c) restorectl, indexed, --parallel $PARALLEL" "$c_s" "$(ratio "$c_s" "$a_s")"
+status=0
+for x in b c; do
+	if cmp -s "$WORK/sum.a" "$WORK/sum.$x"; then
+		printf '%-40s  identical (%d tables)\n' "checksums ($x) vs (a)" "$(wc -l <"$WORK/sum.a")"
+	else
+		printf '%-40s  DIFFER\n' "checksums ($x) vs (a)"
+		diff "$WORK/sum.a" "$WORK/sum.$x" >&2 || true
+		status=1
+	fi
+done
+exit "$status"
