@@ -1,12 +1,9 @@
 package apply
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -269,132 +266,6 @@ func (r *run) loadSerial(ctx context.Context, conn *pgx.Conn, ld *newProjectLoad
 	return nil
 }
 
-// parallelIndex reports whether post-data entry e may run at the same time
-// as others: an index or a non-foreign-key constraint of an ordinary
-// table (not a partitioned one, whose indexes and constraints wait for
-// their partitions', nor a materialized view, refreshed later).
-func parallelIndex(toc *extract.TOC, e *extract.Entry) bool {
-	if (e.Kind != extract.KindIndex && e.Kind != extract.KindConstraint) || len(e.Tables) == 0 {
-		return false
-	}
-	t := toc.Table(e.Tables[0])
-	return t != nil && t.Kind == extract.KindTable && !t.Partitioned
-}
-
-// loadParallel loads as pg_restore -j does: pre-data on one connection;
-// the COPY blocks over all, largest tables first; the indexes and
-// constraints of ordinary tables over all; then what is left (foreign
-// keys, index attaches, triggers, partitioned tables' indexes, sequence
-// positions, refreshes, ...) on one connection in dump order.
-func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjectLoad) error {
-	toc := ld.toc
-	var done atomic.Int64
-	// walk runs the entries in include on conn, each walk preceded by the
-	// dump's SET statements before its entries: a connection must load
-	// as the dump's session would.
-	walk := func(ctx context.Context, conn *pgx.Conn, include []bool) error {
-		last := -1
-		for i, in := range include {
-			if in {
-				last = i
-			}
-		}
-		if last < 0 {
-			return nil
-		}
-		return r.newLoader(conn, &done, ld.total).load(ctx, func(i int) bool {
-			return include[i] || (i < last && ld.schema[i] && toc.Entries[i].Kind == extract.KindSet)
-		})
-	}
-	n := len(toc.Entries)
-
-	r.progress(Event{Phase: PhaseSchema, Message: phaseMessage[PhaseSchema]})
-	pre := make([]bool, n)
-	for i := range ld.firstCopy {
-		pre[i] = ld.schema[i]
-	}
-	if err := inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], pre) }); err != nil {
-		return err
-	}
-
-	// COPY blocks: largest first, each to the connection with the least
-	// to load so far.
-	var copies []int
-	for i := range toc.Entries {
-		if ld.data[i] && toc.Entries[i].Item == extract.CopyData {
-			copies = append(copies, i)
-		}
-	}
-	slices.SortStableFunc(copies, func(a, b int) int { return cmp.Compare(toc.Entries[b].DataBytes, toc.Entries[a].DataBytes) })
-	bins := make([][]bool, len(conns))
-	load := make([]int64, len(conns))
-	for w := range bins {
-		bins[w] = make([]bool, n)
-	}
-	for _, i := range copies {
-		w := 0
-		for j := range load {
-			if load[j] < load[w] {
-				w = j
-			}
-		}
-		bins[w][i] = true
-		// Every block counts a little, so that small tables spread too.
-		load[w] += toc.Entries[i].DataBytes + 1
-	}
-	if err := parallelDo(ctx, len(conns), func(ctx context.Context, w int) error {
-		return walk(ctx, conns[w], bins[w])
-	}); err != nil {
-		return err
-	}
-
-	// Indexes and constraints of ordinary tables, spread the same way by
-	// the size of their tables; the rest in dump order.
-	r.progress(Event{Phase: PhaseIndex, Message: phaseMessage[PhaseIndex]})
-	var idx []int
-	rest := make([]bool, n)
-	for i := range toc.Entries {
-		e := &toc.Entries[i]
-		post := i >= ld.firstCopy && ld.schema[i]
-		switch {
-		case post && parallelIndex(toc, e):
-			idx = append(idx, i)
-		case post || (ld.data[i] && e.Item != extract.CopyData):
-			rest[i] = true
-		}
-	}
-	size := func(i int) int64 {
-		if t := toc.Table(toc.Entries[i].Tables[0]); t != nil {
-			return t.Bytes
-		}
-		return 0
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(size(b), size(a)) })
-	for w := range bins {
-		bins[w] = make([]bool, n)
-		load[w] = 0
-	}
-	for _, i := range idx {
-		w := 0
-		for j := range load {
-			if load[j] < load[w] {
-				w = j
-			}
-		}
-		bins[w][i] = true
-		load[w] += size(i) + 1
-	}
-	if err := parallelDo(ctx, len(conns), func(ctx context.Context, w int) error {
-		return walk(ctx, conns[w], bins[w])
-	}); err != nil {
-		return err
-	}
-	if err := inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], rest) }); err != nil {
-		return err
-	}
-	return r.verifyNewProject(ctx, conns, ld)
-}
-
 // inTx runs fn in a transaction on conn: one commit for many statements.
 // (Not the parallel steps: transactions holding locks on several tables
 // at once could deadlock.)
@@ -411,28 +282,6 @@ func inTx(ctx context.Context, conn *pgx.Conn, fn func() error) error {
 		return fmt.Errorf("commit on the new database: %w", err)
 	}
 	return nil
-}
-
-// parallelDo runs fn(ctx, 0..n-1) at once and returns the first error;
-// the others are cancelled by it.
-func parallelDo(ctx context.Context, n int, fn func(ctx context.Context, w int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for w := range n {
-		wg.Go(func() {
-			if err := fn(ctx, w); err != nil {
-				once.Do(func() {
-					first = err
-					cancel(err)
-				})
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 // verifyNewProject counts every table's own rows (FROM ONLY) and compares

@@ -296,3 +296,47 @@ func benchmarkNewProject(b *testing.B, parallel bool) {
 
 func BenchmarkNewProjectSerial(b *testing.B)   { benchmarkNewProject(b, false) }
 func BenchmarkNewProjectParallel(b *testing.B) { benchmarkNewProject(b, true) }
+
+// TestRunJobs: jobs start in order of preference, never before what they
+// wait for is done; the first error stops the rest.
+func TestRunJobs(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		workers int
+		fail    int // index of the job that fails, -1 for none
+	}{
+		{"one worker", 1, -1},
+		{"three workers", 3, -1},
+		{"failure", 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c1 := &loadJob{size: 10}
+			c2 := &loadJob{size: 5}
+			jobs := []*loadJob{c1, {size: 10, index: true, wait: c1}, c2, {size: 5, index: true, wait: c2}, {size: 1, index: true}}
+			var mu sync.Mutex
+			var ran []int
+			err := runJobs(t.Context(), tc.workers, jobs, func(ctx context.Context, w int, j *loadJob) error {
+				k := slices.Index(jobs, j)
+				mu.Lock()
+				ran = append(ran, k)
+				if j.wait != nil && !j.wait.done {
+					t.Errorf("job %d started before the job it waits for", k)
+				}
+				mu.Unlock()
+				if k == tc.fail {
+					return fmt.Errorf("job %d failed", k)
+				}
+				return nil
+			})
+			switch {
+			case tc.fail < 0 && (err != nil || len(ran) != len(jobs)):
+				t.Errorf("err %v, ran %v", err, ran)
+			case tc.fail >= 0 && (err == nil || slices.Contains(ran, 3)):
+				t.Errorf("err %v, ran %v (job 3 waits for the failed one)", err, ran)
+			}
+			if tc.workers == 1 && !slices.Equal(ran, []int{0, 1, 2, 3, 4}) {
+				t.Errorf("order %v", ran)
+			}
+		})
+	}
+}
