@@ -243,7 +243,8 @@ func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
 
 // sweep drops the databases of restores that died: marked as being
 // restored by an admin backend that no longer runs. A restore that is
-// still running keeps its admin connection, hence its backend, open.
+// still running keeps its admin connection, hence its backend, open. (A
+// pid reused by a new backend only delays the sweep.)
 func sweep(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT datname, pg_catalog.shobj_description(oid, 'pg_database')
 		FROM pg_catalog.pg_database
@@ -277,7 +278,9 @@ func sweep(ctx context.Context, conn *pgx.Conn) error {
 		if alive {
 			continue
 		}
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{a.name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		// Best effort: one that cannot be dropped (another admin's, say)
+		// must not block this restore; the next sweep tries again.
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{a.name}.Sanitize()+" WITH (FORCE)"); err != nil && ctx.Err() != nil {
 			return fmt.Errorf("drop database %s, left by a restore that died: %w", a.name, err)
 		}
 	}
