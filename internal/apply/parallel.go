@@ -28,6 +28,7 @@ func parallelIndex(toc *extract.TOC, e *extract.Entry) bool {
 // loadJob is one walk of a parallel load: a table's COPY blocks, or its
 // indexes and constraints, which wait for its COPY.
 type loadJob struct {
+	table   extract.Name
 	entries []bool
 	size    int64 // the table's bytes: larger jobs go first
 	index   bool
@@ -74,17 +75,16 @@ func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjec
 	}
 
 	jobs := parallelJobs(ld)
-	var indexing sync.Once
 	err := runJobs(ctx, len(conns), jobs, func(ctx context.Context, w int, j *loadJob) error {
 		if j.index {
-			indexing.Do(func() { r.progress(Event{Phase: PhaseIndex, Message: phaseMessage[PhaseIndex]}) })
+			r.progress(Event{Phase: PhaseIndex, Table: j.table, Message: "building the indexes and constraints of " + j.table.String()})
 		}
 		return walk(ctx, conns[w], j.entries)
 	})
 	if err != nil {
 		return err
 	}
-	indexing.Do(func() { r.progress(Event{Phase: PhaseIndex, Message: phaseMessage[PhaseIndex]}) })
+	r.progress(Event{Phase: PhaseIndex, Message: "adding foreign keys, triggers and the rest"})
 
 	rest := make([]bool, n)
 	for i := range toc.Entries {
@@ -119,14 +119,14 @@ func parallelJobs(ld *newProjectLoad) []*loadJob {
 		switch {
 		case ld.data[i] && e.Item == extract.CopyData:
 			if j = copies[e.Object]; j == nil {
-				j = &loadJob{entries: make([]bool, n), size: size(e.Object)}
+				j = &loadJob{table: e.Object, entries: make([]bool, n), size: size(e.Object)}
 				copies[e.Object] = j
 				jobs = append(jobs, j)
 			}
 		case i >= ld.firstCopy && ld.schema[i] && parallelIndex(toc, e):
 			t := e.Tables[0]
 			if j = indexes[t]; j == nil {
-				j = &loadJob{entries: make([]bool, n), size: size(t), index: true}
+				j = &loadJob{table: t, entries: make([]bool, n), size: size(t), index: true}
 				indexes[t] = j
 				jobs = append(jobs, j)
 			}
