@@ -38,6 +38,10 @@ type Database struct {
 	// Config reaches it for loading (under its temporary name until
 	// Commit). It holds the admin password: never print it.
 	Config *pgx.ConnConfig `json:"-"`
+	// URL is the admin connection string it was created with, as given
+	// (never rebuilt): what records scrub from errors. It holds the
+	// password: never print it.
+	URL string `json:"-"`
 	// Connect says how to connect once committed, without a password
 	// (a postgresql:// URL).
 	Connect string `json:"connect"`
@@ -219,7 +223,7 @@ func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *p
 	}
 	load := cfg.Copy()
 	load.Database = tmp
-	return &Database{Name: name, Config: load, Connect: connectURL(cfg, name), Temp: tmp, admin: conn}, nil
+	return &Database{Name: name, Config: load, URL: p.AdminURL, Connect: connectURL(cfg, name), Temp: tmp, admin: conn}, nil
 }
 
 func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
