@@ -81,8 +81,8 @@ func auditResult() *Result {
 	}
 }
 
-// rawRecord reads the JSON at key as a generic object, and as text.
-func rawRecord(t *testing.T, s catalog.Store, key string) (map[string]any, string) {
+// auditRawRecord reads the JSON at key as a generic object, and as text.
+func auditRawRecord(t *testing.T, s catalog.Store, key string) (map[string]any, string) {
 	t.Helper()
 	rc, err := s.Open(t.Context(), key)
 	if err != nil {
@@ -110,7 +110,7 @@ func assertNoAuditSecret(t *testing.T, where, text string) {
 	}
 }
 
-func recordJSON(t *testing.T, rec Record) string {
+func auditRecordJSON(t *testing.T, rec Record) string {
 	t.Helper()
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -138,7 +138,7 @@ func TestAuditRecordLifecycle(t *testing.T) {
 			if want := catalog.AuditKey("abcd1234", auditTime, rec.ID); key != want {
 				t.Errorf("key %q, want %q", key, want)
 			}
-			m, text := rawRecord(t, s, key)
+			m, text := auditRawRecord(t, s, key)
 			assertNoAuditSecret(t, "the running record", text)
 			want := map[string]any{
 				"id": rec.ID, "project": "abcd1234", "started_at": "2026-11-20T14:05:09.123Z", "operator": "ann@example.com",
@@ -160,7 +160,7 @@ func TestAuditRecordLifecycle(t *testing.T) {
 			if got := storetest.Keys(t, s, catalog.AuditPrefix("abcd1234")); !slices.Equal(got, []string{key}) {
 				t.Errorf("audit prefix holds %q, want only %s", got, key)
 			}
-			m, text = rawRecord(t, s, key)
+			m, text = auditRawRecord(t, s, key)
 			assertNoAuditSecret(t, "the finished record", text)
 			want = map[string]any{
 				"outcome": "ok", "verified": true, "duration_ms": 1500.0, "safety_snapshot": "abcd1234/pre-restore/20261120T140509Z.sql.gz",
@@ -220,16 +220,16 @@ func TestAuditRecordLifecycle(t *testing.T) {
 			if wantOut := []string{"failed", "ok", "dry-run", "unreadable"}; !slices.Equal(outcomes, wantOut) {
 				t.Errorf("outcomes %q, want %q", outcomes, wantOut)
 			}
-			if got := recs[1]; got.Key != key || recordJSON(t, got) != recordJSON(t, *rec) {
-				t.Errorf("listed record (key %q):\n%s\nwant (key %q):\n%s", got.Key, recordJSON(t, got), key, recordJSON(t, *rec))
+			if got := recs[1]; got.Key != key || auditRecordJSON(t, got) != auditRecordJSON(t, *rec) {
+				t.Errorf("listed record (key %q):\n%s\nwant (key %q):\n%s", got.Key, auditRecordJSON(t, got), key, auditRecordJSON(t, *rec))
 			}
 			if d := recs[3]; d.Key != damagedKey || d.Project != "abcd1234" || !d.StartedAt.Equal(auditTime.Add(-2*time.Hour).Truncate(time.Second)) || !strings.Contains(d.Error, "cannot be read") {
 				t.Errorf("damaged record listed as %+v", d)
 			}
 
 			found, err := FindRecord(ctx, s, "abcd1234", rec.ID)
-			if err != nil || recordJSON(t, found) != recordJSON(t, *rec) || found.Key != key {
-				t.Errorf("FindRecord = %s, %v", recordJSON(t, found), err)
+			if err != nil || auditRecordJSON(t, found) != auditRecordJSON(t, *rec) || found.Key != key {
+				t.Errorf("FindRecord = %s, %v", auditRecordJSON(t, found), err)
 			}
 			for _, c := range []struct{ ref, id string }{{"abcd1234", "0000beef"}, {"efgh5678", rec.ID}, {"abcd1234", ""}, {"abcd1234", "../x"}} {
 				_, err := FindRecord(ctx, s, c.ref, c.id)
@@ -314,7 +314,7 @@ func TestAuditRecordHasNoPassword(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, text := rawRecord(t, s, key)
+			_, text := auditRawRecord(t, s, key)
 			assertNoAuditSecret(t, fmt.Sprintf("the record of target %d, error %d", i, j), text)
 			if rec.Error == "" || rec.Target == "" {
 				t.Errorf("record lost its error or target: %+v", rec)
@@ -323,10 +323,10 @@ func TestAuditRecordHasNoPassword(t *testing.T) {
 	}
 }
 
-// failingStore refuses every write.
-type failingStore struct{ catalog.Store }
+// auditFailingStore refuses every write.
+type auditFailingStore struct{ catalog.Store }
 
-func (failingStore) Create(context.Context, string) (catalog.ObjectWriter, error) {
+func (auditFailingStore) Create(context.Context, string) (catalog.ObjectWriter, error) {
 	return nil, errors.New("access denied")
 }
 
@@ -356,7 +356,7 @@ func TestRunAuditWiring(t *testing.T) {
 		t.Errorf("refused requests left %q in the store", keys)
 	}
 
-	res, err := Run(t.Context(), Config{Store: failingStore{local}}, auditRequest())
+	res, err := Run(t.Context(), Config{Store: auditFailingStore{local}}, auditRequest())
 	if err == nil || res != nil || !strings.Contains(err.Error(), "write the audit record") || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("Run with a store that refuses writes = %v, %v", res, err)
 	}

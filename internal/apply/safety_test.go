@@ -50,9 +50,9 @@ func safetyRun(t *testing.T, pg *testenv.Postgres, url string, store catalog.Sto
 // ignores it).
 const safetySecret = "safetyS3cret"
 
-// lockAndExport opens the restore's transaction as overwrite does: locks
+// safetyLockAndExport opens the restore's transaction as overwrite does: locks
 // tables against writers and exports its snapshot.
-func lockAndExport(t *testing.T, url string, lock ...string) (pgx.Tx, string) {
+func safetyLockAndExport(t *testing.T, url string, lock ...string) (pgx.Tx, string) {
 	t.Helper()
 	ctx := t.Context()
 	conn, err := pgx.Connect(ctx, url)
@@ -91,7 +91,7 @@ func TestSafetySnapshot(t *testing.T) {
 	r, events := safetyRun(t, pg, url, store)
 	tables := []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "events"}}
 
-	_, snap := lockAndExport(t, url, "public.orders")
+	_, snap := safetyLockAndExport(t, url, "public.orders")
 	want := map[string]string{}
 	for _, tb := range []string{"public.orders", "public.events"} {
 		want[tb] = pg.TableChecksum(t, db, tb)
