@@ -181,21 +181,24 @@ func TestOverwriteForeignKeys(t *testing.T) {
 
 func TestOverwriteDriftRefused(t *testing.T) {
 	for _, tc := range []struct {
-		name, drift, column string
+		name, drift, table, column string
 	}{
-		{"retyped", "ALTER TABLE public.products ALTER COLUMN price TYPE text", "price"},
-		{"dropped", "ALTER TABLE public.products DROP COLUMN tags", "tags"},
-		{"not null without default", "ALTER TABLE public.products ADD COLUMN sku text NOT NULL DEFAULT 'x'; ALTER TABLE public.products ALTER COLUMN sku DROP DEFAULT", "sku"},
+		{"retyped", "ALTER TABLE public.products ALTER COLUMN price TYPE text", "public.products", "price"},
+		{"dropped", "ALTER TABLE public.products DROP COLUMN tags", "public.products", "tags"},
+		{"not null without default", "ALTER TABLE public.products ADD COLUMN sku text NOT NULL DEFAULT 'x'; ALTER TABLE public.products ALTER COLUMN sku DROP DEFAULT", "public.products", "sku"},
+		{"type missing", "ALTER TABLE public.orders ALTER COLUMN status DROP DEFAULT, ALTER COLUMN status TYPE text; DROP TYPE public.status", "public.orders", "status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTgtScenario(t, tgtShop, tc.drift+"; DELETE FROM public.products WHERE id > 45")
-			_, err := s.run(t.Context(), s.request(Overwrite, "public.products"), nil)
+			req := s.request(Overwrite, tc.table)
+			req.Cascade = true
+			_, err := s.run(t.Context(), req, nil)
 			t.Logf("refused: %v", err)
 			var refused *RefusedError
 			if !errors.As(err, &refused) {
 				t.Fatalf("err = %v, want a RefusedError", err)
 			}
-			if !strings.Contains(err.Error(), "public.products column "+tc.column+":") {
+			if !strings.Contains(err.Error(), tc.table+" column "+tc.column+":") {
 				t.Errorf("err = %v, want it to name column %s", err, tc.column)
 			}
 			s.assertUnchanged(t)
@@ -285,4 +288,63 @@ func TestOverwriteCopyErrorNamesTable(t *testing.T) {
 		t.Errorf("err = %v, want it to name public.products", err)
 	}
 	s.assertUnchanged(t)
+}
+
+// TestOverwritePartitions restores partitioned tables (with a foreign key
+// to one of them) and an inheritance parent that has rows of its own.
+func TestOverwritePartitions(t *testing.T) {
+	for _, tc := range []struct {
+		name, drift string
+		tables      []string
+		cascade     bool
+		refused     string   // in the refusal, if refused
+		restored    []string // equal to the snapshot's after
+	}{
+		{name: "referenced partitioned table refused", drift: "DELETE FROM public.measurements WHERE id % 3 = 0",
+			tables: []string{"public.measurements"}, refused: "public.measurement_notes references public.measurements"},
+		{name: "referenced partitioned table cascaded", drift: "DELETE FROM public.measurements WHERE id % 3 = 0",
+			tables: []string{"public.measurements"}, cascade: true,
+			restored: []string{"public.measurements", "public.measurement_notes", "public.measurements_2023", `archive.measurements_old`}},
+		{name: "sub-partitioned with a generated column", drift: "DELETE FROM ai.usage WHERE tenant = 1; UPDATE ai.usage SET tokens = 0 WHERE tenant = 2",
+			tables: []string{"ai.usage"}, restored: []string{"ai.usage", "ai.usage_2025", "ai.usage_2026", "ai.usage_2025_chat", "ai.usage_2026_h1"}},
+		{name: "inheritance parent", drift: "DELETE FROM ONLY public.vehicles; DELETE FROM public.cars WHERE name = 'van'",
+			tables: []string{"public.vehicles"}, restored: []string{"public.vehicles"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTgtCorpusScenario(t, "partitions", tc.drift)
+			req := s.request(Overwrite, tc.tables...)
+			req.Cascade = tc.cascade
+			res, err := s.run(t.Context(), req, nil)
+			if tc.refused != "" {
+				var refused *RefusedError
+				if !errors.As(err, &refused) || !strings.Contains(err.Error(), tc.refused) {
+					t.Fatalf("err = %v, want a refusal naming %q", err, tc.refused)
+				}
+				s.assertUnchanged(t)
+				return
+			}
+			if err != nil {
+				t.Fatalf("overwrite: %v", err)
+			}
+			if !res.Verified() {
+				t.Errorf("checks = %+v", res.Checks)
+			}
+			restored := map[string]bool{}
+			for _, tbl := range tc.restored {
+				restored[tbl] = true
+				if got, want := s.pg.TableChecksum(t, s.target, tbl), s.srcSums[tbl]; got != want {
+					t.Errorf("%s = %s, want the snapshot's %s", tbl, got, want)
+				}
+			}
+			var touched []string
+			for _, tp := range res.Plan.Tables {
+				touched = append(touched, tp.Name)
+			}
+			for tbl, sum := range s.targetSums {
+				if !restored[tbl] && !slices.Contains(touched, tbl) && s.pg.TableChecksum(t, s.target, tbl) != sum {
+					t.Errorf("%s changed: it was not restored", tbl)
+				}
+			}
+		})
+	}
 }

@@ -129,3 +129,26 @@ func tgtConnect(t *testing.T, url string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// newTgtCorpusScenario is newTgtScenario over a corpus fixture: its
+// database is the source (read-only: other tests share it).
+func newTgtCorpusScenario(t *testing.T, fixture, drift string) *tgtScenario {
+	t.Helper()
+	pg := testenv.StartPostgres(t)
+	c := pg.Corpus(t, fixture)[0]
+	s := &tgtScenario{pg: pg, src: c.Database, srcURL: c.URL, dump: c.Path}
+	s.source = fileSource(t, s.dump)
+	s.target, s.targetURL = pg.CreateDatabase(t)
+	pg.LoadScript(t, s.target, s.dump)
+	if drift != "" {
+		pg.Exec(t, s.target, drift)
+	}
+	store, err := catalog.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store = store
+	s.srcSums = tgtSums(t, pg, s.src)
+	s.targetSums = tgtSums(t, pg, s.target)
+	return s
+}
