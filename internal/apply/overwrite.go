@@ -117,8 +117,10 @@ func (r *run) openTarget(ctx context.Context) (*targetRun, error) {
 	t.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err == nil {
 		// A table someone else holds makes the restore fail in seconds,
-		// rather than queue every other session behind it.
-		_, err = t.tx.Exec(ctx, "SET LOCAL lock_timeout = '30s'")
+		// rather than queue every other session behind it. The role's own
+		// timeouts must not cut a long count, load or safety snapshot
+		// (during which this transaction is idle) short.
+		_, err = t.tx.Exec(ctx, "SET LOCAL lock_timeout = '30s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0")
 	}
 	if err != nil {
 		t.close(ctx, &err)
@@ -345,6 +347,10 @@ func (t *targetRun) checkDrift(ctx context.Context) error {
 	}
 	if len(reasons) > 0 {
 		reasons = append(reasons, "the target's tables differ from the snapshot's: restore to a new project and move the rows by hand, or align the columns first")
+		// The plan shows the drift, for the console and the audit record.
+		if err := t.buildPlan(ctx); err != nil {
+			return err
+		}
 		return &RefusedError{Reasons: reasons}
 	}
 	return nil

@@ -192,7 +192,7 @@ func TestOverwriteDriftRefused(t *testing.T) {
 			s := newTgtScenario(t, tgtShop, tc.drift+"; DELETE FROM public.products WHERE id > 45")
 			req := s.request(Overwrite, tc.table)
 			req.Cascade = true
-			_, err := s.run(t.Context(), req, nil)
+			res, err := s.run(t.Context(), req, nil)
 			t.Logf("refused: %v", err)
 			var refused *RefusedError
 			if !errors.As(err, &refused) {
@@ -200,6 +200,11 @@ func TestOverwriteDriftRefused(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.table+" column "+tc.column+":") {
 				t.Errorf("err = %v, want it to name column %s", err, tc.column)
+			}
+			if res == nil || res.Plan == nil || !slices.ContainsFunc(res.Plan.Tables, func(tp TablePlan) bool {
+				return slices.ContainsFunc(tp.Drift, func(d Drift) bool { return d.Column == tc.column && !d.Compatible })
+			}) {
+				t.Errorf("the plan does not show the drift of %s", tc.column)
 			}
 			s.assertUnchanged(t)
 		})
