@@ -52,6 +52,10 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	return t.commit(ctx)
 }
 
+// lockTimeout is how long a restore waits for a lock on a table of the
+// target before giving up (a variable for tests).
+var lockTimeout = 30 * time.Second
+
 // targetRun is an overwrite or a merge in progress on the target.
 type targetRun struct {
 	r    *run
@@ -120,7 +124,8 @@ func (r *run) openTarget(ctx context.Context) (*targetRun, error) {
 		// rather than queue every other session behind it. The role's own
 		// timeouts must not cut a long count, load or safety snapshot
 		// (during which this transaction is idle) short.
-		_, err = t.tx.Exec(ctx, "SET LOCAL lock_timeout = '30s'; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0")
+		_, err = t.tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
+			lockTimeout.Milliseconds()))
 	}
 	if err != nil {
 		t.close(ctx, &err)
@@ -306,7 +311,7 @@ func (t *targetRun) lock(ctx context.Context) error {
 func lockError(n extract.Name, err error) error {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "55P03" {
-		return fmt.Errorf("%s is in use by another session (no lock within 30s): nothing was changed; retry when it is free (pg_stat_activity shows who holds it)", n)
+		return fmt.Errorf("%s is in use by another session (no lock within %s): nothing was changed; retry when it is free (pg_stat_activity shows who holds it)", n, lockTimeout)
 	}
 	return fmt.Errorf("lock %s on the target: %w", n, err)
 }
@@ -595,7 +600,7 @@ func (t *targetRun) truncate(ctx context.Context) error {
 	if _, err := t.tx.Exec(ctx, sql); err != nil {
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && pg.Code == "55P03" {
-			return fmt.Errorf("empty %s: a table is in use by another session (no lock within 30s): nothing was changed; retry when it is free", sqlNames(t.withRows(), ", "))
+			return fmt.Errorf("empty %s: a table is in use by another session (no lock within %s): nothing was changed; retry when it is free", sqlNames(t.withRows(), ", "), lockTimeout)
 		}
 		return fmt.Errorf("empty %s: %w", sqlNames(t.withRows(), ", "), err)
 	}
@@ -835,7 +840,7 @@ func (t *targetRun) checkForeignKeys(ctx context.Context) error {
 			return err
 		}
 		if n > 0 {
-			reasons = append(reasons, fmt.Sprintf("%d rows of %s reference rows of %s it lacks (FOREIGN KEY %s): restore %s too (--table), or restore to a new project",
+			reasons = append(reasons, fmt.Sprintf("%d rows of %s reference rows that %s does not hold (FOREIGN KEY %s): restore %s too (--table), or restore to a new project",
 				n, fk.From, fk.To, extract.QuoteIdent(fk.Name), fk.To))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -177,6 +178,47 @@ func TestOverwriteForeignKeys(t *testing.T) {
 			t.Errorf("checks = %+v", res.Checks)
 		}
 	})
+}
+
+// TestOverwriteForeignKeyViolation: rows loaded with triggers off that
+// reference rows the target lacks are caught before COMMIT.
+func TestOverwriteForeignKeyViolation(t *testing.T) {
+	s := newTgtScenario(t, tgtShop, `DELETE FROM public.order_items WHERE order_id > 20; DELETE FROM public.orders WHERE id > 20;`)
+	_, err := s.run(t.Context(), s.request(Overwrite, "public.order_items"), nil)
+	t.Logf("refused: %v", err)
+	var refused *RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("err = %v, want a RefusedError", err)
+	}
+	// Orders 21 to 30 have two items each.
+	if len(refused.Reasons) != 1 || !strings.Contains(refused.Reasons[0], "20 rows of public.order_items reference rows that public.orders does not hold") ||
+		!strings.Contains(refused.Reasons[0], "order_items_order_id_fkey") {
+		t.Errorf("reasons = %q", refused.Reasons)
+	}
+	s.assertUnchanged(t)
+}
+
+// TestOverwriteLockBusy: a table another session holds stops the restore
+// with its name, and changes nothing.
+func TestOverwriteLockBusy(t *testing.T) {
+	defer func(d time.Duration) { lockTimeout = d }(lockTimeout)
+	lockTimeout = 500 * time.Millisecond
+	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+	holder := tgtConnect(t, s.targetURL)
+	tx, err := holder.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE public.products IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.run(t.Context(), s.request(Overwrite, "public.products"), nil)
+	if err == nil || !strings.Contains(err.Error(), "public.products is in use by another session") {
+		t.Fatalf("err = %v, want it to say public.products is in use", err)
+	}
+	tx.Rollback(t.Context())
+	s.assertUnchanged(t)
 }
 
 func TestOverwriteDriftRefused(t *testing.T) {
