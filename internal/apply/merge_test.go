@@ -2,6 +2,7 @@ package apply
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,9 @@ func TestMerge(t *testing.T) {
 				t.Errorf("plan of customers = %+v", c)
 			}
 
+			if !slices.Contains(res.Plan.Statements, "INSERT INTO public.products the rows whose keys it lacks") {
+				t.Errorf("statements = %q", res.Plan.Statements)
+			}
 			if tc.dryRun {
 				s.assertUnchanged(t)
 				if res.SafetyKey != "" || len(res.Checks) != 0 {

@@ -398,7 +398,6 @@ func (t *targetRun) plannedActions() []entryAction {
 	sel := t.sel
 	acts := make([]entryAction, len(sel.TOC.Entries))
 	merge := t.r.req.Mode == Merge
-	dry := t.r.req.DryRun
 	for i := range sel.TOC.Entries {
 		e := &sel.TOC.Entries[i]
 		if !sel.Include[i] || e.Item == extract.MetaCommand {
@@ -431,11 +430,22 @@ func (t *targetRun) plannedActions() []entryAction {
 		default:
 			a = actDependency
 		}
-		// A merge's dry run counts in staging tables only.
-		if dry && merge && a != actSet && a != actStage {
-			a = actSkip
-		}
 		acts[i] = a
+	}
+	return acts
+}
+
+// runActions are the actions a run carries out: all that are planned,
+// except in a merge's dry run, which counts in staging tables only.
+func (t *targetRun) runActions(planned []entryAction) []entryAction {
+	if !t.r.req.DryRun || t.r.req.Mode != Merge {
+		return planned
+	}
+	acts := make([]entryAction, len(planned))
+	for i, a := range planned {
+		if a == actSet || a == actStage {
+			acts[i] = a
+		}
 	}
 	return acts
 }
@@ -444,7 +454,8 @@ func (t *targetRun) plannedActions() []entryAction {
 // row counts.
 func (t *targetRun) buildPlan(ctx context.Context) error {
 	r := t.r
-	t.acts = t.plannedActions()
+	planned := t.plannedActions()
+	t.acts = t.runActions(planned)
 	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target)}
 	r.res.Plan = p
 	for _, n := range t.affected {
@@ -467,6 +478,8 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 			tp.RowsAfter, tp.Inserted = tp.SnapshotRows, tp.SnapshotRows
 		case r.req.Mode == Overwrite:
 			tp.RowsAfter, tp.Deleted, tp.Inserted = tp.SnapshotRows, tp.RowsNow, tp.SnapshotRows
+		case r.req.Source.TOC.Table(n).Data < 0:
+			tp.RowsAfter = tp.RowsNow // no rows in the snapshot: nothing to merge
 		default:
 			tp.RowsAfter = -1 // known once the snapshot's rows are compared
 		}
@@ -493,7 +506,7 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		}
 	}
 	toc := r.req.Source.TOC
-	for i, a := range t.acts {
+	for i, a := range planned {
 		e := &toc.Entries[i]
 		switch a {
 		case actCreate:

@@ -395,3 +395,56 @@ func TestOverwritePartitions(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetPlatform restores tables of a project shaped like the
+// platform's (extensions, domains, composite types, RLS, identity,
+// generated columns, a materialized view) into a drifted copy of it.
+func TestTargetPlatform(t *testing.T) {
+	for _, tc := range []struct {
+		name, drift string
+		mode        Mode
+		all         bool
+		tables      []string
+		created     int
+	}{
+		{name: "overwrite all", mode: Overwrite, all: true, drift: `
+			DELETE FROM public.order_lines WHERE line_no > 1;
+			DELETE FROM public.events WHERE id % 7 = 0;
+			UPDATE ai.embeddings SET content = 'changed' WHERE chunk = 0;
+			SELECT nextval('public.invoice_number_seq') FROM generate_series(1, 5);`},
+		{name: "overwrite dropped tables", mode: Overwrite, tables: []string{"public.shipments", "ai.embeddings"}, created: 2,
+			drift: "DROP TABLE public.shipments; DROP TABLE ai.embeddings"},
+		{name: "merge", mode: Merge, tables: []string{"ai.documents", "ai.embeddings"},
+			drift: "DELETE FROM ai.documents WHERE id % 10 = 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTgtCorpusScenario(t, "platform", tc.drift)
+			req := s.request(tc.mode, tc.tables...)
+			req.All = tc.all
+			res, err := s.run(t.Context(), req, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.mode, err)
+			}
+			if !res.Verified() || len(res.Created) != tc.created {
+				t.Errorf("checks = %+v, created = %v", res.Checks, res.Created)
+			}
+			restored := tc.tables
+			if tc.all {
+				restored = s.pg.Tables(t, s.src)
+			}
+			for _, tbl := range restored {
+				if got, want := s.pg.TableChecksum(t, s.target, tbl), s.srcSums[tbl]; got != want {
+					t.Errorf("%s = %s, want the snapshot's %s", tbl, got, want)
+				}
+			}
+			if tc.all {
+				src, got := s.pg.Sequences(t, s.src), s.pg.Sequences(t, s.target)
+				for seq, pos := range src {
+					if got[seq] != pos {
+						t.Errorf("sequence %s = %s, want %s", seq, got[seq], pos)
+					}
+				}
+			}
+		})
+	}
+}
