@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -185,6 +187,11 @@ func (t *targetRun) mergeTable(ctx context.Context, l *loader, e *extract.Entry,
 		WHERE NOT EXISTS (SELECT 1 FROM ONLY %s t WHERE %s)`,
 		n, quoteColumns("", cols), quoteColumns("s.", cols), st.name, n, st.keyMatch())
 	tag, err := t.tx.Exec(ctx, insert)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" {
+		return fmt.Errorf("insert the missing rows of %s: a row the target holds under another key has the same value of unique %s (%s): merge cannot bring it back; use --mode overwrite, or restore to a new project: %w",
+			n, extract.QuoteIdent(pg.ConstraintName), pg.Detail, err)
+	}
 	if err != nil {
 		return fmt.Errorf("insert the missing rows of %s: %w", n, err)
 	}

@@ -131,3 +131,18 @@ func TestMergeCreatesMissingTable(t *testing.T) {
 		t.Errorf("created = %v, checks = %+v", res.Created, res.Checks)
 	}
 }
+
+// TestMergeUniqueConflict: a missing row whose unique value the target
+// holds under another key stops the merge, which changes nothing.
+func TestMergeUniqueConflict(t *testing.T) {
+	s := newTgtScenario(t, tgtShop, `
+		CREATE UNIQUE INDEX products_name_key ON public.products (name);
+		DELETE FROM public.products WHERE id = 1;
+		UPDATE public.products SET name = 'product 1' WHERE id = 2;`)
+	_, err := s.run(t.Context(), s.request(Merge, "public.products"), nil)
+	if err == nil || !strings.Contains(err.Error(), "products_name_key") || !strings.Contains(err.Error(), "public.products") {
+		t.Fatalf("err = %v, want it to name public.products and products_name_key", err)
+	}
+	t.Logf("failed: %v", err)
+	s.assertUnchanged(t)
+}

@@ -490,10 +490,18 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		}
 		p.Tables = append(p.Tables, *tp)
 	}
+	// A dropped key matters only on a table this restore creates: one the
+	// target holds keeps its keys, and they are checked after the load.
 	for _, d := range t.sel.DroppedFKs {
-		p.Warnings = append(p.Warnings, d.String()+": left out")
+		if t.onTarget[d.Table] == nil {
+			p.Warnings = append(p.Warnings, d.String()+": the table is created without it")
+		}
 	}
-	p.Warnings = append(p.Warnings, t.sel.Warnings...)
+	for _, w := range t.sel.Warnings {
+		if !t.existingShell(w) {
+			p.Warnings = append(p.Warnings, w)
+		}
+	}
 
 	if ex := t.existing(); len(ex) > 0 {
 		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+sqlNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
@@ -537,6 +545,17 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 	}
 	p.Statements = append(p.Statements, "verify row counts", "COMMIT")
 	return nil
+}
+
+// existingShell says the warning is about a table that comes as a
+// definition only, which the target has already: nothing is done to it.
+func (t *targetRun) existingShell(warning string) bool {
+	for _, n := range t.sel.Shells {
+		if t.onTarget[n] != nil && strings.HasPrefix(warning, n.String()+" is not selected") {
+			return true
+		}
+	}
+	return false
 }
 
 func describeEntry(e *extract.Entry) string {
