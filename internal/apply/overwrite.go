@@ -143,6 +143,7 @@ func (t *targetRun) close(ctx context.Context, errp *error) {
 		// A failed rollback on a broken connection is harmless: the server
 		// rolls back a transaction whose connection is gone.
 		_ = t.tx.Rollback(cctx)
+		t.r.res.Created = nil // rolled back with the rest
 	}
 	if err := t.conn.Close(cctx); err != nil && *errp == nil && !t.committed {
 		*errp = fmt.Errorf("close the connection to the target: %w", err)
