@@ -1,8 +1,11 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -451,5 +454,30 @@ func TestTargetPlatform(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOverwriteRangedSource: a restore reads an indexed snapshot with
+// ranged reads as well as by scanning.
+func TestOverwriteRangedSource(t *testing.T) {
+	s := newTgtCorpusScenario(t, "platform", "DELETE FROM ai.embeddings WHERE chunk = 2")
+	gz := s.pg.Corpus(t, "platform")[0].GzipPath
+	data, err := os.ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := extract.IndexSnapshotStream(t.Context(), bytes.NewReader(data), int64(len(data)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.source = RangedSource(gz, &extract.Ranged{Index: ix, Open: func(_ context.Context, off, n int64) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data[off : off+n])), nil
+	}})
+	res, err := s.run(t.Context(), s.request(Overwrite, "ai.embeddings"), nil)
+	if err != nil {
+		t.Fatalf("overwrite: %v", err)
+	}
+	if got, want := s.pg.TableChecksum(t, s.target, "ai.embeddings"), s.srcSums["ai.embeddings"]; got != want || !res.Verified() {
+		t.Errorf("ai.embeddings = %s, want the snapshot's %s; checks %+v", got, want, res.Checks)
 	}
 }
