@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -480,4 +483,34 @@ func TestOverwriteRangedSource(t *testing.T) {
 	if got, want := s.pg.TableChecksum(t, s.target, "ai.embeddings"), s.srcSums["ai.embeddings"]; got != want || !res.Verified() {
 		t.Errorf("ai.embeddings = %s, want the snapshot's %s; checks %+v", got, want, res.Checks)
 	}
+}
+
+// TestOverwriteNeedsSuperuser: without the right to turn triggers off,
+// the restore says what connection it needs and changes nothing.
+func TestOverwriteNeedsSuperuser(t *testing.T) {
+	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+	role := "restorer_" + strings.ToLower(rand.Text()[:10])
+	s.pg.Exec(t, "postgres", "CREATE ROLE "+role+" LOGIN")
+	t.Cleanup(func() { // t.Context() is done by now
+		ctx := context.Background()
+		for _, c := range [][2]string{{s.target, "REASSIGN OWNED BY " + role + " TO postgres; DROP OWNED BY " + role}, {"postgres", "DROP ROLE " + role}} {
+			conn, err := pgx.Connect(ctx, s.pg.URL(c[0]))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := conn.Exec(ctx, c[1]); err != nil {
+				t.Errorf("%s: %v", c[1], err)
+			}
+			conn.Close(ctx)
+		}
+	})
+	s.pg.Exec(t, s.target, "ALTER TABLE public.products OWNER TO "+role)
+	req := s.request(Overwrite, "public.products")
+	req.Target = strings.Replace(s.targetURL, "://postgres@", "://"+role+"@", 1)
+	_, err := s.run(t.Context(), req, nil)
+	if err == nil || !strings.Contains(err.Error(), "superuser connection directly to Postgres") {
+		t.Fatalf("err = %v, want it to ask for a superuser connection", err)
+	}
+	s.assertUnchanged(t)
 }
