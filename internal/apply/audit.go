@@ -154,7 +154,7 @@ func newRecord(req Request, start time.Time) *Record {
 	} else {
 		tables = req.Tables
 	}
-	rec.Tables = sqlNames(tables)
+	rec.Tables = sqlNameList(tables)
 	return rec
 }
 
@@ -195,7 +195,7 @@ func (rec *Record) finish(res *Result, err error) {
 		}
 	}
 	rec.SafetySnapshot = res.SafetyKey
-	rec.Created = sqlNames(res.Created)
+	rec.Created = sqlNameList(res.Created)
 	rec.Checks = []RecordCheck{}
 	for _, c := range res.Checks {
 		rec.Checks = append(rec.Checks, RecordCheck{Table: c.Table.String(), Want: c.Want, Got: c.Got, OK: c.OK})
@@ -256,7 +256,7 @@ func connPasswords(conn string) []string {
 	return nil
 }
 
-func sqlNames(names []extract.Name) []string {
+func sqlNameList(names []extract.Name) []string {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		out = append(out, n.String())

@@ -61,7 +61,7 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 // describeTables names tables for a message, the first few only.
 func describeTables(tables []extract.Name) string {
 	const show = 5
-	names := sqlNames(tables[:min(len(tables), show)])
+	names := sqlNameList(tables[:min(len(tables), show)])
 	s := strings.Join(names, ", ")
 	if len(tables) > show {
 		s = fmt.Sprintf("%d tables (%s, ...)", len(tables), s)
