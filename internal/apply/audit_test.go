@@ -74,7 +74,7 @@ func auditResult() *Result {
 			{Table: ab, Name: ab.String(), RowsNow: 0, RowsAfter: 20, SnapshotRows: 20, Inserted: 20},
 			{Table: items, Name: items.String(), Exists: true, RowsNow: 3, RowsAfter: 5, SnapshotRows: 5, Deleted: 3, Inserted: 5, Cascaded: true},
 		}},
-		SafetyKey: catalog.SafetyKey("abcd1234", auditTime),
+		SafetyKey: catalog.SafetyKey("abcd1234", auditTime, "id1"),
 		Checks:    []Check{{Table: orders, Want: 120, Got: 120, OK: true}, {Table: ab, Want: 20, Got: 20, OK: true}, {Table: items, Want: 5, Got: 5, OK: true}},
 		Created:   []extract.Name{ab},
 		Duration:  1500 * time.Millisecond,
@@ -163,7 +163,7 @@ func TestAuditRecordLifecycle(t *testing.T) {
 			m, text = auditRawRecord(t, s, key)
 			assertNoAuditSecret(t, "the finished record", text)
 			want = map[string]any{
-				"outcome": "ok", "verified": true, "duration_ms": 1500.0, "safety_snapshot": "abcd1234/pre-restore/20261120T140509Z.sql.gz",
+				"outcome": "ok", "verified": true, "duration_ms": 1500.0, "safety_snapshot": "abcd1234/pre-restore/20261120T140509Z-id1.sql.gz",
 				"created": []any{`"My Schema"."a.b"`}, "cascaded": []any{"public.items"},
 				"rows": []any{
 					map[string]any{"table": "public.orders", "before": 90.0, "after": 120.0, "snapshot": 120.0, "deleted": 90.0, "inserted": 120.0, "updated": 0.0},

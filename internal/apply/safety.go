@@ -27,7 +27,7 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 		return "", nil
 	}
 	now := r.now()
-	key = catalog.SafetyKey(r.req.Project, now)
+	key = catalog.SafetyKey(r.req.Project, now, r.rec.ID)
 	what := describeTables(tables)
 	r.progress(Event{Phase: PhaseSafety, Message: "writing the safety snapshot of " + what + " to " + key})
 	cfg := backupjob.Config{

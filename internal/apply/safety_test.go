@@ -39,6 +39,7 @@ func safetyRun(t *testing.T, pg *testenv.Postgres, url string, store catalog.Sto
 		cfg: Config{Store: store, PgDump: pg.Bin("pg_dump"), Now: func() time.Time { return auditTime },
 			Progress: ProgressFunc(func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })},
 		req: Request{Mode: Overwrite, Project: "proj1", Target: strings.Replace(url, "postgres://postgres@", "postgres://postgres:"+safetySecret+"@", 1)},
+		rec: &Record{ID: "id1"},
 	}
 	if !strings.Contains(r.req.Target, safetySecret) {
 		t.Fatalf("no password put into %s", Redact(url))
@@ -107,7 +108,7 @@ func TestSafetySnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("safety: %v", err)
 	}
-	if want := catalog.SafetyKey("proj1", auditTime); key != want {
+	if want := catalog.SafetyKey("proj1", auditTime, "id1"); key != want {
 		t.Errorf("key %q, want %q", key, want)
 	}
 	if got := storetest.Keys(t, store, ""); !slices.Equal(got, []string{key, key + catalog.IndexSuffix}) {

@@ -116,7 +116,7 @@ CREATE TABLE public.x (x int);
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			store := localStore(t)
-			key := catalog.SafetyKey("proj1", fixedTime)
+			key := catalog.SafetyKey("proj1", fixedTime, "id1")
 			res := BackupProject(t.Context(), Config{Store: store, PgDump: pg.Bin("pg_dump"), Now: func() time.Time { return fixedTime }},
 				Project{Ref: "proj1", DatabaseURL: withPassword(c.url), Key: key, Tables: c.tables})
 			if res.Err != nil {
@@ -144,7 +144,7 @@ func TestBackupTablesMissing(t *testing.T) {
 	pg.Exec(t, db, "CREATE TABLE public.orders (x int)")
 	store := localStore(t)
 	res := BackupProject(t.Context(), Config{Store: store, PgDump: pg.Bin("pg_dump")}, Project{Ref: "proj1", DatabaseURL: withPassword(url),
-		Key: catalog.SafetyKey("proj1", fixedTime), Tables: []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "Orders"}}})
+		Key: catalog.SafetyKey("proj1", fixedTime, "id1"), Tables: []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "Orders"}}})
 	if res.Err == nil || res.Stage != StageDump || !strings.Contains(res.Err.Error(), "Orders") {
 		t.Fatalf("stage %q, err %v; want a dump failure naming Orders", res.Stage, res.Err)
 	}
@@ -200,7 +200,7 @@ func TestBackupRestoreArgs(t *testing.T) {
 	out := t.TempDir() + "/seen"
 	script := fmt.Sprintf("for a in \"$@\"; do printf '%%s\\n' \"$a\"; done > %s\nhead -c 5000 /dev/zero | tr '\\0' x\nprintf '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n", out)
 	store := localStore(t)
-	key := catalog.SafetyKey("proj1", fixedTime)
+	key := catalog.SafetyKey("proj1", fixedTime, "id1")
 	res := BackupProject(t.Context(), Config{Store: store, PgDump: fakePgDump(t, script)}, Project{
 		Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@db.internal/proj1", Key: key,
 		Tables:   []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "My Schema", Name: `a"b*`}},

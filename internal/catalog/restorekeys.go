@@ -11,19 +11,23 @@ import (
 // (whose ref may not contain a slash) never takes them for snapshots and
 // neither listing nor pruning ever touches them:
 //
-//	<ref>/pre-restore/<YYYYMMDDTHHMMSSZ>.sql.gz   safety snapshots (and their .index.json)
-//	<ref>/audit/<YYYYMMDDTHHMMSSZ>-<id>.json      audit records
+//	<ref>/pre-restore/<YYYYMMDDTHHMMSSZ>-<id>.sql.gz   safety snapshots (and their .index.json)
+//	<ref>/audit/<YYYYMMDDTHHMMSSZ>-<id>.json           audit records
+//
+// Both carry the restore's id: two restores in the same second (an undo
+// right after its restore, say) must never overwrite each other's safety
+// snapshot, least of all the one being read.
 const (
 	safetyDir = "pre-restore/"
 	auditDir  = "audit/"
 	auditExt  = ".json"
 )
 
-// SafetyKey is the key of ref's safety snapshot taken at t: what a
-// destructive restore replaced, kept so that the restore can be undone.
-// Its sidecar index goes beside it as for any snapshot.
-func SafetyKey(ref string, t time.Time) string {
-	return SafetyPrefix(ref) + t.UTC().Format(TimestampLayout) + SnapshotExt
+// SafetyKey is the key of the safety snapshot of ref's restore id, taken
+// at t: what a destructive restore replaced, kept so that the restore can
+// be undone. Its sidecar index goes beside it as for any snapshot.
+func SafetyKey(ref string, t time.Time, id string) string {
+	return SafetyPrefix(ref) + t.UTC().Format(TimestampLayout) + "-" + id + SnapshotExt
 }
 
 // SafetyPrefix is the prefix under which all of ref's safety snapshots live.

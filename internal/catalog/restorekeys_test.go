@@ -16,8 +16,8 @@ func TestRestoreKeys(t *testing.T) {
 	cases := []struct {
 		name, got, want string
 	}{
-		{"SafetyKey", catalog.SafetyKey("abcd1234", ts), "abcd1234/pre-restore/20261120T140509Z.sql.gz"},
-		{"SafetyKey/sub-second", catalog.SafetyKey("p", ts.Add(999*time.Millisecond)), "p/pre-restore/20261120T140509Z.sql.gz"},
+		{"SafetyKey", catalog.SafetyKey("abcd1234", ts, "id1"), "abcd1234/pre-restore/20261120T140509Z-id1.sql.gz"},
+		{"SafetyKey/sub-second", catalog.SafetyKey("p", ts.Add(999*time.Millisecond), "id1"), "p/pre-restore/20261120T140509Z-id1.sql.gz"},
 		{"SafetyPrefix", catalog.SafetyPrefix("abcd1234"), "abcd1234/pre-restore/"},
 		{"AuditKey", catalog.AuditKey("abcd1234", ts, "0a1b2c3d"), "abcd1234/audit/20261120T140509Z-0a1b2c3d.json"},
 		{"AuditPrefix", catalog.AuditPrefix("abcd1234"), "abcd1234/audit/"},
@@ -46,7 +46,7 @@ func TestParseAuditKey(t *testing.T) {
 		{"audit/20261120T140509Z-0a1b.json", false, "", ""},
 		{"a.b/audit/20261120T140509Z-0a1b.json", false, "", ""},
 		{"abcd1234/20261120T140509Z-0a1b.json", false, "", ""},
-		{catalog.SafetyKey("abcd1234", ts), false, "", ""},
+		{catalog.SafetyKey("abcd1234", ts, "id1"), false, "", ""},
 		{"", false, "", ""},
 	}
 	for _, c := range cases {
@@ -64,8 +64,8 @@ func TestParseAuditKey(t *testing.T) {
 func TestRestoreObjectsAreNotSnapshots(t *testing.T) {
 	old := now.Add(-days(30))
 	restoreKeys := []string{
-		catalog.SafetyKey("p", old),
-		catalog.SafetyKey("p", old) + catalog.IndexSuffix,
+		catalog.SafetyKey("p", old, "id1"),
+		catalog.SafetyKey("p", old, "id1") + catalog.IndexSuffix,
 		catalog.AuditKey("p", old, "0a1b2c3d"),
 	}
 	for _, k := range restoreKeys {
