@@ -25,6 +25,8 @@ func commands() []command {
 		{"preview", "show the first rows of one table of a snapshot", runPreview},
 		{"extract", "write a psql script that restores chosen tables of a snapshot", runExtract},
 		{"restore", "restore tables of a snapshot: into a new project, or overwrite or merge into the project", runRestore},
+		{"undo", "put back what a restore replaced, from its safety snapshot", runUndo},
+		{"audit", "list a project's restores: who, when, why, what, and how it went", runAudit},
 		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
 		{"prune", "delete a project's snapshots older than the retention window", runPrune},

@@ -204,7 +204,7 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 }
 
 // projectOfKey is the project a snapshot in a store belongs to: the first
-// part of its key (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>.sql.gz).
+// part of its key (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>-<id>.sql.gz).
 func projectOfKey(snap catalog.Resolved) string {
 	if snap.Snapshot.Ref != "" {
 		return snap.Snapshot.Ref

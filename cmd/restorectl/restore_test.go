@@ -264,3 +264,50 @@ func TestRestoreKilled(t *testing.T) {
 	}
 	f.pg.Exec(t, "postgres", `DROP DATABASE killed_np WITH (FORCE)`)
 }
+
+// TestRestoreNeverShowsPassword: the target's password appears nowhere a
+// restore writes, whether it succeeds, is refused or cannot connect.
+func TestRestoreNeverShowsPassword(t *testing.T) {
+	f := newRestoreFixture(t, 100)
+	const secret = "hunter2-s3cret"
+	withPassword := strings.Replace(f.targetURL, "postgres://postgres@", "postgres://postgres:"+secret+"@", 1)
+	if withPassword == f.targetURL {
+		t.Fatalf("no password put into %s", f.targetURL)
+	}
+	unreachable := strings.Replace(withPassword, fmt.Sprintf(":%d/", f.pg.Port), ":1/", 1)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"dry run", []string{"--table", "public.big", "--mode", "overwrite", "--cascade", "--dry-run", "--target", withPassword}, 0},
+		{"refused", []string{"--table", "public.big", "--mode", "overwrite", "--ticket", "T", "--yes", "--target", withPassword}, exitFailure},
+		{"restored", []string{"--table", "public.small", "--mode", "merge", "--ticket", "T", "--yes", "--json", "--target", withPassword}, 0},
+		{"unreachable", []string{"--table", "public.small", "--mode", "merge", "--ticket", "T", "--yes", "--target", unreachable}, exitFailure},
+		{"from the template", []string{"--table", "public.small", "--mode", "merge", "--dry-run"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"restore", f.snap, "--store", f.store, "--pg-dump", f.pg.Bin("pg_dump")}, tt.args...)
+			environ := map[string]string{"RESTORECTL_TARGET_URL_TEMPLATE": withPassword + "&application_name=restorectl-{ref}"}
+			stdout, stderr, code := runCLI(t, environ, args...)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d\n%s", code, tt.code, stderr)
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("the password shows:\n%s\n%s", stdout, stderr)
+			}
+		})
+	}
+	err := filepath.WalkDir(f.store, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+			return err
+		}
+		if strings.Contains(readFile(t, path), secret) {
+			t.Errorf("the password is in %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

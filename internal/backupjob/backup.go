@@ -172,7 +172,8 @@ func Summarize(rs []Result) (ok, failed int) {
 }
 
 // BackupProject dumps one project with pg_dump, compresses the dump and
-// streams it into cfg.Store at catalog.SnapshotKey(p.Ref, cfg.Now()),
+// streams it into cfg.Store at catalog.SnapshotKey(p.Ref, cfg.Now()) (or
+// p.Key),
 // verifies it, commits it and (with cfg.Retention) prunes old snapshots.
 // Nothing becomes visible in the store unless the dump is complete. It
 // logs one line, reports progress and, on failure, sends the alert.
@@ -183,6 +184,9 @@ func BackupProject(ctx context.Context, cfg Config, p Project) Result {
 	r := Result{Ref: p.Ref, Started: start}
 	if catalog.ValidateRef(p.Ref) == nil {
 		r.Key = catalog.SnapshotKey(p.Ref, start)
+		if p.Key != "" {
+			r.Key = p.Key
+		}
 	}
 	cfg.Progress.Event(Event{Project: p.Ref, Key: r.Key, Stage: StageConnect})
 	backup(ctx, cfg, p, &r)
@@ -293,6 +297,10 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 	if cfg.LockWaitTimeout > 0 {
 		args = append(args, fmt.Sprintf("--lock-wait-timeout=%d", max(cfg.LockWaitTimeout.Milliseconds(), 1)))
 	}
+	args = append(args, tableArgs(p.Tables)...)
+	if p.Snapshot != "" {
+		args = append(args, "--snapshot="+p.Snapshot)
+	}
 	cmd := exec.CommandContext(ctx, cfg.PgDump, args...)
 	cmd.Env = append([]string(nil), cfg.Env...)
 	if t.password != "" {
@@ -391,6 +399,34 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 			return
 		}
 	}
+}
+
+// tableArgs limits a dump to tables: one --table each, matched literally,
+// and --strict-names so that a table that is not there fails the dump
+// rather than leaving it out silently.
+func tableArgs(tables []extract.Name) []string {
+	if len(tables) == 0 {
+		return nil
+	}
+	args := make([]string, 0, len(tables)+1)
+	args = append(args, "--strict-names")
+	for _, t := range tables {
+		args = append(args, "--table="+tablePattern(t))
+	}
+	return args
+}
+
+// tablePattern writes name as a pg_dump --table pattern that matches
+// exactly that table. Outside double quotes a pattern folds case and reads
+// *, ?, . and regular-expression characters specially; inside them every
+// character is literal, and a double quote is written twice. A name
+// without schema matches in every schema.
+func tablePattern(name extract.Name) string {
+	quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	if name.Schema == "" {
+		return quote(name.Name)
+	}
+	return quote(name.Schema) + "." + quote(name.Name)
 }
 
 // writeIndex stores the snapshot's sidecar index, built from what the

@@ -55,6 +55,27 @@
 // the upload, so nothing appears in the store. After committing, the
 // object's size in the store is checked against what was written.
 //
+// # Safety snapshots
+//
+// Restores (package apply) reuse BackupProject for the safety snapshot of
+// the tables they are about to replace, through three Project fields that
+// a projects file cannot set:
+//
+//   - Key: where the snapshot goes instead of catalog.SnapshotKey(ref, now)
+//     (catalog.SafetyKey); its index goes beside it as usual.
+//   - Tables: dump only these tables: --strict-names and one --table each,
+//     written "schema"."name" with quotes doubled, so that every character
+//     of the name is literal (outside double quotes a pattern folds case
+//     and gives *, ?, . and regular-expression characters a meaning).
+//     A table that does not exist fails the dump.
+//   - Snapshot: --snapshot=ID, so that pg_dump reads the database as the
+//     restore's own transaction sees it (pg_export_snapshot()), while that
+//     transaction holds its locks.
+//
+// Everything else (verification, the index, no temporary file, the
+// password kept out of arguments and output) is the same as for a daily
+// snapshot.
+//
 // # Connections
 //
 // Project.DatabaseURL is a postgres:// URL, a libpq keyword/value string,

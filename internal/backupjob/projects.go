@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 // Project is one project to back up.
@@ -23,6 +24,22 @@ type Project struct {
 	// means "--dbname=<Ref>" with host, port and user from pg_dump's PG*
 	// environment (Config.Env). Its password is never logged.
 	DatabaseURL string `json:"database_url,omitempty"`
+
+	// The fields below are for restores' safety snapshots (package apply),
+	// never set from a projects file.
+
+	// Key, when not empty, is where the snapshot goes instead of
+	// catalog.SnapshotKey(Ref, Config.Now()) (catalog.SafetyKey, say).
+	Key string `json:"-"`
+	// Tables, when not empty, limits the dump to these tables (pg_dump
+	// --table, each name matched literally, and --strict-names: a table
+	// that does not exist fails the backup). A name without schema matches
+	// the table of that name in every schema.
+	Tables []extract.Name `json:"-"`
+	// Snapshot, when not empty, is a snapshot exported by another session
+	// (pg_export_snapshot()) that pg_dump reads in (--snapshot); that
+	// session's transaction must stay open until the dump is done.
+	Snapshot string `json:"-"`
 }
 
 // String names the project without its database URL (which may hold a

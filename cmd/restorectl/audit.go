@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/powabase/restorectl/internal/apply"
+)
+
+func runAudit(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("audit", "--project REF [--json] [--store URL]", e)
+	project := fs.String("project", "", "project ref")
+	storeURL := storeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the records as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkProject("audit", *project); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *storeURL, e)
+	if err != nil {
+		return err
+	}
+	recs, err := apply.ListRecords(ctx, store, *project)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if recs == nil {
+			recs = []apply.Record{}
+		}
+		return enc.Encode(recs)
+	}
+	printRecords(e.stdout, recs)
+	return nil
+}
+
+func printRecords(w io.Writer, recs []apply.Record) {
+	if len(recs) == 0 {
+		fmt.Fprintln(w, "No restores recorded for this project.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTARTED\tMODE\tOUTCOME\tTICKET\tOPERATOR\tTABLES\tSAFETY SNAPSHOT")
+	for _, r := range recs {
+		mode := string(r.Mode)
+		outcome := r.Outcome
+		tables := strings.Join(r.Tables, ",")
+		if len(tables) > 40 {
+			tables = tables[:37] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.UTC().Format(time.DateTime), mode, outcome,
+			orDash(r.Ticket), orDash(r.Operator), orDash(tables), orDash(r.SafetySnapshot))
+	}
+	tw.Flush()
+}

@@ -1,0 +1,893 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// overwrite replaces the selected tables' rows on the target, in one
+// transaction: lock, check, safety snapshot, truncate, load with triggers
+// off, verify, commit.
+func (r *run) overwrite(ctx context.Context) (err error) {
+	t, err := r.openTarget(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close(ctx, &err)
+	if err := t.prepare(ctx); err != nil {
+		return err
+	}
+	if err := t.buildPlan(ctx); err != nil {
+		return err
+	}
+	if r.req.DryRun {
+		return nil
+	}
+	if err := t.safetySnapshot(ctx); err != nil {
+		return err
+	}
+	if err := t.triggersOff(ctx); err != nil {
+		return err
+	}
+	if err := t.truncate(ctx); err != nil {
+		return err
+	}
+	if err := t.load(ctx); err != nil {
+		return err
+	}
+	if err := t.verify(ctx); err != nil {
+		return err
+	}
+	return t.commit(ctx)
+}
+
+// lockTimeout is how long a restore waits for a lock on a table of the
+// target before giving up (a variable for tests).
+var lockTimeout = 30 * time.Second
+
+// targetRun is an overwrite or a merge in progress on the target.
+type targetRun struct {
+	r    *run
+	conn *pgx.Conn
+	tx   pgx.Tx
+	// committed is set once COMMIT succeeded: nothing to roll back.
+	committed bool
+
+	// names are the tables selected, with those --cascade added.
+	names    []extract.Name
+	cascaded map[extract.Name]bool
+	sel      *extract.Selection
+	// affected are the relations of the selection that hold rows (tables,
+	// partitions, partitioned parents), in dump order.
+	affected []extract.Name
+	// onTarget are the relations the selection's statements belong to
+	// that the target holds.
+	onTarget map[extract.Name]*targetTable
+	// snap are the snapshot's definitions of the affected tables the
+	// target holds.
+	snap  map[extract.Name]*snapTable
+	plans map[extract.Name]*TablePlan
+	acts  []entryAction
+	// created are the objects this restore created (not tables: those are
+	// in res.Created), so that their comments and index attaches follow.
+	created map[extract.Name]bool
+	// stages are merge's staging tables, by target table.
+	stages map[extract.Name]*stage
+	nstage int
+}
+
+// existing returns the affected tables the target holds, in dump order.
+func (t *targetRun) existing() []extract.Name {
+	var out []extract.Name
+	for _, n := range t.affected {
+		if t.onTarget[n] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// withRows returns the existing affected tables that hold rows of their
+// own (not partitioned parents).
+func (t *targetRun) withRows() []extract.Name {
+	var out []extract.Name
+	for _, n := range t.existing() {
+		if !t.onTarget[n].Partitioned() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (r *run) openTarget(ctx context.Context) (*targetRun, error) {
+	r.progress(Event{Phase: PhasePlan, Message: "inspecting the target " + Redact(r.req.Target)})
+	conn, err := pgx.Connect(ctx, r.req.Target)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the target %s: %w", Redact(r.req.Target), err)
+	}
+	t := &targetRun{r: r, conn: conn, cascaded: map[extract.Name]bool{}, created: map[extract.Name]bool{},
+		stages: map[extract.Name]*stage{}}
+	t.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err == nil {
+		// A table someone else holds makes the restore fail in seconds,
+		// rather than queue every other session behind it. The role's own
+		// timeouts must not cut a long count, load or safety snapshot
+		// (during which this transaction is idle) short.
+		_, err = t.tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
+			lockTimeout.Milliseconds()))
+	}
+	if err != nil {
+		t.close(ctx, &err)
+		return nil, fmt.Errorf("begin a transaction on the target %s: %w", Redact(r.req.Target), err)
+	}
+	return t, nil
+}
+
+// close rolls back unless committed and closes the connection, with a
+// context of its own: a cancelled restore must still roll back.
+func (t *targetRun) close(ctx context.Context, errp *error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if t.tx != nil && !t.committed {
+		// A failed rollback on a broken connection is harmless: the server
+		// rolls back a transaction whose connection is gone.
+		_ = t.tx.Rollback(cctx)
+		t.r.res.Created = nil // rolled back with the rest
+	}
+	if err := t.conn.Close(cctx); err != nil && *errp == nil && !t.committed {
+		*errp = fmt.Errorf("close the connection to the target: %w", err)
+	}
+}
+
+// prepare computes the selection, locks the affected tables, checks them
+// again under the locks and compares their columns with the snapshot's.
+func (t *targetRun) prepare(ctx context.Context) error {
+	if err := t.resolve(ctx); err != nil {
+		return err
+	}
+	if err := t.lock(ctx); err != nil {
+		return err
+	}
+	// Under the locks nothing can add a reference or change a locked
+	// table: look again, and insist on what the plan was built from.
+	before := t.onTarget
+	beforeNames := len(t.names)
+	if err := t.resolve(ctx); err != nil {
+		return err
+	}
+	if len(t.names) != beforeNames || len(before) != len(t.onTarget) {
+		return fmt.Errorf("the target %s changed while the restore was being planned (tables created, dropped or referenced): nothing was changed; run the restore again", Redact(t.r.req.Target))
+	}
+	for n, tt := range t.onTarget {
+		if b := before[n]; b == nil || b.OID != tt.OID {
+			return fmt.Errorf("the target %s changed while the restore was being planned (%s was created or replaced): nothing was changed; run the restore again", Redact(t.r.req.Target), n)
+		}
+	}
+	if err := t.checkDrift(ctx); err != nil {
+		return err
+	}
+	if t.r.req.Mode == Merge {
+		if err := t.checkKeys(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolve computes the selection and inspects the target: which of its
+// relations exist, and (overwrite) which foreign keys from outside the
+// selection reference them, adding the referencing tables with --cascade.
+func (t *targetRun) resolve(ctx context.Context) error {
+	r := t.r
+	toc := r.req.Source.TOC
+	if t.names == nil {
+		t.names = append([]extract.Name(nil), r.selected()...)
+	}
+	for {
+		t.sel = toc.Select(t.names)
+		rels := relationsOf(t.sel)
+		var err error
+		t.onTarget, err = inspectTables(ctx, t.tx, rels)
+		if err != nil {
+			return fmt.Errorf("inspect the target %s: %w", Redact(r.req.Target), err)
+		}
+		t.affected = nil
+		affected := map[extract.Name]*targetTable{}
+		var reasons []string
+		for _, n := range t.sel.Tables {
+			tbl := toc.Table(n)
+			if tbl == nil || tbl.Kind != extract.KindTable {
+				continue
+			}
+			t.affected = append(t.affected, n)
+			tt := t.onTarget[n]
+			if tt == nil {
+				continue
+			}
+			if tt.Kind != "r" && tt.Kind != "p" {
+				reasons = append(reasons, fmt.Sprintf("%s is a table in the snapshot but not on the target (relkind %q): drop or rename it first, or restore to a new project", n, tt.Kind))
+				continue
+			}
+			affected[n] = tt
+		}
+		if len(reasons) > 0 {
+			return &RefusedError{Reasons: reasons}
+		}
+		if r.req.Mode != Overwrite {
+			return nil
+		}
+		refs, err := inspectReferences(ctx, t.tx, affected)
+		if err != nil {
+			return err
+		}
+		if len(refs) == 0 {
+			return nil
+		}
+		if !r.req.Cascade {
+			for _, ref := range refs {
+				reasons = append(reasons, fmt.Sprintf("%s: add it with --table, or use --cascade", ref))
+			}
+			return &RefusedError{Reasons: reasons}
+		}
+		added := false
+		for _, ref := range refs {
+			switch {
+			case toc.Table(ref.From) == nil:
+				reasons = append(reasons, fmt.Sprintf("%s, but the snapshot does not have %s, so --cascade cannot restore it with them", ref, ref.From))
+			case !hasName(t.names, ref.From):
+				t.names = append(t.names, ref.From)
+				t.cascaded[ref.From] = true
+				added = true
+			}
+		}
+		if len(reasons) > 0 {
+			return &RefusedError{Reasons: reasons}
+		}
+		if !added {
+			for _, ref := range refs {
+				reasons = append(reasons, fmt.Sprintf("%s: the snapshot does not hold %s's rows", ref, ref.From))
+			}
+			return &RefusedError{Reasons: reasons}
+		}
+	}
+}
+
+func hasName(names []extract.Name, n extract.Name) bool {
+	for _, m := range names {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}
+
+// relationsOf lists the relations a selection's statements belong to:
+// its tables, shells and every table an included statement names first.
+func relationsOf(sel *extract.Selection) []extract.Name {
+	seen := map[extract.Name]bool{}
+	var out []extract.Name
+	add := func(n extract.Name) {
+		if n.Name != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range sel.Tables {
+		add(n)
+	}
+	for _, n := range sel.Shells {
+		add(n)
+	}
+	for i, e := range sel.TOC.Entries {
+		if sel.Include[i] && len(e.Tables) > 0 {
+			add(e.Tables[0])
+		}
+	}
+	return out
+}
+
+// lock takes SHARE ROW EXCLUSIVE on every affected table the target
+// holds: writers wait, readers (and pg_dump's ACCESS SHARE for the safety
+// snapshot) do not.
+func (t *targetRun) lock(ctx context.Context) error {
+	for _, n := range t.existing() {
+		if _, err := t.tx.Exec(ctx, "LOCK TABLE ONLY "+n.String()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return lockError(n, err)
+		}
+	}
+	return nil
+}
+
+func lockError(n extract.Name, err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "55P03" {
+		return fmt.Errorf("%s is in use by another session (no lock within %s): nothing was changed; retry when it is free (pg_stat_activity shows who holds it)", n, lockTimeout)
+	}
+	return fmt.Errorf("lock %s on the target: %w", n, err)
+}
+
+// checkDrift compares the affected tables the target holds with the
+// snapshot's definitions, and refuses on incompatible differences.
+func (t *targetRun) checkDrift(ctx context.Context) error {
+	var err error
+	t.snap, err = readSnapshotTables(ctx, t.r.req.Source, t.existing())
+	if err != nil {
+		return err
+	}
+	t.plans = map[extract.Name]*TablePlan{}
+	var reasons []string
+	for _, n := range t.affected {
+		tp := &TablePlan{Table: n, Name: n.String(), Cascaded: t.cascaded[n], SnapshotRows: t.r.req.Source.TOC.Table(n).Rows}
+		t.plans[n] = tp
+		tt := t.onTarget[n]
+		if tt == nil {
+			continue
+		}
+		tp.Exists = true
+		st := t.snap[n]
+		if st == nil {
+			reasons = append(reasons, fmt.Sprintf("%s: the snapshot has no CREATE TABLE for it to compare with", n))
+			continue
+		}
+		types, missing, err := snapshotTypes(ctx, t.tx, st.Columns)
+		if err != nil {
+			return fmt.Errorf("compare the columns of %s with the snapshot's: %w", n, err)
+		}
+		tp.Drift = compareColumns(st, types, missing, tt)
+		for _, d := range tp.Drift {
+			if !d.Compatible {
+				reasons = append(reasons, fmt.Sprintf("%s column %s: %s (snapshot: %s; target: %s)", n, extract.QuoteIdent(d.Column), d.Reason, noneIfEmpty(d.Snapshot), noneIfEmpty(d.Target)))
+			}
+		}
+	}
+	if len(reasons) > 0 {
+		reasons = append(reasons, "the target's tables differ from the snapshot's: restore to a new project and move the rows by hand, or align the columns first")
+		// The plan shows the drift, for the console and the audit record.
+		if err := t.buildPlan(ctx); err != nil {
+			return err
+		}
+		return &RefusedError{Reasons: reasons}
+	}
+	return nil
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// entryAction is what a restore does with one entry of the snapshot.
+type entryAction int
+
+const (
+	actSkip entryAction = iota
+	// actSet runs the dump's SET statements (encoding, quoting).
+	actSet
+	// actCreate runs a statement of a relation the target lacks.
+	actCreate
+	// actDependency runs a statement creating a schema, type, function,
+	// sequence, ... in a savepoint: one the target has already is skipped.
+	actDependency
+	// actIfCreated runs a comment or index attach whose object this
+	// restore created.
+	actIfCreated
+	// actCopy loads a COPY block into its table.
+	actCopy
+	// actStage loads a COPY block into merge's staging table.
+	actStage
+	// actSequence runs a setval (merge: only forward).
+	actSequence
+	// actRefresh refreshes a materialized view.
+	actRefresh
+)
+
+// plannedActions decides, entry by entry, what the restore runs.
+func (t *targetRun) plannedActions() []entryAction {
+	sel := t.sel
+	acts := make([]entryAction, len(sel.TOC.Entries))
+	merge := t.r.req.Mode == Merge
+	for i := range sel.TOC.Entries {
+		e := &sel.TOC.Entries[i]
+		if !sel.Include[i] || e.Item == extract.MetaCommand {
+			continue
+		}
+		var a entryAction
+		switch {
+		case e.Kind == extract.KindSet:
+			a = actSet
+		case e.Item == extract.CopyData:
+			switch {
+			case len(e.Tables) == 0:
+			case t.onTarget[e.Tables[0]] == nil:
+				a = actCopy
+			case merge:
+				a = actStage
+			default:
+				a = actCopy
+			}
+		case e.Kind == extract.KindSequenceSet:
+			a = actSequence
+		case e.Kind == extract.KindRefresh:
+			a = actRefresh
+		case len(e.Tables) > 0:
+			if t.onTarget[e.Tables[0]] == nil {
+				a = actCreate
+			}
+		case e.Kind == extract.KindComment, e.Kind == extract.KindIndexAttach:
+			a = actIfCreated
+		default:
+			a = actDependency
+		}
+		acts[i] = a
+	}
+	return acts
+}
+
+// runActions are the actions a run carries out: all that are planned,
+// except in a merge's dry run, which counts in staging tables only.
+func (t *targetRun) runActions(planned []entryAction) []entryAction {
+	if !t.r.req.DryRun || t.r.req.Mode != Merge {
+		return planned
+	}
+	acts := make([]entryAction, len(planned))
+	for i, a := range planned {
+		if a == actSet || a == actStage {
+			acts[i] = a
+		}
+	}
+	return acts
+}
+
+// buildPlan fills the result's plan from the selection and the target's
+// row counts.
+func (t *targetRun) buildPlan(ctx context.Context) error {
+	r := t.r
+	planned := t.plannedActions()
+	t.acts = t.runActions(planned)
+	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target)}
+	r.res.Plan = p
+	for _, n := range t.affected {
+		tp := t.plans[n]
+		tt := t.onTarget[n]
+		if tt != nil && tt.Partitioned() {
+			continue // no rows of its own: its partitions are planned
+		}
+		if tbl := r.req.Source.TOC.Table(n); tt == nil && tbl != nil && tbl.Partitioned {
+			continue
+		}
+		if tp.Exists {
+			var err error
+			if tp.RowsNow, err = countRows(ctx, t.tx, n); err != nil {
+				return err
+			}
+		}
+		switch {
+		case !tp.Exists:
+			tp.RowsAfter, tp.Inserted = tp.SnapshotRows, tp.SnapshotRows
+		case r.req.Mode == Overwrite:
+			tp.RowsAfter, tp.Deleted, tp.Inserted = tp.SnapshotRows, tp.RowsNow, tp.SnapshotRows
+		case r.req.Source.TOC.Table(n).Data < 0:
+			tp.RowsAfter = tp.RowsNow // no rows in the snapshot: nothing to merge
+		default:
+			tp.RowsAfter = -1 // known once the snapshot's rows are compared
+		}
+		for _, d := range tp.Drift {
+			if d.Compatible {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s column %s: %s", n, extract.QuoteIdent(d.Column), d.Reason))
+			}
+		}
+		p.Tables = append(p.Tables, *tp)
+	}
+	// A dropped key matters only on a table this restore creates: one the
+	// target holds keeps its keys, and they are checked after the load.
+	for _, d := range t.sel.DroppedFKs {
+		if t.onTarget[d.Table] == nil {
+			p.Warnings = append(p.Warnings, d.String()+": the table is created without it")
+		}
+	}
+	for _, w := range t.sel.Warnings {
+		if !t.existingShell(w) {
+			p.Warnings = append(p.Warnings, w)
+		}
+	}
+
+	if ex := t.existing(); len(ex) > 0 {
+		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+sqlNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
+		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+sqlNames(ex, ", "))
+	}
+	p.Statements = append(p.Statements, "SET LOCAL session_replication_role = replica")
+	if r.req.Mode == Overwrite {
+		if tr := t.truncateSQL(); tr != "" {
+			p.Statements = append(p.Statements, tr)
+		}
+	}
+	toc := r.req.Source.TOC
+	for i, a := range planned {
+		e := &toc.Entries[i]
+		switch a {
+		case actCreate:
+			if e.Kind == extract.KindTable {
+				p.Statements = append(p.Statements, "CREATE TABLE "+e.Object.String())
+			} else {
+				p.Statements = append(p.Statements, describeEntry(e))
+			}
+		case actDependency:
+			p.Statements = append(p.Statements, describeEntry(e)+" (unless the target has it)")
+		case actCopy:
+			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s: %d rows", e.Object, e.Rows))
+		case actStage:
+			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s into a staging table: %d rows", e.Object, e.Rows))
+			p.Statements = append(p.Statements, fmt.Sprintf("INSERT INTO %s the rows whose keys it lacks", e.Object))
+			if r.req.UpdateChanged {
+				p.Statements = append(p.Statements, fmt.Sprintf("UPDATE %s rows that differ from the snapshot's", e.Object))
+			}
+		case actSequence:
+			s := "SELECT setval " + e.Object.String()
+			if r.req.Mode == Merge {
+				s += " (only if ahead of the target's)"
+			}
+			p.Statements = append(p.Statements, s)
+		case actRefresh:
+			p.Statements = append(p.Statements, "REFRESH MATERIALIZED VIEW "+e.Object.String())
+		}
+	}
+	p.Statements = append(p.Statements, "verify row counts", "COMMIT")
+	return nil
+}
+
+// existingShell says the warning is about a table that comes as a
+// definition only, which the target has already: nothing is done to it.
+func (t *targetRun) existingShell(warning string) bool {
+	for _, n := range t.sel.Shells {
+		if t.onTarget[n] != nil && strings.HasPrefix(warning, n.String()+" is not selected") {
+			return true
+		}
+	}
+	return false
+}
+
+func describeEntry(e *extract.Entry) string {
+	s := strings.ToUpper(string(e.Kind))
+	if e.Object.Name != "" {
+		s += " " + e.Object.String()
+	}
+	if e.Detail != "" && e.Kind != extract.KindExtension {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+func sqlNames(names []extract.Name, sep string) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = n.String()
+	}
+	return strings.Join(s, sep)
+}
+
+// safetySnapshot has the affected tables the target holds dumped as they
+// are, in this transaction's snapshot, before anything changes.
+func (t *targetRun) safetySnapshot(ctx context.Context) error {
+	ex := t.existing()
+	if len(ex) == 0 {
+		return nil
+	}
+	t.r.progress(Event{Phase: PhaseSafety, Message: "safety snapshot of " + sqlNames(ex, ", ")})
+	var snap string
+	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
+		return fmt.Errorf("safety snapshot failed, nothing was changed: export the transaction's snapshot: %w", err)
+	}
+	key, err := t.r.safety(ctx, snap, ex)
+	if err != nil {
+		return fmt.Errorf("safety snapshot failed, nothing was changed: %w", err)
+	}
+	t.r.res.SafetyKey = key
+	return nil
+}
+
+// triggersOff makes the restored rows fire no user triggers (webhooks,
+// audit logs) and skip foreign key checks, as pg_restore
+// --disable-triggers does; verify checks the keys afterwards.
+func (t *targetRun) triggersOff(ctx context.Context) error {
+	_, err := t.tx.Exec(ctx, "SET LOCAL session_replication_role = replica")
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "42501" {
+		return fmt.Errorf("turn triggers off on the target %s: permission denied: a restore needs a superuser connection directly to Postgres (not through PgBouncer, not as the project's own role); nothing was changed", Redact(t.r.req.Target))
+	}
+	if err != nil {
+		return fmt.Errorf("turn triggers off on the target %s: %w", Redact(t.r.req.Target), err)
+	}
+	return nil
+}
+
+// truncateSQL empties the existing affected tables in one statement (a
+// foreign key between two of them is then no obstacle). Partitioned
+// parents are left out: they hold no rows, and their partitions are in
+// the set.
+func (t *targetRun) truncateSQL() string {
+	rows := t.withRows()
+	if len(rows) == 0 {
+		return ""
+	}
+	return "TRUNCATE ONLY " + sqlNames(rows, ", ONLY ")
+}
+
+func (t *targetRun) truncate(ctx context.Context) error {
+	sql := t.truncateSQL()
+	if sql == "" {
+		return nil
+	}
+	if _, err := t.tx.Exec(ctx, sql); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "55P03" {
+			return fmt.Errorf("empty %s: a table is in use by another session (no lock within %s): nothing was changed; retry when it is free", sqlNames(t.withRows(), ", "), lockTimeout)
+		}
+		return fmt.Errorf("empty %s: %w", sqlNames(t.withRows(), ", "), err)
+	}
+	return nil
+}
+
+// load walks the snapshot once, in dump order, running what plannedActions
+// decided.
+func (t *targetRun) load(ctx context.Context) error {
+	r := t.r
+	toc := r.req.Source.TOC
+	var total int64
+	for i, a := range t.acts {
+		if a == actCopy || a == actStage {
+			total += toc.Entries[i].DataBytes
+		}
+	}
+	var done atomic.Int64
+	l := r.newLoader(t.conn, &done, total)
+	return r.req.Source.Walk(ctx, func(i int) bool { return t.acts[i] != actSkip }, func(i int, it *extract.Item) error {
+		e := &toc.Entries[i]
+		switch t.acts[i] {
+		case actSet, actRefresh:
+			return l.item(ctx, e, it)
+		case actCreate:
+			return t.create(ctx, l, e, it)
+		case actDependency:
+			return t.dependency(ctx, l, e, it)
+		case actIfCreated:
+			if t.created[e.Object] {
+				return l.item(ctx, e, it)
+			}
+			return nil
+		case actCopy:
+			if err := t.checkCopy(e, it); err != nil {
+				return err
+			}
+			return l.item(ctx, e, it)
+		case actStage:
+			return t.mergeTable(ctx, l, e, it)
+		case actSequence:
+			if r.req.Mode == Merge {
+				return t.sequenceForward(ctx, e, it)
+			}
+			return l.item(ctx, e, it)
+		}
+		return nil
+	})
+}
+
+// create runs a statement of a relation the target lacks.
+func (t *targetRun) create(ctx context.Context, l *loader, e *extract.Entry, it *extract.Item) error {
+	isRel := e.Kind == extract.KindTable || e.Kind == extract.KindView || e.Kind == extract.KindMaterializedView || e.Kind == extract.KindForeignTable
+	if isRel {
+		t.r.progress(Event{Phase: PhaseSchema, Table: e.Object, Message: "creating " + e.Object.String()})
+	}
+	if err := l.item(ctx, e, it); err != nil {
+		return err
+	}
+	switch {
+	case isRel:
+		if !hasName(t.r.res.Created, e.Object) {
+			t.r.res.Created = append(t.r.res.Created, e.Object)
+		}
+	case e.Kind == extract.KindIndex:
+		t.created[e.Object] = true
+	case e.Kind == extract.KindConstraint && len(e.Tables) > 0:
+		t.created[extract.Name{Schema: e.Tables[0].Schema, Name: e.Detail}] = true // its index
+	}
+	return nil
+}
+
+// dependency runs a statement creating an object the selection needs in
+// a savepoint; one the target has already is kept as it is.
+func (t *targetRun) dependency(ctx context.Context, l *loader, e *extract.Entry, it *extract.Item) error {
+	if e.Kind == extract.KindExtension {
+		// CREATE EXTENSION IF NOT EXISTS never fails on an existing one:
+		// ask, so that its comment is left alone too.
+		var has bool
+		if err := t.tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1)", e.Object.Name).Scan(&has); err != nil {
+			return fmt.Errorf("look up extension %s on the target: %w", e.Object.Name, err)
+		}
+		if has {
+			return nil
+		}
+	}
+	if _, err := t.tx.Exec(ctx, "SAVEPOINT restorectl_dependency"); err != nil {
+		return fmt.Errorf("savepoint before %s: %w", describeEntry(e), err)
+	}
+	err := l.item(ctx, e, it)
+	var pg *pgconn.PgError
+	if err != nil && errors.As(err, &pg) && alreadyExists(pg.Code) {
+		_, rerr := t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT restorectl_dependency")
+		if rerr != nil {
+			return fmt.Errorf("roll back to the savepoint after %s: %w", describeEntry(e), rerr)
+		}
+		err = nil
+	} else if err == nil {
+		t.created[e.Object] = true
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, "RELEASE SAVEPOINT restorectl_dependency"); err != nil {
+		return fmt.Errorf("release the savepoint after %s: %w", describeEntry(e), err)
+	}
+	return nil
+}
+
+// alreadyExists: duplicate schema, object, table (relation), function.
+func alreadyExists(code string) bool {
+	switch code {
+	case "42P06", "42710", "42P07", "42723":
+		return true
+	}
+	return false
+}
+
+// checkCopy makes sure a COPY block lists the columns its CREATE TABLE
+// promised (the drift check was made against those).
+func (t *targetRun) checkCopy(e *extract.Entry, it *extract.Item) error {
+	if len(e.Tables) == 0 {
+		return nil
+	}
+	st := t.snap[e.Tables[0]]
+	if st == nil {
+		return nil
+	}
+	_, cols, err := extract.ParseCopyStatement(it.SQL)
+	if err != nil {
+		return &StatementError{Entry: e, Err: err}
+	}
+	want := st.copyColumns()
+	if cols != nil && !sameColumns(cols, want) {
+		return &StatementError{Entry: e, Err: fmt.Errorf("the COPY lists columns (%s), the snapshot's CREATE TABLE (%s): the snapshot is inconsistent; restore to a new project instead",
+			strings.Join(cols, ", "), strings.Join(want, ", "))}
+	}
+	return nil
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]bool{}
+	for _, s := range a {
+		m[s] = true
+	}
+	for _, s := range b {
+		if !m[s] {
+			return false
+		}
+	}
+	return true
+}
+
+var setvalRE = regexp.MustCompile(`(?is)^\s*SELECT\s+pg_catalog\.setval\(\s*'((?:[^']|'')*)'\s*,\s*(-?\d+)\s*,\s*(true|false)\s*\)\s*;?\s*$`)
+
+// sequenceForward runs a setval only when it moves the sequence forward:
+// a merge keeps the target's rows, whose keys must stay unique.
+func (t *targetRun) sequenceForward(ctx context.Context, e *extract.Entry, it *extract.Item) error {
+	m := setvalRE.FindStringSubmatch(it.SQL)
+	if m == nil {
+		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("sequence %s: its setval is not in pg_dump's form, left as the target has it", e.Object))
+		return nil
+	}
+	seq := strings.ReplaceAll(m[1], "''", "'")
+	v, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return &StatementError{Entry: e, Err: err}
+	}
+	called := strings.EqualFold(m[3], "true")
+	_, err = t.tx.Exec(ctx, `SELECT pg_catalog.setval($1::text::regclass, $2, $3)
+		WHERE $2 > coalesce(pg_catalog.pg_sequence_last_value($1::text::regclass), $2 - 1)`, seq, v, called)
+	if err != nil {
+		return &StatementError{Entry: e, Err: err}
+	}
+	return nil
+}
+
+// verify counts what the target holds now against the snapshot, and
+// checks the foreign keys of the tables loaded with triggers off.
+func (t *targetRun) verify(ctx context.Context) error {
+	r := t.r
+	toc := r.req.Source.TOC
+	var bad []string
+	for _, n := range t.affected {
+		if tt := t.onTarget[n]; tt != nil && tt.Partitioned() {
+			continue
+		}
+		if tt := t.onTarget[n]; tt == nil && toc.Table(n) != nil && toc.Table(n).Partitioned {
+			continue
+		}
+		r.progress(Event{Phase: PhaseVerify, Table: n, Message: "verifying " + n.String()})
+		var c Check
+		var err error
+		if st := t.stages[n]; st != nil {
+			c, err = st.check(ctx, t.tx)
+		} else if r.req.Mode == Merge && t.onTarget[n] != nil {
+			c = Check{Table: n, OK: true} // no rows in the snapshot: nothing to merge
+		} else {
+			c = Check{Table: n, Want: toc.Table(n).Rows}
+			c.Got, err = countRows(ctx, t.tx, n)
+			c.OK = c.Got == c.Want
+		}
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", n, err)
+		}
+		r.res.Checks = append(r.res.Checks, c)
+		if !c.OK {
+			bad = append(bad, fmt.Sprintf("%s holds %d of the snapshot's %d rows", n, c.Got, c.Want))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("verification failed, rolled back (nothing was changed): %s", strings.Join(bad, "; "))
+	}
+	return t.checkForeignKeys(ctx)
+}
+
+// checkForeignKeys checks the foreign keys of the existing tables that
+// were loaded with triggers off: their rows may reference rows the target
+// does not hold.
+func (t *targetRun) checkForeignKeys(ctx context.Context) error {
+	var oids []uint32
+	for _, n := range t.existing() {
+		oids = append(oids, t.onTarget[n].OID)
+	}
+	fks, err := inspectForeignKeys(ctx, t.tx, oids)
+	if err != nil {
+		return err
+	}
+	var reasons []string
+	for _, fk := range fks {
+		t.r.progress(Event{Phase: PhaseVerify, Table: fk.From, Message: "checking FOREIGN KEY " + fk.Name + " of " + fk.From.String()})
+		n, err := fk.violations(ctx, t.tx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d rows of %s reference rows that %s does not hold (FOREIGN KEY %s): restore %s too (--table), or restore to a new project",
+				n, fk.From, fk.To, extract.QuoteIdent(fk.Name), fk.To))
+		}
+	}
+	if len(reasons) > 0 {
+		return &RefusedError{Reasons: reasons}
+	}
+	return nil
+}
+
+func (t *targetRun) commit(ctx context.Context) error {
+	t.r.progress(Event{Phase: PhaseCommit, Message: "committing on " + Redact(t.r.req.Target)})
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit on the target %s (nothing was changed): %w", Redact(t.r.req.Target), err)
+	}
+	t.committed = true
+	return nil
+}
