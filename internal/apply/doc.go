@@ -15,6 +15,7 @@
 //	overwrite.go  overwrite: one transaction, triggers silent, sequences set, verified
 //	merge.go      merge: rows missing by primary key (and, optionally, changed ones)
 //	newproject.go new project: provision, load (tables in parallel with an index), verify
+//	parallel.go   the parallel load's jobs: each table's rows, then its indexes, over N connections
 //	provision.go  Provisioner and its PostgreSQL implementation
 //	safety.go     the safety snapshot: pg_dump of the affected tables in the restore's own snapshot
 //	audit.go      audit records: written, listed, found
