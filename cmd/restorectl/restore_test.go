@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -114,6 +115,26 @@ func (f *restoreFixture) count(t *testing.T, db, table string) int64 {
 	return n
 }
 
+// runningRecords counts the audit records of restores that never finished.
+func (f *restoreFixture) runningRecords(t *testing.T) int {
+	t.Helper()
+	store, err := catalog.NewLocal(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := apply.ListRecords(t.Context(), store, f.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Outcome == apply.OutcomeRunning {
+			n++
+		}
+	}
+	return n
+}
+
 // args are a restore of the fixture's snapshot into its target.
 func (f *restoreFixture) args(extra ...string) []string {
 	return append([]string{"restore", f.snap, "--store", f.store, "--project", f.ref, "--target", f.targetURL,
@@ -201,6 +222,7 @@ func TestRestoreOverwriteCommand(t *testing.T) {
 func TestRestoreKilled(t *testing.T) {
 	bin := buildBinary(t)
 	f := newRestoreFixture(t, 200000) // a COPY of some 13 MB: killed mid-stream
+	running := 0
 	for _, tt := range []struct {
 		name, phase string
 		args        []string
@@ -247,6 +269,11 @@ func TestRestoreKilled(t *testing.T) {
 			}
 			cmd.Wait()
 			f.assertTargetUnchanged(t)
+			// The killed restore left its trace: a record still "running".
+			if got, want := f.runningRecords(t), running+1; got != want {
+				t.Errorf("%d audit records say running, want %d", got, want)
+			}
+			running++
 			if tt.phase == "index" {
 				if n := f.count(t, "postgres", "pg_database WHERE datname LIKE 'killed_np%'"); n != 1 {
 					t.Errorf("%d databases named killed_np*, want only the abandoned temporary one", n)
