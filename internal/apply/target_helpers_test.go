@@ -35,19 +35,26 @@ func newTgtScenario(t *testing.T, setup, drift string) *tgtScenario {
 	s.src, s.srcURL = pg.CreateDatabase(t)
 	pg.Exec(t, s.src, setup)
 	s.dump = tgtDump(t, pg, s.srcURL)
+	return s.withTarget(t, drift)
+}
+
+// withTarget creates the target from the source's dump, applies drift to
+// it, and records both sides' checksums.
+func (s *tgtScenario) withTarget(t *testing.T, drift string) *tgtScenario {
+	t.Helper()
 	s.source = fileSource(t, s.dump)
-	s.target, s.targetURL = pg.CreateDatabase(t)
-	pg.LoadScript(t, s.target, s.dump)
+	s.target, s.targetURL = s.pg.CreateDatabase(t)
+	s.pg.LoadScript(t, s.target, s.dump)
 	if drift != "" {
-		pg.Exec(t, s.target, drift)
+		s.pg.Exec(t, s.target, drift)
 	}
 	store, err := catalog.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.store = store
-	s.srcSums = tgtSums(t, pg, s.src)
-	s.targetSums = tgtSums(t, pg, s.target)
+	s.srcSums = tgtSums(t, s.pg, s.src)
+	s.targetSums = tgtSums(t, s.pg, s.target)
 	return s
 }
 
@@ -137,18 +144,5 @@ func newTgtCorpusScenario(t *testing.T, fixture, drift string) *tgtScenario {
 	pg := testenv.StartPostgres(t)
 	c := pg.Corpus(t, fixture)[0]
 	s := &tgtScenario{pg: pg, src: c.Database, srcURL: c.URL, dump: c.Path}
-	s.source = fileSource(t, s.dump)
-	s.target, s.targetURL = pg.CreateDatabase(t)
-	pg.LoadScript(t, s.target, s.dump)
-	if drift != "" {
-		pg.Exec(t, s.target, drift)
-	}
-	store, err := catalog.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.store = store
-	s.srcSums = tgtSums(t, pg, s.src)
-	s.targetSums = tgtSums(t, pg, s.target)
-	return s
+	return s.withTarget(t, drift)
 }
