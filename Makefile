@@ -33,7 +33,8 @@ bench-backup:
 # beside the package, where `make test` replays them from then on.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/backupjob:FuzzConnString internal/backupjob:FuzzLoadProjects \
-	internal/catalog:FuzzParseSnapshotKey internal/catalog:FuzzParseTime \
+	internal/catalog:FuzzParseSnapshotKey internal/catalog:FuzzParseTime internal/catalog:FuzzParseAuditKey \
+	internal/apply:FuzzParseSetval \
 	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -35,8 +35,10 @@ say "starting PostgreSQL ($PGBIN) on port $PGPORT and MinIO on $S3PORT"
 mkdir -p "$WORK/pg" "$WORK/s3"
 [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
 "${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust >/dev/null
+# autovacuum=off: a run must not share the CPUs with the analysis of the
+# tables the run before it loaded.
 "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w \
-	-o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_wal_size=4GB" start >/dev/null
+	-o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_wal_size=4GB -c autovacuum=off" start >/dev/null
 MINIO_ROOT_USER=bench MINIO_ROOT_PASSWORD=bench-secret MINIO_BROWSER=off \
 	"$MINIO" server "$WORK/s3" --address "127.0.0.1:$S3PORT" --quiet >/dev/null 2>&1 &
 MINIO_PID=$!

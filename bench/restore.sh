@@ -49,6 +49,11 @@ cat "$SNAP" >/dev/null
 run() {
 	local label=$1
 	shift
+	# Each run starts from a clean slate: the previous run's WAL is
+	# checkpointed now, not in the middle of this one (autovacuum, which
+	# would otherwise analyze the previous run's tables during this one, is
+	# off in the benchmark cluster).
+	psql -q -d postgres -c CHECKPOINT
 	if ! measure "$label" "$@" >/dev/null 2>"$WORK/$label.log"; then
 		cat "$WORK/$label.log" "$WORK/out.$label" >&2
 		say "$label failed"

@@ -792,21 +792,29 @@ func sameColumns(a, b []string) bool {
 
 var setvalRE = regexp.MustCompile(`(?is)^\s*SELECT\s+pg_catalog\.setval\(\s*'((?:[^']|'')*)'\s*,\s*(-?\d+)\s*,\s*(true|false)\s*\)\s*;?\s*$`)
 
+// parseSetval reads pg_dump's "SELECT pg_catalog.setval('seq', 42, true);":
+// the sequence as written in the literal, its value and is_called.
+func parseSetval(sql string) (seq string, value int64, called bool, ok bool) {
+	m := setvalRE.FindStringSubmatch(sql)
+	if m == nil {
+		return "", 0, false, false
+	}
+	v, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return "", 0, false, false
+	}
+	return strings.ReplaceAll(m[1], "''", "'"), v, strings.EqualFold(m[3], "true"), true
+}
+
 // sequenceForward runs a setval only when it moves the sequence forward:
 // a merge keeps the target's rows, whose keys must stay unique.
 func (t *targetRun) sequenceForward(ctx context.Context, e *extract.Entry, it *extract.Item) error {
-	m := setvalRE.FindStringSubmatch(it.SQL)
-	if m == nil {
+	seq, v, called, ok := parseSetval(it.SQL)
+	if !ok {
 		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("sequence %s: its setval is not in pg_dump's form, left as the target has it", e.Object))
 		return nil
 	}
-	seq := strings.ReplaceAll(m[1], "''", "'")
-	v, err := strconv.ParseInt(m[2], 10, 64)
-	if err != nil {
-		return &StatementError{Entry: e, Err: err}
-	}
-	called := strings.EqualFold(m[3], "true")
-	_, err = t.tx.Exec(ctx, `SELECT pg_catalog.setval($1::text::regclass, $2, $3)
+	_, err := t.tx.Exec(ctx, `SELECT pg_catalog.setval($1::text::regclass, $2, $3)
 		WHERE $2 > coalesce(pg_catalog.pg_sequence_last_value($1::text::regclass), $2 - 1)`, seq, v, called)
 	if err != nil {
 		return &StatementError{Entry: e, Err: err}
