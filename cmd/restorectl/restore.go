@@ -316,9 +316,10 @@ func printPlan(w io.Writer, p *apply.Plan) {
 
 func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err error) error {
 	type check struct {
-		Table     string `json:"table"`
-		Want, Got int64
-		OK        bool `json:"ok"`
+		Table string `json:"table"`
+		Want  int64  `json:"want"`
+		Got   int64  `json:"got"`
+		OK    bool   `json:"ok"`
 	}
 	out := struct {
 		AuditID   string          `json:"audit_id,omitempty"`
