@@ -274,8 +274,8 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 
 func printPlan(w io.Writer, p *apply.Plan) {
 	fmt.Fprintf(w, "Plan: %s of %s into %s\n\n", p.Mode, p.Snapshot, p.Target)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE")
 	for _, t := range p.Tables {
 		on := "exists"
 		if !t.Exists {
@@ -288,7 +288,7 @@ func printPlan(w io.Writer, p *apply.Plan) {
 		if t.RowsAfter < 0 {
 			after = "?"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t\n", t.Name, on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\n", t.Name, on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
 	}
 	tw.Flush()
 	for _, t := range p.Tables {
