@@ -262,7 +262,7 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 	}
 	fmt.Fprintf(w, "\nRestored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, res.AuditKey)
 	if len(res.Created) > 0 {
-		fmt.Fprintf(w, "Created on the target: %s\n", joinNames(res.Created))
+		fmt.Fprintf(w, "Created on the target: %s\n", extract.JoinNames(res.Created, ", "))
 	}
 	if res.SafetyKey != "" {
 		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: restorectl undo %s --project %s --ticket %s --yes\n", res.SafetyKey, res.AuditID, req.Project, shellQuote(req.Ticket))
@@ -356,14 +356,6 @@ func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err err
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-func joinNames(ns []extract.Name) string {
-	s := make([]string, len(ns))
-	for i, n := range ns {
-		s[i] = n.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 func orDash(s string) string {

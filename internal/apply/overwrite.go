@@ -505,8 +505,8 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 	}
 
 	if ex := t.existing(); len(ex) > 0 {
-		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+sqlNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
-		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+sqlNames(ex, ", "))
+		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+extract.JoinNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
+		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+extract.JoinNames(ex, ", "))
 	}
 	p.Statements = append(p.Statements, "SET LOCAL session_replication_role = replica")
 	if r.req.Mode == Overwrite {
@@ -570,14 +570,6 @@ func describeEntry(e *extract.Entry) string {
 	return s
 }
 
-func sqlNames(names []extract.Name, sep string) string {
-	s := make([]string, len(names))
-	for i, n := range names {
-		s[i] = n.String()
-	}
-	return strings.Join(s, sep)
-}
-
 // safetySnapshot has the affected tables the target holds dumped as they
 // are, in this transaction's snapshot, before anything changes.
 func (t *targetRun) safetySnapshot(ctx context.Context) error {
@@ -585,7 +577,7 @@ func (t *targetRun) safetySnapshot(ctx context.Context) error {
 	if len(ex) == 0 {
 		return nil
 	}
-	t.r.progress(Event{Phase: PhaseSafety, Message: "safety snapshot of " + sqlNames(ex, ", ")})
+	t.r.progress(Event{Phase: PhaseSafety, Message: "safety snapshot of " + extract.JoinNames(ex, ", ")})
 	var snap string
 	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
 		return fmt.Errorf("safety snapshot failed, nothing was changed: export the transaction's snapshot: %w", err)
@@ -622,7 +614,7 @@ func (t *targetRun) truncateSQL() string {
 	if len(rows) == 0 {
 		return ""
 	}
-	return "TRUNCATE ONLY " + sqlNames(rows, ", ONLY ")
+	return "TRUNCATE ONLY " + extract.JoinNames(rows, ", ONLY ")
 }
 
 func (t *targetRun) truncate(ctx context.Context) error {
@@ -633,9 +625,9 @@ func (t *targetRun) truncate(ctx context.Context) error {
 	if _, err := t.tx.Exec(ctx, sql); err != nil {
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && pg.Code == "55P03" {
-			return fmt.Errorf("empty %s: a table is in use by another session (no lock within %s): nothing was changed; retry when it is free", sqlNames(t.withRows(), ", "), lockTimeout)
+			return fmt.Errorf("empty %s: a table is in use by another session (no lock within %s): nothing was changed; retry when it is free", extract.JoinNames(t.withRows(), ", "), lockTimeout)
 		}
-		return fmt.Errorf("empty %s: %w", sqlNames(t.withRows(), ", "), err)
+		return fmt.Errorf("empty %s: %w", extract.JoinNames(t.withRows(), ", "), err)
 	}
 	return nil
 }

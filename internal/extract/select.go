@@ -57,7 +57,7 @@ func (t *TOC) Resolve(names []string) ([]Name, error) {
 			case 1:
 				add(cands[0])
 			default:
-				return nil, fmt.Errorf("table name %s is ambiguous: it is %s; qualify it with its schema", n, joinNames(cands, " or "))
+				return nil, fmt.Errorf("table name %s is ambiguous: it is %s; qualify it with its schema", n, JoinNames(cands, " or "))
 			}
 		}
 	}
@@ -68,10 +68,11 @@ func suggestion(names []Name) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return "; did you mean " + joinNames(names, ", ") + "?"
+	return "; did you mean " + JoinNames(names, ", ") + "?"
 }
 
-func joinNames(names []Name, sep string) string {
+// JoinNames writes names as SQL does, separated by sep.
+func JoinNames(names []Name, sep string) string {
 	s := make([]string, len(names))
 	for i, n := range names {
 		s[i] = n.String()
@@ -246,7 +247,7 @@ func (d DroppedFK) String() string {
 	if len(d.References) > 1 {
 		verb = "are"
 	}
-	return fmt.Sprintf("FOREIGN KEY %s on %s references %s, which %s not selected", QuoteIdent(d.Name), d.Table, joinNames(d.References, ", "), verb)
+	return fmt.Sprintf("FOREIGN KEY %s on %s references %s, which %s not selected", QuoteIdent(d.Name), d.Table, JoinNames(d.References, ", "), verb)
 }
 
 // Includes says whether entry i goes into a script of the given mode.
