@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -513,4 +514,24 @@ func TestOverwriteNeedsSuperuser(t *testing.T) {
 		t.Fatalf("err = %v, want it to ask for a superuser connection", err)
 	}
 	s.assertUnchanged(t)
+}
+
+// TestSafetySnapshotFailureChangesNothing: when the safety snapshot cannot
+// be written, neither overwrite nor merge touches the target, and the
+// error says so.
+func TestSafetySnapshotFailureChangesNothing(t *testing.T) {
+	for _, mode := range []Mode{Overwrite, Merge} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newTgtScenario(t, tgtShop, tgtProductsDrift)
+			cfg := Config{Store: s.store, PgDump: filepath.Join(t.TempDir(), "no-pg_dump")}
+			res, err := Run(t.Context(), cfg, s.request(mode, "public.products"))
+			if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+				t.Fatalf("restore without a working pg_dump: %v", err)
+			}
+			if res.SafetyKey != "" || len(res.Checks) != 0 {
+				t.Errorf("result %+v after a failed safety snapshot", res)
+			}
+			s.assertUnchanged(t)
+		})
+	}
 }
