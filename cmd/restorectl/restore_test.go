@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,15 @@ func TestRestoreOverwriteCommand(t *testing.T) {
 		}
 	}
 	f.assertTargetUnchanged(t)
+	// A dry run has nothing to undo.
+	dryID := regexp.MustCompile(`Audit record ([0-9a-f]{8})`).FindStringSubmatch(stdout)
+	if dryID == nil {
+		t.Fatalf("no audit record id in the dry run's output:\n%s", stdout)
+	}
+	_, stderr, code = runCLI(t, f.environ, "undo", dryID[1], "--project", f.ref, "--store", f.store, "--target", f.targetURL, "--ticket", "T-1", "--yes")
+	if code != exitFailure || !strings.Contains(stderr, "no safety snapshot") {
+		t.Errorf("undo of a dry run: exit %d, stderr %q", code, stderr)
+	}
 
 	// Without --cascade, public.small's foreign key refuses the restore.
 	_, stderr, code = runCLI(t, f.environ, f.args("--table", "public.big", "--mode", "overwrite", "--ticket", "T-1", "--yes")...)
@@ -196,6 +206,12 @@ func TestRestoreOverwriteCommand(t *testing.T) {
 		t.Errorf("the insert trigger fired %d times during the restore", n)
 	}
 
+	// Undo refuses another database than the one the restore changed.
+	_, stderr, code = runCLI(t, f.environ, "undo", res.AuditID, "--project", f.ref, "--store", f.store, "--target", f.pg.URL(f.sourceDB),
+		"--pg-dump", f.pg.Bin("pg_dump"), "--ticket", "T-1", "--yes")
+	if code != exitFailure || !strings.Contains(stderr, "pass the same database") {
+		t.Errorf("undo on another database: exit %d, stderr %q", code, stderr)
+	}
 	// Undo puts the target back as it was before the restore.
 	_, stderr, code = runCLI(t, f.environ, "undo", res.AuditID, "--project", f.ref, "--store", f.store, "--target", f.targetURL,
 		"--pg-dump", f.pg.Bin("pg_dump"), "--ticket", "T-1", "--yes")
