@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// App is the console: a stack of screens under a title line, above a
+// help bar. Esc goes back, q quits from any screen that is not taking
+// text, ? shows every key, Ctrl-C always quits.
+type App struct {
+	s             *Session
+	stack         []Screen
+	help          help.Model
+	width, height int
+}
+
+// New returns the console starting at first.
+func New(s *Session, first Screen) *App {
+	h := help.New()
+	h.Styles.ShortKey = s.Styles.Help
+	h.Styles.ShortDesc = s.Styles.Help
+	h.Styles.FullKey = s.Styles.Help
+	h.Styles.FullDesc = s.Styles.Help
+	return &App{s: s, stack: []Screen{first}, help: h, width: 80, height: 24}
+}
+
+func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
+
+// Init starts the first screen.
+func (a *App) Init() tea.Cmd { return a.top().Init() }
+
+// Update routes navigation and the shared keys, and passes everything
+// else to the screen on top.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.help.Width = msg.Width
+		for _, s := range a.stack {
+			a.resize(s)
+		}
+		return a, nil
+	case pushMsg:
+		a.stack = append(a.stack, msg.screen)
+		a.resize(msg.screen)
+		return a, msg.screen.Init()
+	case popMsg:
+		return a, a.back()
+	case tea.KeyMsg:
+		k := a.s.Keys
+		switch {
+		case key.Matches(msg, k.ForceQuit):
+			return a, tea.Quit
+		case key.Matches(msg, k.Back):
+			return a, a.back()
+		case !a.top().Typing() && key.Matches(msg, k.Quit):
+			return a, tea.Quit
+		case !a.top().Typing() && key.Matches(msg, k.Help):
+			a.help.ShowAll = !a.help.ShowAll
+			a.resize(a.top())
+			return a, nil
+		}
+	}
+	next, cmd := a.top().Update(msg)
+	a.stack[len(a.stack)-1] = next
+	return a, cmd
+}
+
+// back leaves the top screen; leaving the first one quits.
+func (a *App) back() tea.Cmd {
+	if len(a.stack) == 1 {
+		return tea.Quit
+	}
+	a.stack = a.stack[:len(a.stack)-1]
+	return nil
+}
+
+// resize gives s the height left by the title and the help bar.
+func (a *App) resize(s Screen) {
+	s.SetSize(a.width, max(a.height-2-lipglossHeight(a.help.View(a.keys())), 1))
+}
+
+// View draws the title, the screen and the help bar, no line wider than
+// the terminal.
+func (a *App) View() string {
+	var titles []string
+	for _, s := range a.stack {
+		titles = append(titles, s.Title())
+	}
+	title := a.s.Styles.Title.Render("restorectl") + "  " + strings.Join(titles, " › ")
+	if t := a.s.Ticket; t.Project != "" {
+		title += a.s.Styles.Subtle.Render("   " + t.Project + " " + t.ID)
+	}
+	body := a.top().View()
+	out := title + "\n" + body + "\n" + a.help.View(a.keys())
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, a.width, "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// keys is the help bar's content: the screen's keys, then the shared ones.
+func (a *App) keys() help.KeyMap {
+	return appKeys{screen: a.top().KeyMap(), k: a.s.Keys}
+}
+
+type appKeys struct {
+	screen help.KeyMap
+	k      KeyMap
+}
+
+func (a appKeys) ShortHelp() []key.Binding {
+	return append(a.screen.ShortHelp(), a.k.Back, a.k.Help, a.k.Quit)
+}
+
+func (a appKeys) FullHelp() [][]key.Binding {
+	return append(a.screen.FullHelp(), []key.Binding{a.k.Back, a.k.Help, a.k.Quit, a.k.ForceQuit})
+}
+
+func lipglossHeight(s string) int { return strings.Count(s, "\n") + 1 }

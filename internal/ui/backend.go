@@ -1,0 +1,23 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// Backend is what the console needs from the rest of restorectl. The
+// command line implements it on the catalog, extract and apply packages;
+// tests implement it on a local store.
+type Backend interface {
+	// ParseTime reads a time as `snapshots --near` does (RFC 3339, "2026-11-20
+	// 14:05", "3h ago", "yesterday 14:00", ...).
+	ParseTime(s string) (time.Time, error)
+	// Snapshots lists a project's snapshots, nearest to t first.
+	Snapshots(ctx context.Context, project string, t time.Time) ([]catalog.Ranked, error)
+	// Open reads a snapshot's table of contents, from its index or by a
+	// scan; progress (which may be nil) is called with bytes read so far.
+	Open(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*extract.TOC, error)
+}

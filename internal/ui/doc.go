@@ -1,0 +1,22 @@
+// Package ui is the support console: a Bubble Tea program that walks a
+// support engineer through a ticket, one screen at a time: ticket,
+// snapshots, tables, preview, mode, confirm, progress, result.
+//
+// The map:
+//
+//	app.go        App: the screen stack, the help bar, sizes, quitting
+//	screen.go     Screen, the contract every screen keeps; navigation messages
+//	session.go    Session: what the screens share (backend, styles, keys, the ticket so far)
+//	backend.go    Backend: what the console needs from catalog, extract and apply
+//	styles.go     Styles, built once (NO_COLOR honoured) and injected
+//	keys.go       the key bindings every screen shares
+//	ticket.go     screen 1: project ref, time, ticket id, validated as typed
+//	snapshots.go  screen 2: the snapshots nearest the time
+//	tables.go     screen 3: the snapshot's tables, filtered and selected
+//
+// Rules: all I/O runs in tea.Cmds and comes back as messages; a job is
+// tagged with an id so that a result that arrives after the user moved on
+// is dropped; no line is drawn wider than the terminal. The console never
+// duplicates what the catalog, extract and apply packages do: it calls
+// them through Backend.
+package ui

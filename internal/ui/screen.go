@@ -1,0 +1,41 @@
+package ui
+
+import (
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Screen is one step of the console. Every screen keeps the same small
+// contract, so App can stack them, size them and show their help.
+type Screen interface {
+	// Init starts the screen's work (a tea.Cmd) when it is shown.
+	Init() tea.Cmd
+	// Update handles a message: keys, window sizes, the results of its own
+	// commands. It returns the screen (screens are values or pointers, as
+	// they like) and a command.
+	Update(msg tea.Msg) (Screen, tea.Cmd)
+	// View draws the screen in the size last given to SetSize.
+	View() string
+	// SetSize gives the screen the space below the title and above the
+	// help bar.
+	SetSize(width, height int)
+	// Title names the screen in the header ("1 Ticket", ...).
+	Title() string
+	// KeyMap is the screen's own keys, shown in the help bar with App's.
+	KeyMap() help.KeyMap
+	// Typing says the screen has an input focused: q and ? are text then,
+	// not quit and help.
+	Typing() bool
+}
+
+// pushMsg shows a screen on top of the current one.
+type pushMsg struct{ screen Screen }
+
+// popMsg goes back to the screen below.
+type popMsg struct{}
+
+// Push returns a command that shows s; Esc on s comes back.
+func Push(s Screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }
+
+// Back returns a command that leaves the current screen.
+func Back() tea.Cmd { return func() tea.Msg { return popMsg{} } }

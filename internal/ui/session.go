@@ -1,0 +1,32 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// Ticket is what the support engineer is working on.
+type Ticket struct {
+	Project string
+	At      time.Time
+	// AtText is the time as typed ("yesterday 14:05"), for display.
+	AtText string
+	ID     string
+}
+
+// Session is what the screens share: the backend, the styles and keys,
+// and the ticket's progress so far. Screens read it and fill in their part.
+type Session struct {
+	Backend Backend
+	Styles  Styles
+	Keys    KeyMap
+	// Now gives the current time (relative times, ages); tests fix it.
+	Now func() time.Time
+
+	Ticket   Ticket
+	Snapshot catalog.Ranked // the chosen snapshot
+	TOC      *extract.TOC   // its table of contents
+	Tables   []extract.Name // the selected tables
+}

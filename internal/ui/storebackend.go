@@ -1,0 +1,85 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// StoreBackend is the Backend of a snapshot store.
+type StoreBackend struct {
+	Store catalog.Store
+	// Location is the time zone of times typed without one.
+	Location *time.Location
+	// Now gives the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+var _ Backend = (*StoreBackend)(nil)
+
+func (b *StoreBackend) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// ParseTime reads a time as catalog.ParseTime does.
+func (b *StoreBackend) ParseTime(s string) (time.Time, error) {
+	loc := b.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return catalog.ParseTime(s, b.now(), loc)
+}
+
+// Snapshots lists the project's snapshots nearest to t first.
+func (b *StoreBackend) Snapshots(ctx context.Context, project string, t time.Time) ([]catalog.Ranked, error) {
+	snaps, err := catalog.ListSnapshots(ctx, b.Store, project)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.Nearest(snaps, t), nil
+}
+
+// Open reads the snapshot's table of contents from its index when it has
+// a matching one, else by scanning it.
+func (b *StoreBackend) Open(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*extract.TOC, error) {
+	if ix, err := extract.LoadIndex(ctx, b.Store, snap.Key, snap.Object); err == nil {
+		return ix.TOC(), nil
+	}
+	rc, err := b.Store.Open(ctx, snap.Key)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot %s: %w", snap.Key, err)
+	}
+	defer rc.Close()
+	r, err := extract.NewDumpReader(&countReader{r: rc, total: snap.Size, progress: progress})
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
+	}
+	toc, err := extract.ReadTOC(ctx, r, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
+	}
+	return toc, nil
+}
+
+// countReader reports how many compressed bytes were read.
+type countReader struct {
+	r        io.Reader
+	n, total int64
+	progress func(read, total int64)
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.progress != nil {
+		c.progress(c.n, c.total)
+	}
+	return n, err
+}
