@@ -20,6 +20,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"console", "the support console: a ticket, step by step, on a terminal", runConsole},
+		{"demo", "the console on the sample store shipped in testdata/ (no S3, no Postgres)", runDemo},
 		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
 		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
 		{"preview", "show the first rows of one table of a snapshot", runPreview},
@@ -38,7 +40,14 @@ func commands() []command {
 var version = "dev"
 
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		if e.terminal {
+			return runConsole(ctx, nil, e)
+		}
+		printOverview(e.stdout)
+		return errNoTerminal
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "-h"}, e)
 		}

@@ -22,7 +22,8 @@ const (
 
 func main() {
 	ctx, sigs := newSignalContext(context.Background())
-	err := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ})
+	err := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ,
+		terminal: isTerminal(os.Stdin) && isTerminal(os.Stdout)})
 	os.Exit(exitCode(os.Stderr, err, sigs.received()))
 }
 
@@ -32,6 +33,8 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	environ        func() []string
+	// terminal: stdin and stdout are a terminal, so the console can run.
+	terminal bool
 }
 
 // usageError is a mistake on the command line: exit status 2, and the

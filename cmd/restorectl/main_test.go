@@ -85,7 +85,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"help", "backup"}, {"backup", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"help", "backup"}, {"backup", "-h"}} {
 		_, stderr, code := runCLI(t, nil, args...)
 		if code != exitOK {
 			t.Errorf("%v: exit status %d, stderr %q", args, code, stderr)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/ui"
+)
+
+// sampleStoreDir is the sample store `restorectl demo` opens: a few days of
+// snapshots of a small platform-like project, "demo".
+const sampleStoreDir = "testdata/sample-store"
+
+func runConsole(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("console", "[--project REF] [--at TIME] [--ticket ID] [--store URL]", e)
+	cf := addConsoleFlags(fs)
+	storeURL := storeFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !e.terminal {
+		return errNoTerminal
+	}
+	store, err := openStore(ctx, *storeURL, e)
+	if err != nil {
+		return err
+	}
+	return cf.run(ctx, store, e)
+}
+
+func runDemo(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("demo", "[--project demo] [--at TIME] [--ticket ID]", e)
+	cf := addConsoleFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !e.terminal {
+		return errNoTerminal
+	}
+	if *cf.project == "" {
+		*cf.project = "demo"
+	}
+	if *cf.at == "" {
+		*cf.at = "2026-11-21 14:05"
+	}
+	if _, err := os.Stat(sampleStoreDir); err != nil {
+		return fmt.Errorf("the sample store %s is not here: run restorectl demo from the repository's root", sampleStoreDir)
+	}
+	store, err := catalog.NewLocal(sampleStoreDir)
+	if err != nil {
+		return err
+	}
+	return cf.run(ctx, store, e)
+}
+
+// errNoTerminal: the console draws on a terminal; scripts use the
+// subcommands.
+var errNoTerminal = usageError{"the console needs a terminal (stdin and stdout); without one use the subcommands: snapshots, tables, preview, extract, restore (restorectl help)"}
+
+type consoleFlags struct{ project, at, ticket, tz *string }
+
+func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
+	return consoleFlags{
+		project: fs.String("project", "", "project ref of the ticket"),
+		at:      fs.String("at", "", "time the ticket is about (as snapshots --near takes it)"),
+		ticket:  fs.String("ticket", "", "ticket id"),
+		tz:      fs.String("tz", "UTC", "time zone of times typed without one"),
+	}
+}
+
+// run opens the console on store with the ticket as far as the flags give it.
+func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) error {
+	loc, err := time.LoadLocation(*cf.tz)
+	if err != nil {
+		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)
+	}
+	backend := &ui.StoreBackend{Store: store, Location: loc}
+	s := &ui.Session{Backend: backend, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
+		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}}
+	if t := strings.TrimSpace(*cf.at); t != "" {
+		if s.Ticket.At, err = backend.ParseTime(t); err != nil {
+			return usagef("console: --at: %v", err)
+		}
+	}
+	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx))
+	_, err = p.Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil // a signal: main reports it
+	}
+	return err
+}
