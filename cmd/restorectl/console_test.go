@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Without a terminal the console says so, points to the subcommands, and
@@ -16,5 +20,100 @@ func TestConsoleNeedsTerminal(t *testing.T) {
 		if args == nil && !strings.Contains(stdout, "Commands:") {
 			t.Errorf("no arguments, no terminal: the overview is missing: %q", stdout)
 		}
+	}
+}
+
+// tmuxSession runs the real binary in a detached tmux session of the given
+// size, for driving the console with keys and reading its screen.
+type tmuxSession struct {
+	t    *testing.T
+	name string
+}
+
+func startTmux(t *testing.T, width, height int, dir string, argv ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is needed for the console's end-to-end test (.ci/run installs it)")
+	}
+	s := &tmuxSession{t: t, name: fmt.Sprintf("restorectl-test-%d", time.Now().UnixNano())}
+	args := []string{"new-session", "-d", "-s", s.name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "-c", dir,
+		"env", "TERM=xterm-256color", "NO_COLOR=1"}
+	if out, err := exec.Command("tmux", append(args, argv...)...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	exec.Command("tmux", "set-option", "-t", s.name, "remain-on-exit", "on").Run()
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	return s
+}
+
+// keys sends tmux key names ("Enter", "Escape", "q", "Space").
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
+		s.t.Fatalf("tmux send-keys %v: %v\n%s", keys, err, out)
+	}
+}
+
+func (s *tmuxSession) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.name).Output()
+	return string(out)
+}
+
+// waitFor waits until the screen shows every one of want.
+func (s *tmuxSession) waitFor(want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen := s.screen()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(screen, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the screen does not show %q after 20s:\n%s", missing, screen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// exited reports whether the program in the session has ended.
+func (s *tmuxSession) exited() bool {
+	out, _ := exec.Command("tmux", "display-message", "-p", "-t", s.name, "#{pane_dead}").Output()
+	return strings.TrimSpace(string(out)) == "1"
+}
+
+// TestDemoEndToEnd drives `restorectl demo` in tmux from the ticket screen
+// to the tables of the snapshot before the ticket's time, then quits: the
+// program ends and leaves the terminal's normal screen.
+func TestDemoEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startTmux(t, 100, 30, root, bin, "demo", "--ticket", "SUP-42")
+	s.waitFor("1 Ticket", "demo", "SUP-42")
+	s.keys("Enter")
+	s.waitFor("2 Snapshots", "2026-11-21 03:00")
+	s.keys("Enter")
+	s.waitFor("3 Tables", "public.orders", "auth.users")
+	s.keys("Escape")
+	s.waitFor("2 Snapshots")
+	s.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.exited() {
+		if time.Now().After(deadline) {
+			t.Fatalf("restorectl did not quit on q:\n%s", s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if screen := s.screen(); strings.Contains(screen, "2 Snapshots") {
+		t.Errorf("the console's screen is still shown after quitting (alt screen not left):\n%s", screen)
 	}
 }
