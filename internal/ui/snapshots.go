@@ -306,7 +306,7 @@ func (m *snapshotsScreen) View() string {
 	wrap := max(m.width-4, 20)
 	var lines []string
 	add := func(style lipgloss.Style, text string) {
-		for _, l := range strings.Split(ansi.Wrap(text, wrap, " "), "\n") {
+		for _, l := range ticketWrap(text, wrap) {
 			lines = append(lines, "  "+style.Render(l))
 		}
 	}
@@ -343,7 +343,7 @@ func (m *snapshotsScreen) View() string {
 	// The footer: what the selected snapshot is, and what is going on.
 	var foot []string
 	addFoot := func(style lipgloss.Style, text string) {
-		for _, l := range strings.Split(ansi.Wrap(text, wrap, " "), "\n") {
+		for _, l := range ticketWrap(text, wrap) {
 			foot = append(foot, "  "+style.Render(l))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -40,9 +41,9 @@ func newTicketKeys() ticketKeys {
 	}
 }
 
-func (k ticketKeys) ShortHelp() []key.Binding { return []key.Binding{k.Submit, k.Next, k.Prev} }
+func (k ticketKeys) ShortHelp() []key.Binding { return []key.Binding{k.Submit, k.Next} }
 
-func (k ticketKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k ticketKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Submit, k.Next, k.Prev}} }
 
 // ticketScreen is screen 1: the project ref, the time of the incident
 // and the ticket id, each validated as it is typed.
@@ -213,12 +214,48 @@ func (m *ticketScreen) View() string {
 		default:
 			text, style = "✓", st.OK
 		}
-		for _, line := range strings.Split(ansi.Wrap(text, msgWidth, " "), "\n") {
+		for _, line := range ticketWrap(text, msgWidth) {
 			b.WriteString(indent + style.Render(line) + "\n")
 		}
 		b.WriteString("\n")
 	}
 	return ticketFit(b.String(), m.width, m.height)
+}
+
+// ticketWrap breaks text into lines of at most width columns, between
+// words (a word longer than a line is cut).
+func ticketWrap(text string, width int) []string {
+	width = max(width, 1)
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		for ansi.StringWidth(w) > width {
+			if line != "" {
+				lines = append(lines, line)
+				line = ""
+			}
+			head := ansi.Truncate(w, width, "")
+			if head == "" {
+				_, n := utf8.DecodeRuneInString(w)
+				head = w[:n]
+			}
+			lines = append(lines, head)
+			w = w[len(head):]
+		}
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // ticketFit fits the view to the screen's size: cut to its width, cut or
