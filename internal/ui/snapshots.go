@@ -25,6 +25,8 @@ var nextAfterSnapshots = func(s *Session) Screen { return nil }
 // snapshotsKeys are the snapshots screen's keys.
 type snapshotsKeys struct {
 	Up, Down, Open, Retry key.Binding
+	// move stands for Up and Down in the short help.
+	move key.Binding
 }
 
 func newSnapshotsKeys(k KeyMap) snapshotsKeys {
@@ -32,13 +34,16 @@ func newSnapshotsKeys(k KeyMap) snapshotsKeys {
 		Up:    k.Up,
 		Down:  k.Down,
 		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "read its tables")),
-		Retry: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+		Retry: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+		move:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose")),
 	}
 }
 
-func (k snapshotsKeys) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Up, k.Down, k.Retry} }
+func (k snapshotsKeys) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.move, k.Retry} }
 
-func (k snapshotsKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k snapshotsKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Open, k.Up, k.Down, k.Retry}}
+}
 
 // snapshotsListedMsg is the result of listing the project's snapshots.
 type snapshotsListedMsg struct {
@@ -334,10 +339,11 @@ func (m *snapshotsScreen) View() string {
 	lines = append(lines, "")
 
 	showKey := m.width >= snapRowWidth+2+snapKeyWidth(m.list)
-	header := snapRow("  ", "WHEN", "DISTANCE", "AGE", "TIME (UTC)", "SIZE", "INDEXED")
+	cols := []string{"WHEN", "DISTANCE", "AGE", "TIME (UTC)", "SIZE", "INDEXED"}
 	if showKey {
-		header += "  KEY"
+		cols = append(cols, "KEY")
 	}
+	header := snapRow("  ", cols...)
 	lines = append(lines, st.Header.Render(header))
 
 	// The footer: what the selected snapshot is, and what is going on.
@@ -384,14 +390,16 @@ func (m *snapshotsScreen) View() string {
 		if i == m.cursor {
 			mark = "> "
 		}
-		row := snapRow(mark, string(r.Position), snapDistance(r), snapAge(m.s.Now().Sub(r.Time)),
-			r.Time.UTC().Format("2006-01-02 15:04"), snapSize(r.Size), snapYesNo(r.Indexed))
+		cells := []string{string(r.Position), snapDistance(r), snapAge(m.s.Now().Sub(r.Time)),
+			r.Time.UTC().Format("2006-01-02 15:04"), snapSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
-			row += "  " + r.Key
+			k := r.Key
 			if r.Noncurrent {
-				row += " (older version)"
+				k += " (older version)"
 			}
+			cells = append(cells, k)
 		}
+		row := snapRow(mark, cells...)
 		switch {
 		case i == m.cursor:
 			row = st.Selected.Render(row)
@@ -403,23 +411,25 @@ func (m *snapshotsScreen) View() string {
 	return snapFit(lines, foot, m.width, m.height)
 }
 
-// The columns of a snapshot's row.
-var snapColumns = [...]int{6, 14, 11, 16, 10, 7}
+// snapColumns are the widths of a snapshot's columns but its key.
+var snapColumns = [...]int{6, 14, 11, 16, 9, 7}
 
 // snapRowWidth is the width of a row without its key.
-const snapRowWidth = 2 + 6 + 14 + 11 + 16 + 10 + 7 + 2*6
+const snapRowWidth = 2 + 6 + 14 + 11 + 16 + 9 + 7 + 2*6
 
+// snapRow lays out a row: the cursor's mark, then the cells in their
+// columns (a cell past the last column is not padded).
 func snapRow(mark string, cells ...string) string {
 	var b strings.Builder
 	b.WriteString(mark)
 	for i, c := range cells {
 		b.WriteString(" ")
 		b.WriteString(c)
-		if i < len(cells)-1 {
+		if i < len(snapColumns) {
 			b.WriteString(strings.Repeat(" ", max(snapColumns[i]-ansi.StringWidth(c), 0)+1))
 		}
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), " ")
 }
 
 func snapKeyWidth(list []catalog.Ranked) int {
@@ -430,19 +440,15 @@ func snapKeyWidth(list []catalog.Ranked) int {
 	return w
 }
 
-// snapFit puts the rows above the footer, cut to the screen's width and
+// snapFit puts the footer under the rows, cut to the screen's width and
 // padded to its height so the help bar stays at the bottom.
 func snapFit(lines, foot []string, width, height int) string {
-	room := max(height-len(foot), 0)
-	if len(lines) > room {
-		lines = lines[:room]
-	}
-	for len(lines) < room {
-		lines = append(lines, "")
-	}
 	lines = append(lines, foot...)
 	if len(lines) > height {
 		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
 	}
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, width, "…")
