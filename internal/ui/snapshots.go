@@ -120,6 +120,11 @@ func (m *snapshotsScreen) Typing() bool { return false }
 
 func (m *snapshotsScreen) SetSize(width, height int) { m.width, m.height = width, height }
 
+// Close cancels the listing or reading under way, for when the screen is
+// left (App does not call it yet: a job left running ends on its own and
+// its result is dropped).
+func (m *snapshotsScreen) Close() { m.cancel() }
+
 // newJob cancels the running job and returns the next one's id and context.
 func (m *snapshotsScreen) newJob() (int, context.Context) {
 	m.cancel()
@@ -390,7 +395,7 @@ func (m *snapshotsScreen) View() string {
 		if i == m.cursor {
 			mark = "> "
 		}
-		cells := []string{string(r.Position), snapDistance(r), snapAge(m.s.Now().Sub(r.Time)),
+		cells := []string{string(r.Position), snapDistance(r), snapAge(sessionNow(m.s).Sub(r.Time)),
 			r.Time.UTC().Format("2006-01-02 15:04"), snapSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := r.Key

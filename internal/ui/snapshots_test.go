@@ -426,3 +426,44 @@ func TestSnapshotsNarrow(t *testing.T) {
 		t.Errorf("the cursor scrolled out of sight:\n%s", m.View())
 	}
 }
+
+// snapBlocking lists nothing until its context is cancelled.
+type snapBlocking struct{ Backend }
+
+func (snapBlocking) Snapshots(ctx context.Context, _ string, _ time.Time) ([]catalog.Ranked, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestSnapshotsClose(t *testing.T) {
+	s := snapTestSession(t, "demo", snapTestAt)
+	s.Backend = snapBlocking{s.Backend}
+	m := NewSnapshotsScreen(s).(*snapshotsScreen)
+	cmd := m.load()
+	done := make(chan tea.Msg)
+	go func() {
+		for _, c := range cmd().(tea.BatchMsg) {
+			if msg, ok := c().(snapshotsListedMsg); ok {
+				done <- msg
+			}
+		}
+	}()
+	m.Close()
+	select {
+	case msg := <-done:
+		if err := msg.(snapshotsListedMsg).err; !errors.Is(err, context.Canceled) {
+			t.Errorf("listing ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close does not cancel the listing")
+	}
+}
+
+func TestSnapshotsNilNow(t *testing.T) {
+	s := snapTestSession(t, "demo", snapTestAt)
+	s.Now = nil
+	m := snapLoaded(t, s)
+	if !strings.Contains(m.View(), " ago ") {
+		t.Errorf("no ages without Session.Now:\n%s", m.View())
+	}
+}

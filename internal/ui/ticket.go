@@ -143,13 +143,21 @@ func (m *ticketScreen) check() (fields [ticketFields]ticketField, at time.Time) 
 			break
 		}
 		at = t.UTC()
-		fields[ticketTime].note = "= " + at.Format("2006-01-02 15:04:05 MST Mon") + ", " + ticketRelative(m.s.Now().Sub(at))
+		fields[ticketTime].note = "= " + at.Format("2006-01-02 15:04:05 MST Mon") + ", " + ticketRelative(sessionNow(m.s).Sub(at))
 	}
 
 	if strings.TrimSpace(m.inputs[ticketID].Value()) == "" {
 		fields[ticketID] = ticketField{missing: true, err: fmt.Errorf("required: the support ticket's id, recorded with the restore")}
 	}
 	return fields, at
+}
+
+// sessionNow is s.Now(), or the clock's time when s.Now is not set.
+func sessionNow(s *Session) time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 // ticketRelative says how long ago d was.
