@@ -395,7 +395,7 @@ func (m *snapshotsScreen) View() string {
 		if i == m.cursor {
 			mark = "> "
 		}
-		cells := []string{string(r.Position), snapDistance(r), snapAge(sessionNow(m.s).Sub(r.Time)),
+		cells := []string{string(r.Position), snapDistance(r), snapAge(ticketNow(m.s).Sub(r.Time)),
 			r.Time.UTC().Format("2006-01-02 15:04"), snapSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := r.Key

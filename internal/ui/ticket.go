@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -125,7 +125,7 @@ func (m *ticketScreen) check() (fields [ticketFields]ticketField, at time.Time) 
 	ref := strings.TrimSpace(m.inputs[ticketRef].Value())
 	switch {
 	case ref == "":
-		fields[ticketRef] = ticketField{missing: true, err: fmt.Errorf("required: the project ref from the ticket (letters, digits, - and _)")}
+		fields[ticketRef] = ticketField{missing: true, err: errors.New("required: the project ref from the ticket (letters, digits, - and _)")}
 	default:
 		if err := catalog.ValidateRef(ref); err != nil {
 			fields[ticketRef].err = err
@@ -135,7 +135,7 @@ func (m *ticketScreen) check() (fields [ticketFields]ticketField, at time.Time) 
 	text := strings.TrimSpace(m.inputs[ticketTime].Value())
 	switch {
 	case text == "":
-		fields[ticketTime] = ticketField{missing: true, err: fmt.Errorf("required: when the data was last right, e.g. yesterday 14:05, 2026-11-20 14:05, 3h ago")}
+		fields[ticketTime] = ticketField{missing: true, err: errors.New("required: when the data was last right, e.g. yesterday 14:05, 2026-11-20 14:05, 3h ago")}
 	default:
 		t, err := m.s.Backend.ParseTime(text)
 		if err != nil {
@@ -143,17 +143,17 @@ func (m *ticketScreen) check() (fields [ticketFields]ticketField, at time.Time) 
 			break
 		}
 		at = t.UTC()
-		fields[ticketTime].note = "= " + at.Format("2006-01-02 15:04:05 MST Mon") + ", " + ticketRelative(sessionNow(m.s).Sub(at))
+		fields[ticketTime].note = "= " + at.Format("2006-01-02 15:04:05 MST Mon") + ", " + ticketRelative(ticketNow(m.s).Sub(at))
 	}
 
 	if strings.TrimSpace(m.inputs[ticketID].Value()) == "" {
-		fields[ticketID] = ticketField{missing: true, err: fmt.Errorf("required: the support ticket's id, recorded with the restore")}
+		fields[ticketID] = ticketField{missing: true, err: errors.New("required: the support ticket's id, recorded with the restore")}
 	}
 	return fields, at
 }
 
-// sessionNow is s.Now(), or the clock's time when s.Now is not set.
-func sessionNow(s *Session) time.Time {
+// ticketNow is s.Now(), or the clock's time when s.Now is not set.
+func ticketNow(s *Session) time.Time {
 	if s.Now == nil {
 		return time.Now()
 	}
