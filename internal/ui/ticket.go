@@ -1,0 +1,398 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+// The ticket screen's fields, in focus order.
+const (
+	ticketRef = iota
+	ticketTime
+	ticketID
+	ticketFields
+)
+
+// ticketLabelWidth is the width of the labels' column, marker included.
+const ticketLabelWidth = 16
+
+// ticketKeys are the ticket screen's keys. Up and down are arrows only:
+// every letter is text here.
+type ticketKeys struct {
+	Next, Prev, Submit key.Binding
+}
+
+func newTicketKeys() ticketKeys {
+	return ticketKeys{
+		Next:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		Prev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
+		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "find snapshots")),
+	}
+}
+
+func (k ticketKeys) ShortHelp() []key.Binding { return []key.Binding{k.Submit, k.Next} }
+
+func (k ticketKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Submit, k.Next, k.Prev}} }
+
+// ticketScreen is screen 1: the project ref, the time of the incident
+// and the ticket id, each validated as it is typed.
+type ticketScreen struct {
+	s      *Session
+	keys   ticketKeys
+	inputs [ticketFields]ticketInput
+	focus  int
+	// submitted: Enter was pressed once, so a missing field is an error
+	// now, not just a hint.
+	submitted     bool
+	width, height int
+}
+
+// NewTicketScreen returns the ticket screen, prefilled from s.Ticket (the
+// command line's --project, --at and --ticket).
+func NewTicketScreen(s *Session) Screen {
+	m := &ticketScreen{s: s, keys: newTicketKeys(), width: 80, height: 20}
+	at := s.Ticket.AtText
+	if at == "" && !s.Ticket.At.IsZero() {
+		at = s.Ticket.At.UTC().Format(time.RFC3339)
+	}
+	values := [ticketFields]string{s.Ticket.Project, at, s.Ticket.ID}
+	placeholders := [ticketFields]string{"abcd1234", "yesterday 14:05, 2026-11-20 14:05, 3h ago", "SUP-1234"}
+	limits := [ticketFields]int{63, 80, 80}
+	for i := range m.inputs {
+		m.inputs[i] = ticketInput{placeholder: placeholders[i], limit: limits[i]}
+		m.inputs[i].SetValue(values[i])
+	}
+	m.SetSize(m.width, m.height)
+	return m
+}
+
+func (m *ticketScreen) Init() tea.Cmd { return nil }
+
+func (m *ticketScreen) Title() string { return "1 Ticket" }
+
+func (m *ticketScreen) KeyMap() help.KeyMap { return m.keys }
+
+// Typing is always true: one of the inputs has the focus.
+func (m *ticketScreen) Typing() bool { return true }
+
+func (m *ticketScreen) SetSize(width, height int) {
+	m.width, m.height = width, height
+	w := max(min(width-ticketLabelWidth-1, 60), 10)
+	for i := range m.inputs {
+		m.inputs[i].width = w
+	}
+}
+
+func (m *ticketScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return m, nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Submit):
+		return m, m.submit()
+	case key.Matches(k, m.keys.Next):
+		m.focus = (m.focus + 1) % ticketFields
+	case key.Matches(k, m.keys.Prev):
+		m.focus = (m.focus + ticketFields - 1) % ticketFields
+	default:
+		m.inputs[m.focus].update(k)
+	}
+	return m, nil
+}
+
+// ticketField is what a field holds once checked.
+type ticketField struct {
+	err  error  // why the value cannot be used
+	note string // what a valid value means (the resolved time)
+	// missing: the field is empty; its err is a hint until Enter.
+	missing bool
+}
+
+// check validates every field as it stands; at is the resolved time.
+func (m *ticketScreen) check() (fields [ticketFields]ticketField, at time.Time) {
+	ref := strings.TrimSpace(m.inputs[ticketRef].Value())
+	switch {
+	case ref == "":
+		fields[ticketRef] = ticketField{missing: true, err: errors.New("required: the project ref from the ticket (letters, digits, - and _)")}
+	default:
+		if err := catalog.ValidateRef(ref); err != nil {
+			fields[ticketRef].err = err
+		}
+	}
+
+	text := strings.TrimSpace(m.inputs[ticketTime].Value())
+	switch {
+	case text == "":
+		fields[ticketTime] = ticketField{missing: true, err: errors.New("required: when the data was last right, e.g. yesterday 14:05, 2026-11-20 14:05, 3h ago")}
+	default:
+		t, err := m.s.Backend.ParseTime(text)
+		if err != nil {
+			fields[ticketTime].err = err
+			break
+		}
+		at = t.UTC()
+		fields[ticketTime].note = "= " + at.Format("2006-01-02 15:04:05 MST Mon") + ", " + ticketRelative(ticketNow(m.s).Sub(at))
+	}
+
+	if strings.TrimSpace(m.inputs[ticketID].Value()) == "" {
+		fields[ticketID] = ticketField{missing: true, err: errors.New("required: the support ticket's id, recorded with the restore")}
+	}
+	return fields, at
+}
+
+// ticketNow is s.Now(), or the clock's time when s.Now is not set.
+func ticketNow(s *Session) time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// ticketRelative says how long ago d was.
+func ticketRelative(d time.Duration) string {
+	if d < 0 {
+		return snapDuration(-d) + " from now (in the future: no snapshot holds it yet)"
+	}
+	return snapDuration(d) + " ago"
+}
+
+// submit moves on to the snapshots when the form is valid, and otherwise
+// focuses the first field in the way.
+func (m *ticketScreen) submit() tea.Cmd {
+	fields, at := m.check()
+	for i, f := range fields {
+		if f.err != nil {
+			m.submitted = true
+			m.focus = i
+			return nil
+		}
+	}
+	m.s.Ticket = Ticket{
+		Project: strings.TrimSpace(m.inputs[ticketRef].Value()),
+		At:      at,
+		AtText:  strings.TrimSpace(m.inputs[ticketTime].Value()),
+		ID:      strings.TrimSpace(m.inputs[ticketID].Value()),
+	}
+	return Push(NewSnapshotsScreen(m.s))
+}
+
+func (m *ticketScreen) View() string {
+	st := m.s.Styles
+	fields, _ := m.check()
+	labels := [ticketFields]string{"Project ref", "Time", "Ticket id"}
+	msgWidth := max(m.width-ticketLabelWidth, 20)
+	indent := strings.Repeat(" ", ticketLabelWidth)
+
+	var b strings.Builder
+	b.WriteString("\n")
+	b.WriteString(st.Subtle.Render("  Which project, when was its data last right, and for which ticket?"))
+	b.WriteString("\n\n")
+	for i, in := range m.inputs {
+		marker := "  "
+		label := st.Subtle.Render(labels[i])
+		if i == m.focus {
+			marker = "> "
+			label = st.Header.Render(labels[i])
+		}
+		pad := strings.Repeat(" ", max(ticketLabelWidth-2-lipgloss.Width(labels[i]), 1))
+		b.WriteString(marker + label + pad + in.view(st, i == m.focus) + "\n")
+
+		f := fields[i]
+		var text string
+		var style lipgloss.Style
+		switch {
+		case f.err != nil && f.missing && !m.submitted:
+			text, style = f.err.Error(), st.Subtle
+		case f.err != nil:
+			text, style = "✗ "+f.err.Error(), st.Error
+		case f.note != "":
+			text, style = f.note, st.OK
+		default:
+			text, style = "✓", st.OK
+		}
+		for _, line := range ticketWrap(text, msgWidth) {
+			b.WriteString(indent + style.Render(line) + "\n")
+		}
+		b.WriteString("\n")
+	}
+	return ticketFit(b.String(), m.width, m.height)
+}
+
+// ticketWrap breaks text into lines of at most width columns, between
+// words (a word longer than a line is cut).
+func ticketWrap(text string, width int) []string {
+	width = max(width, 1)
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		for ansi.StringWidth(w) > width {
+			if line != "" {
+				lines = append(lines, line)
+				line = ""
+			}
+			head := ansi.Truncate(w, width, "")
+			if head == "" {
+				_, n := utf8.DecodeRuneInString(w)
+				head = w[:n]
+			}
+			lines = append(lines, head)
+			w = w[len(head):]
+		}
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// ticketFit fits the view to the screen's size: cut to its width, cut or
+// padded to its height, so that the help bar stays at the bottom.
+func ticketFit(s string, width, height int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, width, "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ticketInput is a one-line text input: the ticket's fields need little
+// more than typing, moving and deleting.
+//
+// (bubbles/textinput would do, but it needs github.com/atotto/clipboard,
+// which go.sum does not hold.)
+type ticketInput struct {
+	value       []rune
+	pos         int // the cursor, 0..len(value)
+	placeholder string
+	limit       int // at most this many runes; 0: any number
+	width       int // the columns it is drawn in
+}
+
+// SetValue replaces the text and puts the cursor after it.
+func (in *ticketInput) SetValue(s string) {
+	in.value = nil
+	in.pos = 0
+	in.insert([]rune(s))
+}
+
+// Value is the text as typed.
+func (in *ticketInput) Value() string { return string(in.value) }
+
+func (in *ticketInput) insert(rs []rune) {
+	for _, r := range rs {
+		if r < ' ' || r == 0x7f {
+			continue // no control characters, no newlines from a paste
+		}
+		if in.limit > 0 && len(in.value) >= in.limit {
+			return
+		}
+		in.value = append(in.value[:in.pos], append([]rune{r}, in.value[in.pos:]...)...)
+		in.pos++
+	}
+}
+
+// update edits the text for a key.
+func (in *ticketInput) update(msg tea.KeyMsg) {
+	switch msg.Type {
+	case tea.KeyRunes:
+		if !msg.Alt {
+			in.insert(msg.Runes)
+		}
+	case tea.KeySpace:
+		in.insert([]rune{' '})
+	case tea.KeyBackspace:
+		if msg.Alt {
+			in.deleteWord()
+		} else if in.pos > 0 {
+			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
+			in.pos--
+		}
+	case tea.KeyDelete, tea.KeyCtrlD:
+		if in.pos < len(in.value) {
+			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
+		}
+	case tea.KeyLeft, tea.KeyCtrlB:
+		in.pos = max(in.pos-1, 0)
+	case tea.KeyRight, tea.KeyCtrlF:
+		in.pos = min(in.pos+1, len(in.value))
+	case tea.KeyHome, tea.KeyCtrlA:
+		in.pos = 0
+	case tea.KeyEnd, tea.KeyCtrlE:
+		in.pos = len(in.value)
+	case tea.KeyCtrlU:
+		in.value = in.value[in.pos:]
+		in.pos = 0
+	case tea.KeyCtrlK:
+		in.value = in.value[:in.pos]
+	case tea.KeyCtrlW:
+		in.deleteWord()
+	}
+}
+
+// deleteWord deletes the word before the cursor, and the spaces after it.
+func (in *ticketInput) deleteWord() {
+	i := in.pos
+	for i > 0 && in.value[i-1] == ' ' {
+		i--
+	}
+	for i > 0 && in.value[i-1] != ' ' {
+		i--
+	}
+	in.value = append(in.value[:i], in.value[in.pos:]...)
+	in.pos = i
+}
+
+// view draws the input in its width, scrolled so the cursor shows; the
+// cursor is drawn only when focused.
+func (in *ticketInput) view(st Styles, focused bool) string {
+	w := max(in.width, 1)
+	if len(in.value) == 0 {
+		p := ansi.Truncate(in.placeholder, w, "…")
+		if focused && p != "" {
+			first, rest := []rune(p)[:1], []rune(p)[1:]
+			return st.Selected.Render(string(first)) + st.Subtle.Render(string(rest))
+		}
+		return st.Subtle.Render(p)
+	}
+	start := 0
+	if in.pos >= w {
+		start = in.pos - w + 1
+	}
+	end := min(start+w, len(in.value))
+	before := string(in.value[start:min(in.pos, end)])
+	if !focused {
+		return string(in.value[start:end])
+	}
+	under, after := " ", ""
+	if in.pos < end {
+		under, after = string(in.value[in.pos]), string(in.value[in.pos+1:end])
+	}
+	return before + st.Selected.Render(under) + after
+}

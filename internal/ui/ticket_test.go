@@ -1,0 +1,405 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/powabase/restorectl/internal/catalog"
+)
+
+// ticketTestNow is the fixed "now" of the ticket and snapshots tests.
+var ticketTestNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// ticketTestSession is a session on the sample store, at ticketTestNow,
+// without colour.
+func ticketTestSession(t *testing.T) *Session {
+	t.Helper()
+	lipgloss.SetColorProfile(termenv.Ascii)
+	store, err := catalog.NewLocal("../../testdata/sample-store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return ticketTestNow }
+	return &Session{
+		Backend: &StoreBackend{Store: store, Now: now},
+		Styles:  NewStyles(true),
+		Keys:    NewKeyMap(),
+		Now:     now,
+	}
+}
+
+// ticketGolden draws the console from first at each golden size, once
+// its commands have run, and compares the frame with the golden file
+// testdata/<test>/<size>.golden.
+//
+// It drives App directly rather than through teatest, which go.mod does
+// not hold yet; the frame is App.View(), as teatest's final model would
+// draw it, so the golden files stay valid when it does.
+func ticketGolden(t *testing.T, session func() *Session, first func(*Session) Screen) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			s := session()
+			a := New(s, first(s))
+			a.Update(tea.WindowSizeMsg{Width: size.w, Height: size.h})
+			ticketDrain(t, a, a.Init())
+			view := a.View()
+			for i, l := range strings.Split(view, "\n") {
+				if w := lipgloss.Width(l); w > size.w {
+					t.Errorf("line %d is %d wide, more than %d: %q", i, w, size.w, l)
+				}
+			}
+			if n := strings.Count(view, "\n") + 1; n > size.h {
+				t.Errorf("%d lines, more than %d", n, size.h)
+			}
+			ticketRequireGolden(t, view)
+		})
+	}
+}
+
+// ticketDrain runs cmd and every command that follows from it, giving
+// their messages to m, as the program would; it skips spinner ticks
+// (they only animate) and stops at a quit.
+func ticketDrain(t *testing.T, m tea.Model, cmd tea.Cmd) {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for n := 0; len(queue) > 0; n++ {
+		if n > 1000 {
+			t.Fatal("commands do not settle")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case spinner.TickMsg:
+		case tea.QuitMsg:
+			return
+		default:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// ticketRequireGolden compares got with the test's golden file;
+// UPDATE_GOLDEN=1 writes it instead.
+func ticketRequireGolden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name()+".golden")
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
+	}
+	if string(want) == got {
+		return
+	}
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+	for i := range max(len(wl), len(gl)) {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			t.Errorf("%s line %d:\nwant %q\ngot  %q", path, i+1, w, g)
+		}
+	}
+	t.Log("UPDATE_GOLDEN=1 rewrites the golden files")
+}
+
+func TestTicketGolden(t *testing.T) {
+	ticketGolden(t, func() *Session {
+		s := ticketTestSession(t)
+		s.Ticket = Ticket{Project: "demo", AtText: "yesterday 14:00", ID: "SUP-1234"}
+		return s
+	}, NewTicketScreen)
+}
+
+func TestTicketGoldenInvalid(t *testing.T) {
+	ticketGolden(t, func() *Session {
+		s := ticketTestSession(t)
+		s.Ticket = Ticket{Project: "demo/../prod", AtText: "around lunch", ID: "SUP-1234"}
+		return s
+	}, NewTicketScreen)
+}
+
+// ticketKey is the key message of a key's name ("tab", "enter") or of
+// text typed.
+func ticketKey(k string) tea.KeyMsg {
+	switch k {
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+u":
+		return tea.KeyMsg{Type: tea.KeyCtrlU}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case " ":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// ticketSend gives the screen each key and returns the last command.
+func ticketSend(sc Screen, keys ...string) (Screen, tea.Cmd) {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		sc, cmd = sc.Update(ticketKey(k))
+	}
+	return sc, cmd
+}
+
+func TestTicketFocus(t *testing.T) {
+	for _, tc := range []struct {
+		keys []string
+		want int
+	}{
+		{nil, ticketRef},
+		{[]string{"tab"}, ticketTime},
+		{[]string{"tab", "tab"}, ticketID},
+		{[]string{"tab", "tab", "tab"}, ticketRef},
+		{[]string{"shift+tab"}, ticketID},
+		{[]string{"down"}, ticketTime},
+		{[]string{"down", "up"}, ticketRef},
+		{[]string{"up"}, ticketID},
+		{[]string{"j", "k"}, ticketRef}, // letters are text
+	} {
+		t.Run(strings.Join(tc.keys, ","), func(t *testing.T) {
+			s := ticketTestSession(t)
+			sc, _ := ticketSend(NewTicketScreen(s), tc.keys...)
+			if got := sc.(*ticketScreen).focus; got != tc.want {
+				t.Errorf("focus %d, want %d", got, tc.want)
+			}
+			if !sc.Typing() {
+				t.Error("Typing() false with an input focused")
+			}
+		})
+	}
+}
+
+func TestTicketLiveValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		keys       []string
+		want, not  []string
+		wantFields [ticketFields]bool // which fields are in error
+	}{
+		{"empty form: hints, not errors", nil,
+			[]string{"required: the project ref", "required: when the data", "required: the support ticket's id"},
+			[]string{"✗"}, [ticketFields]bool{true, true, true}},
+		{"valid ref", []string{"demo"}, []string{"✓"}, []string{"invalid project ref"}, [ticketFields]bool{false, true, true}},
+		{"bad ref as typed", []string{"de/mo"}, []string{`✗ invalid project ref "de/mo"`}, nil, [ticketFields]bool{true, true, true}},
+		{"bad ref corrected", []string{"de/mo", "backspace", "backspace", "backspace", "mo"}, []string{"✓"}, []string{"invalid"}, [ticketFields]bool{false, true, true}},
+		{"relative time resolved", []string{"tab", "3h ago"}, []string{"= 2026-11-22 09:00:00 UTC Sun, 3h 0m ago"}, nil, [ticketFields]bool{true, false, true}},
+		{"wall clock time resolved", []string{"tab", "yesterday", " ", "14:05"}, []string{"= 2026-11-21 14:05:00 UTC Sat, 21h 55m ago"}, nil, [ticketFields]bool{true, false, true}},
+		{"future time warned", []string{"tab", "2026-11-23 12:00"}, []string{"1d 0h from now (in the future"}, nil, [ticketFields]bool{true, false, true}},
+		{"unparseable time", []string{"tab", "around lunch"}, []string{`✗ cannot read time "around lunch"`}, nil, [ticketFields]bool{true, true, true}},
+		{"ticket id", []string{"tab", "tab", "SUP-1"}, []string{"✓"}, nil, [ticketFields]bool{true, true, false}},
+		{"ctrl+u clears", []string{"tab", "tab", "SUP-1", "ctrl+u"}, []string{"required: the support ticket's id"}, nil, [ticketFields]bool{true, true, true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ticketTestSession(t)
+			sc, _ := ticketSend(NewTicketScreen(s), tc.keys...)
+			sc.SetSize(100, 30)
+			view := sc.View()
+			for _, w := range tc.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("view lacks %q:\n%s", w, view)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(view, w) {
+					t.Errorf("view has %q:\n%s", w, view)
+				}
+			}
+			fields, _ := sc.(*ticketScreen).check()
+			for i, f := range fields {
+				if (f.err != nil) != tc.wantFields[i] {
+					t.Errorf("field %d: error %v, want an error: %v", i, f.err, tc.wantFields[i])
+				}
+			}
+		})
+	}
+}
+
+func TestTicketEnter(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ticket    Ticket
+		focus     int // before Enter
+		wantFocus int
+		want      string // in the view after Enter, when invalid
+	}{
+		{"valid", Ticket{Project: "demo", AtText: "yesterday 14:00", ID: "SUP-1"}, ticketID, ticketID, ""},
+		{"bad ref", Ticket{Project: "demo!", AtText: "yesterday 14:00", ID: "SUP-1"}, ticketID, ticketRef, "✗ invalid project ref"},
+		{"bad time", Ticket{Project: "demo", AtText: "soonish", ID: "SUP-1"}, ticketID, ticketTime, "✗ cannot read time"},
+		{"missing id", Ticket{Project: "demo", AtText: "3h ago"}, ticketRef, ticketID, "✗ required: the support ticket's id"},
+		{"everything missing", Ticket{}, ticketID, ticketRef, "✗ required: the project ref"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ticketTestSession(t)
+			s.Ticket = tc.ticket
+			sc := NewTicketScreen(s)
+			sc.(*ticketScreen).focus = tc.focus
+			sc, cmd := ticketSend(sc, "enter")
+			if got := sc.(*ticketScreen).focus; got != tc.wantFocus {
+				t.Errorf("focus %d, want %d", got, tc.wantFocus)
+			}
+			if tc.want == "" {
+				if cmd == nil {
+					t.Fatal("Enter on a valid form: no command")
+				}
+				push, ok := cmd().(pushMsg)
+				if !ok {
+					t.Fatalf("Enter on a valid form: %T, want a push", cmd())
+				}
+				if _, ok := push.screen.(*snapshotsScreen); !ok {
+					t.Errorf("pushed %T, want the snapshots screen", push.screen)
+				}
+				want := Ticket{Project: "demo", At: time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC), AtText: "yesterday 14:00", ID: "SUP-1"}
+				if s.Ticket != want {
+					t.Errorf("ticket %+v, want %+v", s.Ticket, want)
+				}
+				return
+			}
+			if cmd != nil {
+				if msg, ok := cmd().(pushMsg); ok {
+					t.Fatalf("Enter on an invalid form pushed %T", msg.screen)
+				}
+			}
+			if s.Ticket != tc.ticket {
+				t.Errorf("an invalid form changed the ticket to %+v", s.Ticket)
+			}
+			if view := sc.View(); !strings.Contains(view, tc.want) {
+				t.Errorf("view lacks %q:\n%s", tc.want, view)
+			}
+		})
+	}
+}
+
+func TestTicketPrefill(t *testing.T) {
+	s := ticketTestSession(t)
+	at := time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
+	s.Ticket = Ticket{Project: "demo", At: at, ID: "SUP-9"} // --at given as a time, no text
+	sc := NewTicketScreen(s).(*ticketScreen)
+	if got := sc.inputs[ticketTime].Value(); got != "2026-11-21T14:00:00Z" {
+		t.Errorf("time prefilled with %q", got)
+	}
+	if _, cmd := ticketSend(sc, "enter"); cmd == nil {
+		t.Error("a prefilled valid form does not move on")
+	}
+	if s.Ticket.At != at {
+		t.Errorf("at %v, want %v", s.Ticket.At, at)
+	}
+}
+
+// ticketAppSend gives the App each key, runs the navigation commands
+// (push, pop) it returns, and says whether it quit.
+func ticketAppSend(a *App, keys ...string) (quit bool) {
+	for _, k := range keys {
+		_, cmd := a.Update(ticketKey(k))
+		if cmd == nil {
+			continue
+		}
+		switch msg := cmd().(type) {
+		case tea.QuitMsg:
+			return true
+		case pushMsg, popMsg:
+			a.Update(msg)
+		}
+	}
+	return false
+}
+
+func TestTicketKeysInApp(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		keys     []string
+		quit     bool
+		top      string // the top screen's title
+		refValue string
+	}{
+		{"esc on the first screen quits", []string{"esc"}, true, "1 Ticket", "demo"},
+		{"q is text", []string{"q"}, false, "1 Ticket", "demoq"},
+		{"? is text", []string{"?"}, false, "1 Ticket", "demo?"},
+		{"ctrl+c quits", []string{"ctrl+c"}, true, "1 Ticket", "demo"},
+		{"enter goes to the snapshots", []string{"enter"}, false, "2 Snapshots", "demo"},
+		{"esc comes back", []string{"enter", "esc"}, false, "1 Ticket", "demo"},
+		{"q quits on the snapshots screen", []string{"enter", "q"}, true, "2 Snapshots", "demo"},
+		{"esc twice quits", []string{"enter", "esc", "esc"}, true, "1 Ticket", "demo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ticketTestSession(t)
+			s.Ticket = Ticket{Project: "demo", AtText: "yesterday 14:00", ID: "SUP-1"}
+			first := NewTicketScreen(s)
+			a := New(s, first)
+			if quit := ticketAppSend(a, tc.keys...); quit != tc.quit {
+				t.Errorf("quit %v, want %v", quit, tc.quit)
+			}
+			if got := a.top().Title(); got != tc.top {
+				t.Errorf("on %q, want %q", got, tc.top)
+			}
+			if got := first.(*ticketScreen).inputs[ticketRef].Value(); got != tc.refValue {
+				t.Errorf("ref %q, want %q", got, tc.refValue)
+			}
+		})
+	}
+}
+
+func TestTicketInputEditing(t *testing.T) {
+	for _, tc := range []struct {
+		keys []tea.KeyMsg
+		want string
+	}{
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyRunes, Runes: []rune("X")}}, "abXc"},
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyHome}, {Type: tea.KeyDelete}}, "bc"},
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("3h ago")}, {Type: tea.KeyCtrlW}}, "3h "},
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyCtrlK}}, "ab"},
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("a\nb\tc"), Paste: true}}, "abc"},
+		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("x", 100))}}, strings.Repeat("x", 63)},
+	} {
+		in := ticketInput{limit: 63, width: 10}
+		for _, k := range tc.keys {
+			in.update(k)
+		}
+		if got := in.Value(); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.keys, got, tc.want)
+		}
+		if w := lipgloss.Width(in.view(NewStyles(true), true)); w > 10 {
+			t.Errorf("%v: drawn %d wide in 10", tc.keys, w)
+		}
+	}
+}
