@@ -221,9 +221,10 @@ func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 // updateFilter handles a key while the filter is typed: Enter leaves the
-// filter and keeps it, Esc clears and leaves it (when App lets Esc through:
-// it does not, today, see the report), ↑/↓ move in the list, and
-// everything else is text.
+// filter and keeps it, ↑/↓ move in the list, everything else is text.
+// Esc would clear and leave the filter, but App takes Esc as "back"
+// before a screen sees it, so today Enter is the way out (an emptied
+// filter shows every table again).
 func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
 	switch {
 	case km.Type == tea.KeyEsc:
@@ -393,17 +394,25 @@ func tablesPad(s string, w int, right bool) string {
 
 func (m *tablesScreen) View() string {
 	st := m.s.Styles
-	var lines []string
-	add := func(s string) { lines = append(lines, ansi.Truncate(s, m.width, "…")) }
+	// Every line has a rank: when the screen is too short for them all,
+	// the highest rank goes first: the header, the info line, the footer,
+	// the message; the table rows stay, but for the filter being typed.
+	var lines []tablesLine
+	addAs := func(rank int, s string) { lines = append(lines, tablesLine{ansi.Truncate(s, m.width, "…"), rank}) }
+	rowRank := 0
+	if m.filtering {
+		rowRank = 1
+	}
+	add := func(s string) { addAs(rowRank, s) }
 
 	all := m.tables()
 	switch {
 	case m.s.TOC == nil:
-		add(st.Error.Render("no snapshot is open: go back (esc) and choose a snapshot"))
-		return strings.Join(lines, "\n")
+		addAs(0, st.Error.Render("no snapshot is open: go back (esc) and choose a snapshot"))
+		return tablesJoin(lines, m.height)
 	case len(all) == 0:
-		add(st.Error.Render("this snapshot holds no tables: go back (esc) and choose another snapshot"))
-		return strings.Join(lines, "\n")
+		addAs(0, st.Error.Render("this snapshot holds no tables: go back (esc) and choose another snapshot"))
+		return tablesJoin(lines, m.height)
 	}
 
 	// The info line: the filter being typed, or the one in force, or what
@@ -424,15 +433,15 @@ func (m *tablesScreen) View() string {
 	case m.filtering:
 		suffix := "  " + count
 		in := m.filter.view(max(m.width-ansi.StringWidth(suffix), 1), st)
-		add(in + st.Subtle.Render(suffix))
+		addAs(0, in+st.Subtle.Render(suffix))
 	case m.filter.Value() != "":
-		add(st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change", count, m.filter.Value())))
+		addAs(4, st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change", count, m.filter.Value())))
 	default:
 		info := count
 		if !m.s.Snapshot.Time.IsZero() {
 			info += " · snapshot of " + m.s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST")
 		}
-		add(st.Subtle.Render(info))
+		addAs(4, st.Subtle.Render(info))
 	}
 
 	// The column header and the rows.
@@ -451,7 +460,7 @@ func (m *tablesScreen) View() string {
 		}
 		return b
 	}
-	add(st.Header.Render("      " + row("TABLE", "KIND", "ROWS", "SIZE")))
+	addAs(5, st.Header.Render("      "+row("TABLE", "KIND", "ROWS", "SIZE")))
 	for i := m.offset; i < m.offset+h; i++ {
 		if i >= len(m.visible) {
 			if len(m.visible) == 0 && i == 0 {
@@ -499,11 +508,40 @@ func (m *tablesScreen) View() string {
 			footer += fmt.Sprintf(" (%d hidden by the filter)", hidden)
 		}
 	}
-	add(footer)
+	addAs(3, footer)
 	if m.msg != "" {
-		add(st.Error.Render(m.msg))
+		addAs(2, st.Error.Render(m.msg))
 	}
-	return strings.Join(lines, "\n")
+	return tablesJoin(lines, m.height)
+}
+
+// tablesLine is a line of the screen and how soon it goes when the screen
+// is too short: the highest rank first, 0 never.
+type tablesLine struct {
+	s    string
+	rank int
+}
+
+// tablesJoin draws lines in at most height lines, leaving out the lines
+// of the highest ranks first.
+func tablesJoin(lines []tablesLine, height int) string {
+	for len(lines) > height {
+		worst := -1
+		for i, l := range lines {
+			if l.rank > 0 && (worst < 0 || l.rank > lines[worst].rank) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		lines = append(lines[:worst], lines[worst+1:]...)
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.s
+	}
+	return strings.Join(out, "\n")
 }
 
 func tablesPlural(n int, one, many string) string {

@@ -484,12 +484,55 @@ func TestTablesNarrow(t *testing.T) {
 			}
 		}
 	}
+	// In colour too (escape sequences do not count as width).
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	coloured := *s
+	coloured.Styles = NewStyles(false)
+	for _, width := range []int{30, 12} {
+		a := New(&coloured, NewTablesScreen(&coloured))
+		tablesDrive(a, tea.WindowSizeMsg{Width: width, Height: 10}, tablesKey("a"), tablesKey("/"), tablesKey("o"))
+		view := a.View()
+		if !strings.Contains(view, "\x1b[") {
+			t.Fatalf("no colour drawn:\n%q", view)
+		}
+		tablesCheckWidth(t, view, width)
+	}
+
 	// At 30 columns the names stay whole; the kind and the size give way.
 	m := NewTablesScreen(s)
 	m.SetSize(30, 10)
 	view := m.View()
 	if !strings.Contains(view, "public.customers") || !strings.Contains(view, "storage.objects") {
 		t.Errorf("names cut at 30 columns:\n%s", view)
+	}
+}
+
+// TestTablesShort: however short the screen, the view keeps to its height
+// and shows the filter while it is typed, and the cursor's row (when
+// there are two lines or more while filtering).
+func TestTablesShort(t *testing.T) {
+	s := tablesSession(t)
+	for height := 1; height <= 8; height++ {
+		for _, filtering := range []bool{false, true} {
+			m := NewTablesScreen(s)
+			m.SetSize(80, height)
+			keys := []tea.Msg{tablesKey("down"), tablesKey("down"), tablesKey("enter")} // the complaint too
+			if filtering {
+				keys = append(keys, tablesKey("/"), tablesKey("u"))
+			}
+			m, _ = tablesSend(m, keys...)
+			view := m.View()
+			if n := strings.Count(view, "\n") + 1; n > height {
+				t.Errorf("height %d, filtering %v: %d lines:\n%s", height, filtering, n, view)
+			}
+			if !(filtering && height == 1) && !strings.Contains(view, "> [ ] public.customers") {
+				t.Errorf("height %d, filtering %v: the cursor's row is not drawn:\n%s", height, filtering, view)
+			}
+			if filtering && !strings.Contains(view, "/ u") {
+				t.Errorf("height %d: the filter is not drawn:\n%s", height, view)
+			}
+		}
 	}
 }
 
