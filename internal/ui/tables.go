@@ -1,0 +1,656 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// nextAfterTables builds the screen that follows the tables screen once a
+// selection is made; nil keeps the console on the tables screen.
+var nextAfterTables = func(s *Session) Screen { return nil }
+
+// tablesKeys are the tables screen's own keys.
+type tablesKeys struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Toggle, Schema, All, Filter, Next       key.Binding
+	// While the filter is being typed.
+	FilterDone, FilterUp, FilterDown key.Binding
+}
+
+func newTablesKeys(k KeyMap) tablesKeys {
+	return tablesKeys{
+		Up:         k.Up,
+		Down:       k.Down,
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		Toggle:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Schema:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "schema")),
+		All:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Next:       k.Enter,
+		FilterDone: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done filtering")),
+		FilterUp:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up")),
+		FilterDown: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
+	}
+}
+
+// tablesHelp is the help bar's view of tablesKeys: it depends on whether
+// the filter is being typed.
+type tablesHelp struct {
+	k         tablesKeys
+	filtering bool
+}
+
+func (h tablesHelp) ShortHelp() []key.Binding {
+	if h.filtering {
+		return []key.Binding{h.k.FilterDone, h.k.FilterUp, h.k.FilterDown}
+	}
+	// a (all) is in the full help and in the footer's hint: with App's
+	// keys, the short help must fit in 80 columns.
+	return []key.Binding{h.k.Toggle, h.k.Schema, h.k.Filter, h.k.Next}
+}
+
+func (h tablesHelp) FullHelp() [][]key.Binding {
+	if h.filtering {
+		return [][]key.Binding{h.ShortHelp()}
+	}
+	return [][]key.Binding{
+		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom},
+		{h.k.Toggle, h.k.Schema, h.k.All, h.k.Filter, h.k.Next},
+	}
+}
+
+// tablesScreen is screen 3: the snapshot's tables, filtered and selected.
+type tablesScreen struct {
+	s    *Session
+	keys tablesKeys
+
+	filter    tablesInput
+	filtering bool // the filter has the focus
+
+	selected map[extract.Name]bool
+	visible  []*extract.Table // the tables the filter lets through, in dump order
+	cursor   int              // index in visible
+	offset   int              // first visible row drawn
+
+	msg           string // a complaint shown under the footer
+	width, height int
+}
+
+// NewTablesScreen lists the tables of s.TOC for selection; the tables in
+// s.Tables start selected.
+func NewTablesScreen(s *Session) Screen {
+	m := &tablesScreen{
+		s:        s,
+		keys:     newTablesKeys(s.Keys),
+		filter:   tablesInput{prompt: "/ ", placeholder: "part of a schema.table name"},
+		selected: map[extract.Name]bool{},
+		width:    80,
+		height:   20,
+	}
+	for _, n := range s.Tables {
+		m.selected[n] = true
+	}
+	m.refilter()
+	return m
+}
+
+func (m *tablesScreen) Init() tea.Cmd { return nil }
+
+func (m *tablesScreen) Title() string { return "3 Tables" }
+
+func (m *tablesScreen) KeyMap() help.KeyMap { return tablesHelp{k: m.keys, filtering: m.filtering} }
+
+func (m *tablesScreen) Typing() bool { return m.filtering }
+
+func (m *tablesScreen) SetSize(width, height int) {
+	m.width, m.height = max(width, 1), max(height, 1)
+	m.scroll()
+}
+
+// tables is every table of the snapshot, in dump order.
+func (m *tablesScreen) tables() []*extract.Table {
+	if m.s.TOC == nil {
+		return nil
+	}
+	return m.s.TOC.Tables
+}
+
+// refilter recomputes the visible tables, keeping the cursor on the same
+// table when it is still visible.
+func (m *tablesScreen) refilter() {
+	var current *extract.Table
+	if m.cursor >= 0 && m.cursor < len(m.visible) {
+		current = m.visible[m.cursor]
+	}
+	f := strings.ToLower(m.filter.Value())
+	m.visible = m.visible[:0]
+	for _, t := range m.tables() {
+		if f == "" || strings.Contains(strings.ToLower(t.Name.Schema+"."+t.Name.Name), f) {
+			m.visible = append(m.visible, t)
+		}
+	}
+	m.cursor = 0
+	for i, t := range m.visible {
+		if t == current {
+			m.cursor = i
+		}
+	}
+	m.scroll()
+}
+
+// listHeight is the number of table rows drawn: the screen's height less
+// the info line, the column header, the footer and the message line.
+func (m *tablesScreen) listHeight() int { return max(m.height-4, 1) }
+
+// scroll keeps the cursor inside the drawn rows.
+func (m *tablesScreen) scroll() {
+	h := m.listHeight()
+	m.cursor = min(max(m.cursor, 0), max(len(m.visible)-1, 0))
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = min(m.offset, max(len(m.visible)-h, 0))
+	m.offset = max(m.offset, 0)
+}
+
+func (m *tablesScreen) move(by int) {
+	m.cursor += by
+	m.scroll()
+}
+
+func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return m, nil
+	}
+	if m.filtering {
+		return m.updateFilter(km)
+	}
+	m.msg = ""
+	k := m.keys
+	switch {
+	case key.Matches(km, k.Up):
+		m.move(-1)
+	case key.Matches(km, k.Down):
+		m.move(1)
+	case key.Matches(km, k.PageUp):
+		m.move(-m.listHeight())
+	case key.Matches(km, k.PageDown):
+		m.move(m.listHeight())
+	case key.Matches(km, k.Top):
+		m.move(-len(m.visible))
+	case key.Matches(km, k.Bottom):
+		m.move(len(m.visible))
+	case key.Matches(km, k.Toggle):
+		if t := m.current(); t != nil {
+			m.selected[t.Name] = !m.selected[t.Name]
+		}
+	case key.Matches(km, k.Schema):
+		if t := m.current(); t != nil {
+			var schema []*extract.Table
+			for _, u := range m.tables() {
+				if u.Name.Schema == t.Name.Schema {
+					schema = append(schema, u)
+				}
+			}
+			m.toggleAll(schema)
+		}
+	case key.Matches(km, k.All):
+		m.toggleAll(m.visible)
+	case key.Matches(km, k.Filter):
+		m.filtering = true
+		m.filter.pos = len(m.filter.value)
+		return m, nil
+	case key.Matches(km, k.Next):
+		return m.next()
+	}
+	return m, nil
+}
+
+// updateFilter handles a key while the filter is typed: Enter leaves the
+// filter and keeps it, ↑/↓ move in the list, everything else is text.
+// Esc would clear and leave the filter, but App takes Esc as "back"
+// before a screen sees it, so today Enter is the way out (an emptied
+// filter shows every table again).
+func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
+	switch {
+	case km.Type == tea.KeyEsc:
+		m.filter.setValue("")
+		m.filtering = false
+		m.refilter()
+		return m, nil
+	case key.Matches(km, m.keys.FilterDone):
+		m.filtering = false
+		return m, nil
+	case key.Matches(km, m.keys.FilterUp):
+		m.move(-1)
+		return m, nil
+	case key.Matches(km, m.keys.FilterDown):
+		m.move(1)
+		return m, nil
+	}
+	before := m.filter.Value()
+	m.filter.update(km)
+	if m.filter.Value() != before {
+		m.refilter()
+	}
+	return m, nil
+}
+
+// current is the table under the cursor, nil when none is visible.
+func (m *tablesScreen) current() *extract.Table {
+	if m.cursor < 0 || m.cursor >= len(m.visible) {
+		return nil
+	}
+	return m.visible[m.cursor]
+}
+
+// toggleAll selects every table of ts, or unselects them all when they
+// all are selected already.
+func (m *tablesScreen) toggleAll(ts []*extract.Table) {
+	all := true
+	for _, t := range ts {
+		all = all && m.selected[t.Name]
+	}
+	for _, t := range ts {
+		m.selected[t.Name] = !all
+	}
+}
+
+// selection is the selected tables in dump order.
+func (m *tablesScreen) selection() []extract.Name {
+	var names []extract.Name
+	for _, t := range m.tables() {
+		if m.selected[t.Name] {
+			names = append(names, t.Name)
+		}
+	}
+	return names
+}
+
+// next records the selection in the session and goes on.
+func (m *tablesScreen) next() (Screen, tea.Cmd) {
+	names := m.selection()
+	if len(names) == 0 {
+		m.msg = "select at least one table (space)"
+		return m, nil
+	}
+	m.s.Tables = names
+	if n := nextAfterTables(m.s); n != nil {
+		return m, Push(n)
+	}
+	return m, nil
+}
+
+// tablesColumns are the widths of the columns drawn; 0 leaves a column out.
+type tablesColumns struct{ name, kind, rows, size int }
+
+func (c tablesColumns) total() int {
+	w := c.name
+	for _, n := range []int{c.kind, c.rows, c.size} {
+		if n > 0 {
+			w += 2 + n
+		}
+	}
+	return w
+}
+
+// layout fits the columns into width: the name shrinks first, then the
+// kind, then kind, size and rows are left out in that order.
+func (m *tablesScreen) layout(width int) tablesColumns {
+	c := tablesColumns{name: len("TABLE"), kind: len("KIND"), rows: len("ROWS"), size: len("SIZE")}
+	for _, t := range m.tables() {
+		c.name = max(c.name, ansi.StringWidth(t.Name.String()))
+		c.kind = max(c.kind, ansi.StringWidth(tablesKind(t)))
+		c.rows = max(c.rows, len(tablesCount(t.Rows)))
+		c.size = max(c.size, len(tablesHumanBytes(t.Bytes)))
+	}
+	natural := c.name
+	c.kind = min(c.kind, 32)
+	const minName, minKind = 12, 8
+	if over := c.total() - width; over > 0 {
+		c.name = max(min(minName, natural), c.name-over)
+	}
+	if over := c.total() - width; over > 0 {
+		c.kind = max(min(minKind, c.kind), c.kind-over)
+	}
+	for _, drop := range []*int{&c.kind, &c.size, &c.rows} {
+		if c.total() > width {
+			*drop = 0
+		}
+	}
+	c.name = max(min(natural, width-(c.total()-c.name)), 1)
+	return c
+}
+
+// tablesKind names a table's kind as a support engineer reads it.
+func tablesKind(t *extract.Table) string {
+	switch {
+	case t.Partitioned:
+		return "partitioned"
+	case t.PartitionOf != nil:
+		return "partition of " + t.PartitionOf.String()
+	case t.Parent != nil:
+		return "inherits " + t.Parent.String()
+	}
+	return string(t.Kind)
+}
+
+// tablesCount writes n with thousands separators.
+func tablesCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// tablesHumanBytes writes a size with a binary unit, as the command line does.
+func tablesHumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// tablesPad cuts s to w cells, or pads it with spaces on the right (or on
+// the left when right is set).
+func tablesPad(s string, w int, right bool) string {
+	s = ansi.Truncate(s, w, "…")
+	pad := strings.Repeat(" ", max(w-ansi.StringWidth(s), 0))
+	if right {
+		return pad + s
+	}
+	return s + pad
+}
+
+func (m *tablesScreen) View() string {
+	st := m.s.Styles
+	// Every line has a rank: when the screen is too short for them all,
+	// the highest rank goes first: the header, the info line, the footer,
+	// the message; the table rows stay, but for the filter being typed.
+	var lines []tablesLine
+	addAs := func(rank int, s string) { lines = append(lines, tablesLine{ansi.Truncate(s, m.width, "…"), rank}) }
+	rowRank := 0
+	if m.filtering {
+		rowRank = 1
+	}
+	add := func(s string) { addAs(rowRank, s) }
+
+	all := m.tables()
+	switch {
+	case m.s.TOC == nil:
+		addAs(0, st.Error.Render("no snapshot is open: go back (esc) and choose a snapshot"))
+		return tablesJoin(lines, m.height)
+	case len(all) == 0:
+		addAs(0, st.Error.Render("this snapshot holds no tables: go back (esc) and choose another snapshot"))
+		return tablesJoin(lines, m.height)
+	}
+
+	// The info line: the filter being typed, or the one in force, or what
+	// the list is; the rows drawn come first when they are not all.
+	h := m.listHeight()
+	count := fmt.Sprintf("%d of %d tables", len(m.visible), len(all))
+	if len(m.visible) > h {
+		count = fmt.Sprintf("%d–%d of %d", m.offset+1, min(m.offset+h, len(m.visible)), len(m.visible))
+		if len(m.visible) < len(all) {
+			count += fmt.Sprintf(" (of %d tables)", len(all))
+		} else {
+			count += " tables"
+		}
+	} else if len(m.visible) == len(all) {
+		count = fmt.Sprintf("%d tables", len(all))
+	}
+	switch {
+	case m.filtering:
+		suffix := "  " + count
+		in := m.filter.view(max(m.width-ansi.StringWidth(suffix), 1), st)
+		addAs(0, in+st.Subtle.Render(suffix))
+	case m.filter.Value() != "":
+		addAs(4, st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change", count, m.filter.Value())))
+	default:
+		info := count
+		if !m.s.Snapshot.Time.IsZero() {
+			info += " · snapshot of " + m.s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST")
+		}
+		addAs(4, st.Subtle.Render(info))
+	}
+
+	// The column header and the rows.
+	const prefix = 6 // "> [x] "
+	c := m.layout(m.width - prefix)
+	row := func(name, kind, rows, size string) string {
+		b := tablesPad(name, c.name, false)
+		if c.kind > 0 {
+			b += "  " + tablesPad(kind, c.kind, false)
+		}
+		if c.rows > 0 {
+			b += "  " + tablesPad(rows, c.rows, true)
+		}
+		if c.size > 0 {
+			b += "  " + tablesPad(size, c.size, true)
+		}
+		return b
+	}
+	addAs(5, st.Header.Render("      "+row("TABLE", "KIND", "ROWS", "SIZE")))
+	for i := m.offset; i < m.offset+h; i++ {
+		if i >= len(m.visible) {
+			if len(m.visible) == 0 && i == 0 {
+				add(st.Subtle.Render(fmt.Sprintf("      no table matches %q", m.filter.Value())))
+			} else {
+				add("")
+			}
+			continue
+		}
+		t := m.visible[i]
+		mark := "[ ] "
+		if m.selected[t.Name] {
+			mark = "[x] "
+		}
+		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), tablesHumanBytes(t.Bytes))
+		if i == m.cursor {
+			add(st.Selected.Render("> " + r))
+		} else {
+			add("  " + r)
+		}
+	}
+
+	// The footer: what is selected.
+	var n int
+	var rows, bytes int64
+	hidden := 0
+	shown := map[extract.Name]bool{}
+	for _, t := range m.visible {
+		shown[t.Name] = true
+	}
+	for _, t := range all {
+		if m.selected[t.Name] {
+			n++
+			rows += t.Rows
+			bytes += t.Bytes
+			if !shown[t.Name] {
+				hidden++
+			}
+		}
+	}
+	footer := "selected: nothing yet (space toggles a table, s its schema, a all)"
+	if n > 0 {
+		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), tablesHumanBytes(bytes))
+		if hidden > 0 {
+			footer += fmt.Sprintf(" (%d hidden by the filter)", hidden)
+		}
+	}
+	addAs(3, footer)
+	if m.msg != "" {
+		addAs(2, st.Error.Render(m.msg))
+	}
+	return tablesJoin(lines, m.height)
+}
+
+// tablesLine is a line of the screen and how soon it goes when the screen
+// is too short: the highest rank first, 0 never.
+type tablesLine struct {
+	s    string
+	rank int
+}
+
+// tablesJoin draws lines in at most height lines, leaving out the lines
+// of the highest ranks first.
+func tablesJoin(lines []tablesLine, height int) string {
+	for len(lines) > height {
+		worst := -1
+		for i, l := range lines {
+			if l.rank > 0 && (worst < 0 || l.rank > lines[worst].rank) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		lines = append(lines[:worst], lines[worst+1:]...)
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.s
+	}
+	return strings.Join(out, "\n")
+}
+
+func tablesPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// tablesInput is the filter's one-line text input: typing, moving and
+// deleting are all a filter needs. (bubbles/textinput would do, but it
+// needs github.com/atotto/clipboard, which go.sum does not hold.)
+type tablesInput struct {
+	prompt, placeholder string
+	value               []rune
+	pos                 int // the cursor, 0..len(value)
+}
+
+// Value is the text as typed.
+func (in *tablesInput) Value() string { return string(in.value) }
+
+func (in *tablesInput) setValue(s string) {
+	in.value, in.pos = nil, 0
+	in.insert([]rune(s))
+}
+
+func (in *tablesInput) insert(rs []rune) {
+	for _, r := range rs {
+		if r < ' ' || r == 0x7f {
+			continue // no control characters, no newlines from a paste
+		}
+		in.value = append(in.value[:in.pos], append([]rune{r}, in.value[in.pos:]...)...)
+		in.pos++
+	}
+}
+
+// update edits the text for a key.
+func (in *tablesInput) update(msg tea.KeyMsg) {
+	switch msg.Type {
+	case tea.KeyRunes:
+		if !msg.Alt {
+			in.insert(msg.Runes)
+		}
+	case tea.KeySpace:
+		in.insert([]rune{' '})
+	case tea.KeyBackspace:
+		if msg.Alt {
+			in.deleteWord()
+		} else if in.pos > 0 {
+			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
+			in.pos--
+		}
+	case tea.KeyDelete, tea.KeyCtrlD:
+		if in.pos < len(in.value) {
+			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
+		}
+	case tea.KeyLeft, tea.KeyCtrlB:
+		in.pos = max(in.pos-1, 0)
+	case tea.KeyRight, tea.KeyCtrlF:
+		in.pos = min(in.pos+1, len(in.value))
+	case tea.KeyHome, tea.KeyCtrlA:
+		in.pos = 0
+	case tea.KeyEnd, tea.KeyCtrlE:
+		in.pos = len(in.value)
+	case tea.KeyCtrlU:
+		in.value = in.value[in.pos:]
+		in.pos = 0
+	case tea.KeyCtrlK:
+		in.value = in.value[:in.pos]
+	case tea.KeyCtrlW:
+		in.deleteWord()
+	}
+}
+
+// deleteWord deletes the word before the cursor (a word ends at a space,
+// a dot or a punctuation mark) and the spaces after it.
+func (in *tablesInput) deleteWord() {
+	i := in.pos
+	for i > 0 && in.value[i-1] == ' ' {
+		i--
+	}
+	for i > 0 && in.value[i-1] != ' ' && in.value[i-1] != '.' {
+		i--
+	}
+	if i == in.pos && i > 0 {
+		i-- // a lone dot goes on its own
+	}
+	in.value = append(in.value[:i], in.value[in.pos:]...)
+	in.pos = i
+}
+
+// view draws the prompt and the text with the cursor in width columns;
+// a long text shows its end, where the cursor usually is.
+func (in *tablesInput) view(width int, st Styles) string {
+	if len(in.value) == 0 {
+		return in.prompt + st.Selected.Render(" ") + st.Subtle.Render(in.placeholder)
+	}
+	under := " "
+	if in.pos < len(in.value) {
+		under = string(in.value[in.pos])
+	}
+	after := ""
+	if in.pos+1 < len(in.value) {
+		after = string(in.value[in.pos+1:])
+	}
+	text := string(in.value[:in.pos]) + st.Selected.Render(under) + after
+	room := max(width-ansi.StringWidth(in.prompt), 1)
+	if over := ansi.StringWidth(text) - room; over > 0 {
+		text = ansi.TruncateLeft(text, over+1, "…")
+	}
+	return in.prompt + text
+}
