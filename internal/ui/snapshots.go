@@ -18,9 +18,9 @@ import (
 )
 
 // nextAfterSnapshots makes the screen shown once a snapshot's table of
-// contents is read (the tables screen). While it returns nil the
-// snapshots screen stays, saying what it read.
-var nextAfterSnapshots = func(s *Session) Screen { return nil }
+// contents is read: the tables screen (tests replace it; when it returns
+// nil the snapshots screen stays, saying what it read).
+var nextAfterSnapshots = NewTablesScreen
 
 // snapshotsKeys are the snapshots screen's keys.
 type snapshotsKeys struct {

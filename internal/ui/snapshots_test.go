@@ -271,6 +271,9 @@ func TestSnapshotsStale(t *testing.T) {
 }
 
 func TestSnapshotsOpen(t *testing.T) {
+	// Without a next screen the snapshots screen stays, saying what it read.
+	defer func(f func(*Session) Screen) { nextAfterSnapshots = f }(nextAfterSnapshots)
+	nextAfterSnapshots = func(*Session) Screen { return nil }
 	s := snapTestSession(t, "demo", snapTestAt)
 	s.Tables = []extract.Name{{Schema: "public", Name: "old"}}
 	m := snapLoaded(t, s)
