@@ -10,8 +10,10 @@ import (
 )
 
 // App is the console: a stack of screens under a title line, above a
-// help bar. Esc goes back, q quits from any screen that is not taking
-// text, ? shows every key, Ctrl-C always quits.
+// help bar. Esc goes back, q quits and ? shows every key on any screen
+// that is not taking text; a screen taking text gets Esc itself (to leave
+// a filter, say) and returns Back() when it has no use for it. Ctrl-C
+// always quits.
 type App struct {
 	s             *Session
 	stack         []Screen
@@ -56,7 +58,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.ForceQuit):
 			return a, tea.Quit
-		case key.Matches(msg, k.Back):
+		case key.Matches(msg, k.Back) && !a.top().Typing():
 			return a, a.back()
 		case !a.top().Typing() && key.Matches(msg, k.Quit):
 			return a, tea.Quit
@@ -107,19 +109,27 @@ func (a *App) View() string {
 
 // keys is the help bar's content: the screen's keys, then the shared ones.
 func (a *App) keys() help.KeyMap {
-	return appKeys{screen: a.top().KeyMap(), k: a.s.Keys}
+	return appKeys{screen: a.top().KeyMap(), k: a.s.Keys, typing: a.top().Typing()}
 }
 
+// appKeys shows q and ? only where they are keys, not text.
 type appKeys struct {
 	screen help.KeyMap
 	k      KeyMap
+	typing bool
 }
 
 func (a appKeys) ShortHelp() []key.Binding {
+	if a.typing {
+		return append(a.screen.ShortHelp(), a.k.Back, a.k.ForceQuit)
+	}
 	return append(a.screen.ShortHelp(), a.k.Back, a.k.Help, a.k.Quit)
 }
 
 func (a appKeys) FullHelp() [][]key.Binding {
+	if a.typing {
+		return append(a.screen.FullHelp(), []key.Binding{a.k.Back, a.k.ForceQuit})
+	}
 	return append(a.screen.FullHelp(), []key.Binding{a.k.Back, a.k.Help, a.k.Quit, a.k.ForceQuit})
 }
 

@@ -221,10 +221,9 @@ func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 // updateFilter handles a key while the filter is typed: Enter leaves the
-// filter and keeps it, ↑/↓ move in the list, everything else is text.
-// Esc would clear and leave the filter, but App takes Esc as "back"
-// before a screen sees it, so today Enter is the way out (an emptied
-// filter shows every table again).
+// filter and keeps it, Esc clears and leaves it (App hands Esc to a
+// screen that is taking text), ↑/↓ move in the list, everything else is
+// text.
 func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
 	switch {
 	case km.Type == tea.KeyEsc:

@@ -100,6 +100,8 @@ func (m *ticketScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return m, nil
 	}
 	switch {
+	case k.Type == tea.KeyEsc:
+		return m, Back() // leaving the first screen quits
 	case key.Matches(k, m.keys.Submit):
 		return m, m.submit()
 	case key.Matches(k, m.keys.Next):
