@@ -347,25 +347,35 @@ func TestTablesFilter(t *testing.T) {
 	}
 }
 
-// TestTablesFilterEsc: the screen clears and leaves the filter on Esc, but
-// App takes Esc as "back" before the screen sees it, so through the App
-// Esc while filtering goes back to the screen below (Enter is the way out
-// of the filter). The second half pins App's routing: when it changes,
-// this test says so.
+// TestTablesFilterEsc: Esc while filtering clears and leaves the filter
+// (App hands Esc to a screen taking text) and the screen stays; a second
+// Esc goes back to the screen below.
 func TestTablesFilterEsc(t *testing.T) {
 	s := tablesSession(t)
 	m, _ := tablesSend(NewTablesScreen(s), append([]tea.Msg{tablesKey("/")}, tablesType("ord")...)...)
-	m, _ = m.Update(tablesKey("esc"))
+	m, cmd := m.Update(tablesKey("esc"))
 	tm := m.(*tablesScreen)
-	if m.Typing() || tm.filter.Value() != "" || len(tm.visible) != 5 {
-		t.Errorf("Esc on the screen: typing %v, filter %q, %d tables; want the filter cleared and left", m.Typing(), tm.filter.Value(), len(tm.visible))
+	if m.Typing() || tm.filter.Value() != "" || len(tm.visible) != 5 || cmd != nil {
+		t.Errorf("Esc on the screen: typing %v, filter %q, %d tables, command %v; want the filter cleared and left", m.Typing(), tm.filter.Value(), len(tm.visible), cmd != nil)
 	}
 
 	below := &tablesStubScreen{title: "2 Snapshots"}
+	tables := NewTablesScreen(s)
 	a := New(s, below)
-	tablesDrive(a, tea.WindowSizeMsg{Width: 80, Height: 24}, pushMsg{NewTablesScreen(s)}, tablesKey("/"), tablesKey("o"), tablesKey("esc"))
-	if a.top() != below {
-		t.Errorf("App let Esc through to the filter (update tables.go's comment and this test): top is %q", a.top().Title())
+	tablesDrive(a, tea.WindowSizeMsg{Width: 80, Height: 24}, pushMsg{tables}, tablesKey("/"), tablesKey("o"))
+	if quit := tablesDrive(a, tablesKey("esc")); quit {
+		t.Fatal("Esc while filtering quit")
+	}
+	tm = tables.(*tablesScreen)
+	if a.top() != tables || tables.Typing() || tm.filter.Value() != "" || len(tm.visible) != 5 {
+		t.Fatalf("Esc while filtering: top %q, typing %v, filter %q, %d tables; want the tables screen with the filter cleared and left",
+			a.top().Title(), tables.Typing(), tm.filter.Value(), len(tm.visible))
+	}
+	if view := a.View(); strings.Contains(view, "filter \"") || !strings.Contains(view, "5 tables") {
+		t.Errorf("the filter is still drawn after Esc:\n%s", view)
+	}
+	if quit := tablesDrive(a, tablesKey("esc")); quit || a.top() != below {
+		t.Errorf("second Esc: quit %v, top %q; want back on %q", quit, a.top().Title(), below.title)
 	}
 }
 

@@ -331,14 +331,15 @@ func TestTicketPrefill(t *testing.T) {
 func ticketAppSend(a *App, keys ...string) (quit bool) {
 	for _, k := range keys {
 		_, cmd := a.Update(ticketKey(k))
-		if cmd == nil {
-			continue
-		}
-		switch msg := cmd().(type) {
-		case tea.QuitMsg:
-			return true
-		case pushMsg, popMsg:
-			a.Update(msg)
+		for cmd != nil {
+			switch msg := cmd().(type) {
+			case tea.QuitMsg:
+				return true
+			case pushMsg, popMsg:
+				_, cmd = a.Update(msg)
+			default:
+				cmd = nil
+			}
 		}
 	}
 	return false
