@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/powabase/restorectl/internal/extract"
@@ -15,6 +16,10 @@ import (
 // nextAfterTables builds the screen that follows the tables screen once a
 // selection is made; nil keeps the console on the tables screen.
 var nextAfterTables = func(s *Session) Screen { return nil }
+
+// tablesFilterLimit is the longest filter, in runes: a schema.table name
+// of PostgreSQL's longest identifiers.
+const tablesFilterLimit = 63 + 1 + 63
 
 // tablesKeys are the tables screen's own keys.
 type tablesKeys struct {
@@ -74,7 +79,7 @@ type tablesScreen struct {
 	s    *Session
 	keys tablesKeys
 
-	filter    tablesInput
+	filter    textinput.Model
 	filtering bool // the filter has the focus
 
 	selected map[extract.Name]bool
@@ -92,7 +97,7 @@ func NewTablesScreen(s *Session) Screen {
 	m := &tablesScreen{
 		s:        s,
 		keys:     newTablesKeys(s.Keys),
-		filter:   tablesInput{prompt: "/ ", placeholder: "part of a schema.table name"},
+		filter:   newInput(s.Styles, "/ ", "part of a schema.table name", tablesFilterLimit),
 		selected: map[extract.Name]bool{},
 		width:    80,
 		height:   20,
@@ -114,6 +119,11 @@ func (m *tablesScreen) Typing() bool { return m.filtering }
 
 func (m *tablesScreen) SetSize(width, height int) {
 	m.width, m.height = max(width, 1), max(height, 1)
+	// The filter's text scrolls in the room its line leaves: less the
+	// prompt, the cursor after the text and the count after it.
+	n := len(m.tables())
+	count := ansi.StringWidth(fmt.Sprintf("  %d of %d tables", n, n))
+	inputResize(&m.filter, m.width-ansi.StringWidth(m.filter.Prompt)-1-count)
 	m.scroll()
 }
 
@@ -174,6 +184,10 @@ func (m *tablesScreen) move(by int) {
 func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
+		if m.filtering {
+			// A paste from the clipboard (ctrl+v) comes back as a message.
+			return m.updateFilterText(msg)
+		}
 		return m, nil
 	}
 	if m.filtering {
@@ -212,8 +226,8 @@ func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		m.toggleAll(m.visible)
 	case key.Matches(km, k.Filter):
 		m.filtering = true
-		m.filter.pos = len(m.filter.value)
-		return m, nil
+		m.filter.CursorEnd()
+		return m, m.filter.Focus()
 	case key.Matches(km, k.Next):
 		return m.next()
 	}
@@ -227,11 +241,13 @@ func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
 	switch {
 	case km.Type == tea.KeyEsc:
-		m.filter.setValue("")
+		m.filter.Reset()
+		m.filter.Blur()
 		m.filtering = false
 		m.refilter()
 		return m, nil
 	case key.Matches(km, m.keys.FilterDone):
+		m.filter.Blur()
 		m.filtering = false
 		return m, nil
 	case key.Matches(km, m.keys.FilterUp):
@@ -241,12 +257,19 @@ func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
 		m.move(1)
 		return m, nil
 	}
+	return m.updateFilterText(km)
+}
+
+// updateFilterText gives msg to the filter's input, and filters again
+// when its text changed.
+func (m *tablesScreen) updateFilterText(msg tea.Msg) (Screen, tea.Cmd) {
 	before := m.filter.Value()
-	m.filter.update(km)
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
 	if m.filter.Value() != before {
 		m.refilter()
 	}
-	return m, nil
+	return m, cmd
 }
 
 // current is the table under the cursor, nil when none is visible.
@@ -431,7 +454,7 @@ func (m *tablesScreen) View() string {
 	switch {
 	case m.filtering:
 		suffix := "  " + count
-		in := m.filter.view(max(m.width-ansi.StringWidth(suffix), 1), st)
+		in := inputView(m.filter, max(m.width-ansi.StringWidth(suffix), 1))
 		addAs(0, in+st.Subtle.Render(suffix))
 	case m.filter.Value() != "":
 		addAs(4, st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change", count, m.filter.Value())))
@@ -548,108 +571,4 @@ func tablesPlural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// tablesInput is the filter's one-line text input: typing, moving and
-// deleting are all a filter needs. (bubbles/textinput would do, but it
-// needs github.com/atotto/clipboard, which go.sum does not hold.)
-type tablesInput struct {
-	prompt, placeholder string
-	value               []rune
-	pos                 int // the cursor, 0..len(value)
-}
-
-// Value is the text as typed.
-func (in *tablesInput) Value() string { return string(in.value) }
-
-func (in *tablesInput) setValue(s string) {
-	in.value, in.pos = nil, 0
-	in.insert([]rune(s))
-}
-
-func (in *tablesInput) insert(rs []rune) {
-	for _, r := range rs {
-		if r < ' ' || r == 0x7f {
-			continue // no control characters, no newlines from a paste
-		}
-		in.value = append(in.value[:in.pos], append([]rune{r}, in.value[in.pos:]...)...)
-		in.pos++
-	}
-}
-
-// update edits the text for a key.
-func (in *tablesInput) update(msg tea.KeyMsg) {
-	switch msg.Type {
-	case tea.KeyRunes:
-		if !msg.Alt {
-			in.insert(msg.Runes)
-		}
-	case tea.KeySpace:
-		in.insert([]rune{' '})
-	case tea.KeyBackspace:
-		if msg.Alt {
-			in.deleteWord()
-		} else if in.pos > 0 {
-			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
-			in.pos--
-		}
-	case tea.KeyDelete, tea.KeyCtrlD:
-		if in.pos < len(in.value) {
-			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
-		}
-	case tea.KeyLeft, tea.KeyCtrlB:
-		in.pos = max(in.pos-1, 0)
-	case tea.KeyRight, tea.KeyCtrlF:
-		in.pos = min(in.pos+1, len(in.value))
-	case tea.KeyHome, tea.KeyCtrlA:
-		in.pos = 0
-	case tea.KeyEnd, tea.KeyCtrlE:
-		in.pos = len(in.value)
-	case tea.KeyCtrlU:
-		in.value = in.value[in.pos:]
-		in.pos = 0
-	case tea.KeyCtrlK:
-		in.value = in.value[:in.pos]
-	case tea.KeyCtrlW:
-		in.deleteWord()
-	}
-}
-
-// deleteWord deletes the word before the cursor (a word ends at a space,
-// a dot or a punctuation mark) and the spaces after it.
-func (in *tablesInput) deleteWord() {
-	i := in.pos
-	for i > 0 && in.value[i-1] == ' ' {
-		i--
-	}
-	for i > 0 && in.value[i-1] != ' ' && in.value[i-1] != '.' {
-		i--
-	}
-	if i == in.pos && i > 0 {
-		i-- // a lone dot goes on its own
-	}
-	in.value = append(in.value[:i], in.value[in.pos:]...)
-	in.pos = i
-}
-
-// view draws the prompt and the text with the cursor in width columns;
-// a long text shows its end, where the cursor usually is.
-func (in *tablesInput) view(width int, st Styles) string {
-	if len(in.value) == 0 {
-		return in.prompt + st.Selected.Render(" ") + st.Subtle.Render(in.placeholder)
-	}
-	under := " "
-	if in.pos < len(in.value) {
-		under = string(in.value[in.pos])
-	}
-	after := ""
-	if in.pos+1 < len(in.value) {
-		after = string(in.value[in.pos+1:])
-	}
-	text := string(in.value[:in.pos]) + st.Selected.Render(under) + after
-	room := max(width-ansi.StringWidth(in.prompt), 1)
-	if over := ansi.StringWidth(text) - room; over > 0 {
-		text = ansi.TruncateLeft(text, over+1, "…")
-	}
-	return in.prompt + text
 }

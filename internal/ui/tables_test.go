@@ -616,3 +616,29 @@ func (s *tablesStubScreen) SetSize(int, int)                 {}
 func (s *tablesStubScreen) Title() string                    { return s.title }
 func (s *tablesStubScreen) KeyMap() help.KeyMap              { return tablesHelp{} }
 func (s *tablesStubScreen) Typing() bool                     { return false }
+
+// TestTablesFilterEditing: the filter edits as a one-line input does,
+// and filters again as it changes: a paste, backspace, moving and
+// deleting.
+func TestTablesFilterEditing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keys    []tea.Msg
+		want    string
+		visible int
+	}{
+		{"paste", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ord\n"), Paste: true}}, "ord ", 0},
+		{"paste and backspace", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ord\n"), Paste: true}, tablesKey("backspace")}, "ord", 1},
+		{"ctrl+w", append(tablesType("public.or"), tea.KeyMsg{Type: tea.KeyCtrlW}), "", 5},
+		{"home and delete", append(tablesType("xauth"), tea.KeyMsg{Type: tea.KeyHome}, tea.KeyMsg{Type: tea.KeyDelete}), "auth", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tablesSession(t)
+			m, _ := tablesSend(NewTablesScreen(s), append([]tea.Msg{tablesKey("/")}, tc.keys...)...)
+			tm := m.(*tablesScreen)
+			if got := tm.filter.Value(); got != tc.want || len(tm.visible) != tc.visible {
+				t.Errorf("filter %q showing %d tables, want %q showing %d", got, len(tm.visible), tc.want, tc.visible)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -50,8 +51,10 @@ func (k ticketKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Submi
 type ticketScreen struct {
 	s      *Session
 	keys   ticketKeys
-	inputs [ticketFields]ticketInput
-	focus  int
+	inputs [ticketFields]textinput.Model
+	focus  int // the field with the focus
+	// inputWidth is the columns an input is drawn in.
+	inputWidth int
 	// submitted: Enter was pressed once, so a missing field is an error
 	// now, not just a hint.
 	submitted     bool
@@ -70,9 +73,10 @@ func NewTicketScreen(s *Session) Screen {
 	placeholders := [ticketFields]string{"abcd1234", "yesterday 14:05, 2026-11-20 14:05, 3h ago", "SUP-1234"}
 	limits := [ticketFields]int{63, 80, 80}
 	for i := range m.inputs {
-		m.inputs[i] = ticketInput{placeholder: placeholders[i], limit: limits[i]}
+		m.inputs[i] = newInput(s.Styles, "", placeholders[i], limits[i])
 		m.inputs[i].SetValue(values[i])
 	}
+	m.setFocus(ticketRef)
 	m.SetSize(m.width, m.height)
 	return m
 }
@@ -88,16 +92,32 @@ func (m *ticketScreen) Typing() bool { return true }
 
 func (m *ticketScreen) SetSize(width, height int) {
 	m.width, m.height = width, height
-	w := max(min(width-ticketLabelWidth-1, 60), 10)
+	m.inputWidth = max(min(width-ticketLabelWidth-1, 60), 10)
 	for i := range m.inputs {
-		m.inputs[i].width = w
+		// One column for the cursor after the text.
+		inputResize(&m.inputs[i], m.inputWidth-1)
+	}
+}
+
+// setFocus moves the focus (and the cursor) to field i.
+func (m *ticketScreen) setFocus(i int) {
+	m.focus = i
+	for j := range m.inputs {
+		if j == i {
+			m.inputs[j].Focus()
+		} else {
+			m.inputs[j].Blur()
+		}
 	}
 }
 
 func (m *ticketScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return m, nil
+		// A paste from the clipboard (ctrl+v) comes back as a message.
+		var cmd tea.Cmd
+		m.inputs[m.focus], cmd = m.inputs[m.focus].Update(msg)
+		return m, cmd
 	}
 	switch {
 	case k.Type == tea.KeyEsc:
@@ -105,11 +125,13 @@ func (m *ticketScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(k, m.keys.Submit):
 		return m, m.submit()
 	case key.Matches(k, m.keys.Next):
-		m.focus = (m.focus + 1) % ticketFields
+		m.setFocus((m.focus + 1) % ticketFields)
 	case key.Matches(k, m.keys.Prev):
-		m.focus = (m.focus + ticketFields - 1) % ticketFields
+		m.setFocus((m.focus + ticketFields - 1) % ticketFields)
 	default:
-		m.inputs[m.focus].update(k)
+		var cmd tea.Cmd
+		m.inputs[m.focus], cmd = m.inputs[m.focus].Update(k)
+		return m, cmd
 	}
 	return m, nil
 }
@@ -177,7 +199,7 @@ func (m *ticketScreen) submit() tea.Cmd {
 	for i, f := range fields {
 		if f.err != nil {
 			m.submitted = true
-			m.focus = i
+			m.setFocus(i)
 			return nil
 		}
 	}
@@ -209,7 +231,7 @@ func (m *ticketScreen) View() string {
 			label = st.Header.Render(labels[i])
 		}
 		pad := strings.Repeat(" ", max(ticketLabelWidth-2-lipgloss.Width(labels[i]), 1))
-		b.WriteString(marker + label + pad + in.view(st, i == m.focus) + "\n")
+		b.WriteString(marker + label + pad + inputView(in, m.inputWidth) + "\n")
 
 		f := fields[i]
 		var text string
@@ -282,119 +304,4 @@ func ticketFit(s string, width, height int) string {
 		lines[i] = ansi.Truncate(l, width, "…")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// ticketInput is a one-line text input: the ticket's fields need little
-// more than typing, moving and deleting.
-//
-// (bubbles/textinput would do, but it needs github.com/atotto/clipboard,
-// which go.sum does not hold.)
-type ticketInput struct {
-	value       []rune
-	pos         int // the cursor, 0..len(value)
-	placeholder string
-	limit       int // at most this many runes; 0: any number
-	width       int // the columns it is drawn in
-}
-
-// SetValue replaces the text and puts the cursor after it.
-func (in *ticketInput) SetValue(s string) {
-	in.value = nil
-	in.pos = 0
-	in.insert([]rune(s))
-}
-
-// Value is the text as typed.
-func (in *ticketInput) Value() string { return string(in.value) }
-
-func (in *ticketInput) insert(rs []rune) {
-	for _, r := range rs {
-		if r < ' ' || r == 0x7f {
-			continue // no control characters, no newlines from a paste
-		}
-		if in.limit > 0 && len(in.value) >= in.limit {
-			return
-		}
-		in.value = append(in.value[:in.pos], append([]rune{r}, in.value[in.pos:]...)...)
-		in.pos++
-	}
-}
-
-// update edits the text for a key.
-func (in *ticketInput) update(msg tea.KeyMsg) {
-	switch msg.Type {
-	case tea.KeyRunes:
-		if !msg.Alt {
-			in.insert(msg.Runes)
-		}
-	case tea.KeySpace:
-		in.insert([]rune{' '})
-	case tea.KeyBackspace:
-		if msg.Alt {
-			in.deleteWord()
-		} else if in.pos > 0 {
-			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
-			in.pos--
-		}
-	case tea.KeyDelete, tea.KeyCtrlD:
-		if in.pos < len(in.value) {
-			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
-		}
-	case tea.KeyLeft, tea.KeyCtrlB:
-		in.pos = max(in.pos-1, 0)
-	case tea.KeyRight, tea.KeyCtrlF:
-		in.pos = min(in.pos+1, len(in.value))
-	case tea.KeyHome, tea.KeyCtrlA:
-		in.pos = 0
-	case tea.KeyEnd, tea.KeyCtrlE:
-		in.pos = len(in.value)
-	case tea.KeyCtrlU:
-		in.value = in.value[in.pos:]
-		in.pos = 0
-	case tea.KeyCtrlK:
-		in.value = in.value[:in.pos]
-	case tea.KeyCtrlW:
-		in.deleteWord()
-	}
-}
-
-// deleteWord deletes the word before the cursor, and the spaces after it.
-func (in *ticketInput) deleteWord() {
-	i := in.pos
-	for i > 0 && in.value[i-1] == ' ' {
-		i--
-	}
-	for i > 0 && in.value[i-1] != ' ' {
-		i--
-	}
-	in.value = append(in.value[:i], in.value[in.pos:]...)
-	in.pos = i
-}
-
-// view draws the input in its width, scrolled so the cursor shows; the
-// cursor is drawn only when focused.
-func (in *ticketInput) view(st Styles, focused bool) string {
-	w := max(in.width, 1)
-	if len(in.value) == 0 {
-		p := ansi.Truncate(in.placeholder, w, "…")
-		if focused && p != "" {
-			first, rest := []rune(p)[:1], []rune(p)[1:]
-			return st.Selected.Render(string(first)) + st.Subtle.Render(string(rest))
-		}
-		return st.Subtle.Render(p)
-	}
-	start := 0
-	if in.pos >= w {
-		start = in.pos - w + 1
-	}
-	end := min(start+w, len(in.value))
-	before := string(in.value[start:min(in.pos, end)])
-	if !focused {
-		return string(in.value[start:end])
-	}
-	under, after := " ", ""
-	if in.pos < end {
-		under, after = string(in.value[in.pos]), string(in.value[in.pos+1:end])
-	}
-	return before + st.Selected.Render(under) + after
 }

@@ -273,7 +273,7 @@ func TestTicketEnter(t *testing.T) {
 			s := ticketTestSession(t)
 			s.Ticket = tc.ticket
 			sc := NewTicketScreen(s)
-			sc.(*ticketScreen).focus = tc.focus
+			sc.(*ticketScreen).setFocus(tc.focus)
 			sc, cmd := ticketSend(sc, "enter")
 			if got := sc.(*ticketScreen).focus; got != tc.wantFocus {
 				t.Errorf("focus %d, want %d", got, tc.wantFocus)
@@ -380,27 +380,57 @@ func TestTicketKeysInApp(t *testing.T) {
 	}
 }
 
-func TestTicketInputEditing(t *testing.T) {
+// TestTicketEditing: the fields edit as a one-line input does, through
+// the screen: typing, moving, deleting, pasting, and no more than the
+// field's limit; a long text scrolls inside the field's width.
+func TestTicketEditing(t *testing.T) {
 	for _, tc := range []struct {
+		name string
 		keys []tea.KeyMsg
 		want string
 	}{
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyRunes, Runes: []rune("X")}}, "abXc"},
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyHome}, {Type: tea.KeyDelete}}, "bc"},
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("3h ago")}, {Type: tea.KeyCtrlW}}, "3h "},
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyCtrlK}}, "ab"},
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("a\nb\tc"), Paste: true}}, "abc"},
-		{[]tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("x", 100))}}, strings.Repeat("x", 63)},
+		{"typing", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("ab")}, {Type: tea.KeySpace, Runes: []rune{' '}}, {Type: tea.KeyRunes, Runes: []rune("c")}}, "ab c"},
+		{"backspace", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyBackspace}}, "ab"},
+		{"left and insert", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyRunes, Runes: []rune("X")}}, "abXc"},
+		{"home and delete", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyHome}, {Type: tea.KeyDelete}}, "bc"},
+		{"ctrl+w", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("3h ago")}, {Type: tea.KeyCtrlW}}, "3h "},
+		{"ctrl+k", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyCtrlK}}, "ab"},
+		{"ctrl+u", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("abc")}, {Type: tea.KeyLeft}, {Type: tea.KeyCtrlU}}, "c"},
+		// A paste's tabs and newlines become spaces: one line, no control characters.
+		{"paste", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("a\nb\tc"), Paste: true}}, "a b c"},
+		{"limit", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("x", 100))}}, strings.Repeat("x", 63)},
 	} {
-		in := ticketInput{limit: 63, width: 10}
-		for _, k := range tc.keys {
-			in.update(k)
-		}
-		if got := in.Value(); got != tc.want {
-			t.Errorf("%v: %q, want %q", tc.keys, got, tc.want)
-		}
-		if w := lipgloss.Width(in.view(NewStyles(true), true)); w > 10 {
-			t.Errorf("%v: drawn %d wide in 10", tc.keys, w)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			s := ticketTestSession(t)
+			var sc Screen = NewTicketScreen(s)
+			sc.SetSize(40, 20)
+			for _, k := range tc.keys {
+				sc, _ = sc.Update(k)
+			}
+			if got := sc.(*ticketScreen).inputs[ticketRef].Value(); got != tc.want {
+				t.Errorf("ref %q, want %q", got, tc.want)
+			}
+			for i, l := range strings.Split(sc.View(), "\n") {
+				if w := lipgloss.Width(l); w > 40 {
+					t.Errorf("line %d is %d wide in 40: %q", i, w, l)
+				}
+			}
+		})
+	}
+}
+
+// TestTicketLongValueScrolls: a value longer than its field shows its
+// end, where the cursor is, within the field's width.
+func TestTicketLongValueScrolls(t *testing.T) {
+	s := ticketTestSession(t)
+	var sc Screen = NewTicketScreen(s)
+	sc.SetSize(40, 20) // fields of 23 columns
+	sc, _ = ticketSend(sc, "tab", "tab", strings.Repeat("a", 40)+"END")
+	m := sc.(*ticketScreen)
+	if got := lipgloss.Width(inputView(m.inputs[ticketID], m.inputWidth)); got > m.inputWidth {
+		t.Errorf("the field is drawn %d wide, more than %d", got, m.inputWidth)
+	}
+	if view := sc.View(); !strings.Contains(view, "aaEND") || strings.Contains(view, strings.Repeat("a", 40)) {
+		t.Errorf("the end of a long value is not in view:\n%s", view)
 	}
 }
