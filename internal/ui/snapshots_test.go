@@ -92,9 +92,12 @@ func snapRun(t *testing.T, m Screen, cmd tea.Cmd) []tea.Msg {
 }
 
 func TestSnapshotsGolden(t *testing.T) {
-	ticketGolden(t, func() *Session {
-		return snapTestSession(t, "demo", snapTestAt)
-	}, NewSnapshotsScreen)
+	for _, size := range goldenSizes {
+		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
+			s := snapTestSession(t, "demo", snapTestAt)
+			goldenRun(t, s, NewSnapshotsScreen(s), size.w, size.h, "3 snapshots of demo", nil)
+		})
+	}
 }
 
 func TestSnapshotsList(t *testing.T) {

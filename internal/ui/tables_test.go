@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
@@ -133,28 +132,6 @@ func tablesSelected(m Screen) []string {
 	return names
 }
 
-// tablesGolden compares out with testdata/<test name>.golden; run with
-// UPDATE_GOLDEN=1 to write it.
-func tablesGolden(t *testing.T, out string) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if string(want) != out {
-		t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, out)
-	}
-}
-
 // tablesCheckWidth fails when a line of view is wider than width.
 func tablesCheckWidth(t *testing.T, view string, width int) {
 	t.Helper()
@@ -170,33 +147,23 @@ func tablesCheckWidth(t *testing.T, view string, width int) {
 // with the filter "ord" typed.
 func TestTables(t *testing.T) {
 	states := []struct {
-		name string
-		keys []tea.Msg
+		name  string
+		drive func(tm *teatest.TestModel)
 	}{
 		{"Initial", nil},
 		// ai.documents, auth.users, public.customers, public.orders, storage.objects
-		{"Selected", []tea.Msg{tablesKey("down"), tablesKey("s"), tablesKey("down"), tablesKey("down"), tablesKey("space")}},
-		{"Filter", append([]tea.Msg{tablesKey("/")}, tablesType("ord")...)},
+		{"Selected", goldenKeys(tablesKey("down"), tablesKey("s"), tablesKey("down"), tablesKey("down"), tablesKey("space"))},
+		{"Filter", func(tm *teatest.TestModel) { tm.Send(tablesKey("/")); tm.Type("ord") }},
 	}
-	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+	for _, size := range goldenSizes {
 		for _, st := range states {
-			name := st.name + "_" + itoa(size.w) + "x" + itoa(size.h)
-			t.Run(name, func(t *testing.T) {
+			t.Run(st.name+"_"+goldenSize(size.w, size.h), func(t *testing.T) {
 				s := tablesSession(t)
-				a := New(s, NewTablesScreen(s))
-				tablesDrive(a, append([]tea.Msg{tea.WindowSizeMsg{Width: size.w, Height: size.h}}, st.keys...)...)
-				view := a.View()
-				tablesCheckWidth(t, view, size.w)
-				if n := strings.Count(view, "\n") + 1; n > size.h {
-					t.Errorf("the view is %d lines, more than %d", n, size.h)
-				}
-				tablesGolden(t, view)
+				goldenRun(t, s, NewTablesScreen(s), size.w, size.h, "", st.drive)
 			})
 		}
 	}
 }
-
-func itoa(n int) string { return tablesCount(int64(n)) }
 
 func TestTablesCursorAndScrolling(t *testing.T) {
 	s := tablesSession(t)

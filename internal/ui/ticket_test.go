@@ -1,14 +1,10 @@
 package ui
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -37,112 +33,24 @@ func ticketTestSession(t *testing.T) *Session {
 	}
 }
 
-// ticketGolden draws the console from first at each golden size, once
-// its commands have run, and compares the frame with the golden file
-// testdata/<test>/<size>.golden.
-//
-// It drives App directly rather than through teatest, which go.mod does
-// not hold yet; the frame is App.View(), as teatest's final model would
-// draw it, so the golden files stay valid when it does.
-func ticketGolden(t *testing.T, session func() *Session, first func(*Session) Screen) {
-	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
-		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
-			s := session()
-			a := New(s, first(s))
-			a.Update(tea.WindowSizeMsg{Width: size.w, Height: size.h})
-			ticketDrain(t, a, a.Init())
-			view := a.View()
-			for i, l := range strings.Split(view, "\n") {
-				if w := lipgloss.Width(l); w > size.w {
-					t.Errorf("line %d is %d wide, more than %d: %q", i, w, size.w, l)
-				}
-			}
-			if n := strings.Count(view, "\n") + 1; n > size.h {
-				t.Errorf("%d lines, more than %d", n, size.h)
-			}
-			ticketRequireGolden(t, view)
+func TestTicketGolden(t *testing.T) {
+	for _, size := range goldenSizes {
+		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
+			s := ticketTestSession(t)
+			s.Ticket = Ticket{Project: "demo", AtText: "yesterday 14:00", ID: "SUP-1234"}
+			goldenRun(t, s, NewTicketScreen(s), size.w, size.h, "", nil)
 		})
 	}
 }
 
-// ticketDrain runs cmd and every command that follows from it, giving
-// their messages to m, as the program would; it skips spinner ticks
-// (they only animate) and stops at a quit.
-func ticketDrain(t *testing.T, m tea.Model, cmd tea.Cmd) {
-	t.Helper()
-	queue := []tea.Cmd{cmd}
-	for n := 0; len(queue) > 0; n++ {
-		if n > 1000 {
-			t.Fatal("commands do not settle")
-		}
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		switch msg := c().(type) {
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-		case spinner.TickMsg:
-		case tea.QuitMsg:
-			return
-		default:
-			_, next := m.Update(msg)
-			queue = append(queue, next)
-		}
-	}
-}
-
-// ticketRequireGolden compares got with the test's golden file;
-// UPDATE_GOLDEN=1 writes it instead.
-func ticketRequireGolden(t *testing.T, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if string(want) == got {
-		return
-	}
-	wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-	for i := range max(len(wl), len(gl)) {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			t.Errorf("%s line %d:\nwant %q\ngot  %q", path, i+1, w, g)
-		}
-	}
-	t.Log("UPDATE_GOLDEN=1 rewrites the golden files")
-}
-
-func TestTicketGolden(t *testing.T) {
-	ticketGolden(t, func() *Session {
-		s := ticketTestSession(t)
-		s.Ticket = Ticket{Project: "demo", AtText: "yesterday 14:00", ID: "SUP-1234"}
-		return s
-	}, NewTicketScreen)
-}
-
 func TestTicketGoldenInvalid(t *testing.T) {
-	ticketGolden(t, func() *Session {
-		s := ticketTestSession(t)
-		s.Ticket = Ticket{Project: "demo/../prod", AtText: "around lunch", ID: "SUP-1234"}
-		return s
-	}, NewTicketScreen)
+	for _, size := range goldenSizes {
+		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
+			s := ticketTestSession(t)
+			s.Ticket = Ticket{Project: "demo/../prod", AtText: "around lunch", ID: "SUP-1234"}
+			goldenRun(t, s, NewTicketScreen(s), size.w, size.h, "", nil)
+		})
+	}
 }
 
 // ticketKey is the key message of a key's name ("tab", "enter") or of
