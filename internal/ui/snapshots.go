@@ -243,7 +243,7 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if next := nextAfterSnapshots(m.s); next != nil {
 			return m, Push(next)
 		}
-		m.opened = fmt.Sprintf("Read %s: %d tables, %s of SQL.", m.s.Snapshot.Key, len(msg.toc.Tables), snapSize(msg.toc.Size))
+		m.opened = fmt.Sprintf("Read %s: %d tables, %s of SQL.", m.s.Snapshot.Key, len(msg.toc.Tables), formatBytes(msg.toc.Size))
 		return m, nil
 
 	case tea.KeyMsg:
@@ -372,7 +372,7 @@ func (m *snapshotsScreen) View() string {
 	case m.opening:
 		text := m.spinner.View() + " reading the table of contents of " + m.s.Snapshot.Key + "…"
 		if m.total > 0 {
-			text += fmt.Sprintf(" %d%% (%s of %s)", min(100, m.read*100/m.total), snapSize(m.read), snapSize(m.total))
+			text += fmt.Sprintf(" %d%% (%s of %s)", min(100, m.read*100/m.total), formatBytes(m.read), formatBytes(m.total))
 		}
 		addFoot(st.Subtle, text)
 	case m.openErr != nil:
@@ -396,7 +396,7 @@ func (m *snapshotsScreen) View() string {
 			mark = "> "
 		}
 		cells := []string{string(r.Position), snapDistance(r), snapAge(ticketNow(m.s).Sub(r.Time)),
-			r.Time.UTC().Format("2006-01-02 15:04"), snapSize(r.Size), snapYesNo(r.Indexed)}
+			r.Time.UTC().Format("2006-01-02 15:04"), formatBytes(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := r.Key
 			if r.Noncurrent {
@@ -470,44 +470,15 @@ func snapDistance(r catalog.Ranked) string {
 	if r.Position == catalog.At || d == 0 {
 		return "at the time"
 	}
-	return snapDuration(d) + " " + string(r.Position)
+	return formatDuration(d) + " " + string(r.Position)
 }
 
 // snapAge says how old a snapshot is.
 func snapAge(d time.Duration) string {
 	if d < 0 {
-		return "in " + snapDuration(-d)
+		return "in " + formatDuration(-d)
 	}
-	return snapDuration(d) + " ago"
-}
-
-// snapDuration prints a duration as a person reads it: 45s, 12m, 2h 5m,
-// 3d 4h.
-func snapDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh %dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	default:
-		return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
-	}
-}
-
-// snapSize prints a size with a binary unit.
-func snapSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return formatDuration(d) + " ago"
 }
 
 func snapYesNo(b bool) string {

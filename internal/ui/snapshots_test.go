@@ -388,24 +388,6 @@ func TestSnapshotsKeysInApp(t *testing.T) {
 }
 
 func TestSnapshotsFormats(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{45 * time.Second, "45s"},
-		{12*time.Minute + 30*time.Second, "12m"},
-		{2*time.Hour + 5*time.Minute, "2h 5m"},
-		{3*24*time.Hour + 4*time.Hour + 59*time.Minute, "3d 4h"},
-	} {
-		if got := snapDuration(tc.d); got != tc.want {
-			t.Errorf("snapDuration(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 3495: "3.4 KiB", 5 << 30: "5.0 GiB"} {
-		if got := snapSize(n); got != want {
-			t.Errorf("snapSize(%d) = %q, want %q", n, got, want)
-		}
-	}
 	if got := snapAge(-2 * time.Hour); got != "in 2h 0m" {
 		t.Errorf("future age %q", got)
 	}

@@ -338,7 +338,7 @@ func (m *tablesScreen) layout(width int) tablesColumns {
 		c.name = max(c.name, ansi.StringWidth(t.Name.String()))
 		c.kind = max(c.kind, ansi.StringWidth(tablesKind(t)))
 		c.rows = max(c.rows, len(tablesCount(t.Rows)))
-		c.size = max(c.size, len(tablesHumanBytes(t.Bytes)))
+		c.size = max(c.size, len(formatBytes(t.Bytes)))
 	}
 	natural := c.name
 	c.kind = min(c.kind, 32)
@@ -387,20 +387,6 @@ func tablesCount(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// tablesHumanBytes writes a size with a binary unit, as the command line does.
-func tablesHumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // tablesPad cuts s to w cells, or pads it with spaces on the right (or on
@@ -497,7 +483,7 @@ func (m *tablesScreen) View() string {
 		if m.selected[t.Name] {
 			mark = "[x] "
 		}
-		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), tablesHumanBytes(t.Bytes))
+		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), formatBytes(t.Bytes))
 		if i == m.cursor {
 			add(st.Selected.Render("> " + r))
 		} else {
@@ -525,7 +511,7 @@ func (m *tablesScreen) View() string {
 	}
 	footer := "selected: nothing yet (space toggles a table, s its schema, a all)"
 	if n > 0 {
-		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), tablesHumanBytes(bytes))
+		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), formatBytes(bytes))
 		if hidden > 0 {
 			footer += fmt.Sprintf(" (%d hidden by the filter)", hidden)
 		}

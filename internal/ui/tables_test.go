@@ -537,11 +537,6 @@ func TestTablesKinds(t *testing.T) {
 			t.Errorf("tablesCount(%d) = %q, want %q", n, got, want)
 		}
 	}
-	for n, want := range map[int64]string{119: "119 B", 2818: "2.8 KiB", 5 << 30: "5.0 GiB"} {
-		if got := tablesHumanBytes(n); got != want {
-			t.Errorf("tablesHumanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
 }
 
 // TestTablesNoTables: without a table of contents, or with an empty one,

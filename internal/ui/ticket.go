@@ -187,9 +187,9 @@ func ticketNow(s *Session) time.Time {
 // ticketRelative says how long ago d was.
 func ticketRelative(d time.Duration) string {
 	if d < 0 {
-		return snapDuration(-d) + " from now (in the future: no snapshot holds it yet)"
+		return formatDuration(-d) + " from now (in the future: no snapshot holds it yet)"
 	}
-	return snapDuration(d) + " ago"
+	return formatDuration(d) + " ago"
 }
 
 // submit moves on to the snapshots when the form is valid, and otherwise
