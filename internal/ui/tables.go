@@ -142,7 +142,9 @@ func (m *tablesScreen) refilter() {
 	if m.cursor >= 0 && m.cursor < len(m.visible) {
 		current = m.visible[m.cursor]
 	}
-	f := strings.ToLower(m.filter.Value())
+	// Spaces around the filter (a pasted line's newline becomes one) do
+	// not count.
+	f := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	m.visible = m.visible[:0]
 	for _, t := range m.tables() {
 		if f == "" || strings.Contains(strings.ToLower(t.Name.Schema+"."+t.Name.Name), f) {

@@ -589,7 +589,7 @@ func TestTablesFilterEditing(t *testing.T) {
 		want    string
 		visible int
 	}{
-		{"paste", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ord\n"), Paste: true}}, "ord ", 0},
+		{"paste", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ord\n"), Paste: true}}, "ord ", 1},
 		{"paste and backspace", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ord\n"), Paste: true}, tablesKey("backspace")}, "ord", 1},
 		{"ctrl+w", append(tablesType("public.or"), tea.KeyMsg{Type: tea.KeyCtrlW}), "", 5},
 		{"home and delete", append(tablesType("xauth"), tea.KeyMsg{Type: tea.KeyHome}, tea.KeyMsg{Type: tea.KeyDelete}), "auth", 1},
