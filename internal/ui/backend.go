@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
@@ -20,4 +21,9 @@ type Backend interface {
 	// Open reads a snapshot's table of contents, from its index or by a
 	// scan; progress (which may be nil) is called with bytes read so far.
 	Open(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*extract.TOC, error)
+	// Preview returns the first limit rows of table in the snapshot.
+	Preview(ctx context.Context, snap catalog.Snapshot, table extract.Name, limit int) (*extract.RowSet, error)
+	// Script writes the script of sel (from the snapshot's TOC) in mode to w,
+	// as `restorectl extract` does.
+	Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error
 }

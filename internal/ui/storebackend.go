@@ -83,3 +83,39 @@ func (c *countReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Preview returns the first limit rows of table, reading the snapshot only
+// as far as the table's rows.
+func (b *StoreBackend) Preview(ctx context.Context, snap catalog.Snapshot, table extract.Name, limit int) (*extract.RowSet, error) {
+	r, closer, err := b.scan(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return extract.Preview(ctx, r, table, limit)
+}
+
+// Script writes the script of sel in mode to w.
+func (b *StoreBackend) Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error {
+	r, closer, err := b.scan(ctx, snap)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	_, err = extract.WriteScript(ctx, w, r, sel, mode)
+	return err
+}
+
+// scan opens the snapshot for reading from the start.
+func (b *StoreBackend) scan(ctx context.Context, snap catalog.Snapshot) (*extract.Reader, io.Closer, error) {
+	rc, err := b.Store.Open(ctx, snap.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", snap.Key, err)
+	}
+	r, err := extract.NewDumpReader(rc)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
+	}
+	return r, rc, nil
+}

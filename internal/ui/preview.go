@@ -1,0 +1,209 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// previewRows is how many rows of each table the preview shows.
+const previewRows = 10
+
+// nextAfterPreview builds the screen that follows the preview (the mode
+// screen, still to come); nil keeps the console on the preview.
+var nextAfterPreview = func(s *Session) Screen { return nil }
+
+// previewKeys are the preview screen's own keys.
+type previewKeys struct {
+	Scroll, Page, Next, Retry key.Binding
+}
+
+func newPreviewKeys(k KeyMap) previewKeys {
+	return previewKeys{
+		Scroll: key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("↑/↓", "scroll")),
+		Page:   key.NewBinding(key.WithKeys("pgup", "pgdown", "b", "f"), key.WithHelp("pgup/pgdn", "page")),
+		Next:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose what to do")),
+		Retry:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+	}
+}
+
+func (k previewKeys) ShortHelp() []key.Binding { return []key.Binding{k.Next, k.Scroll} }
+func (k previewKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Next, k.Scroll, k.Page, k.Retry}}
+}
+
+// previewScreen is screen 4: a dry run of the selection, what it would
+// create (the schema-only script) and the first rows of each table, in a
+// scrollable view.
+type previewScreen struct {
+	s     *Session
+	keys  previewKeys
+	view  viewport.Model
+	width int
+	job   int
+	// loaded is the text once read; err why it could not be.
+	loaded string
+	err    error
+}
+
+// previewLoadedMsg is the result of one preview job.
+type previewLoadedMsg struct {
+	job  int
+	text string
+	err  error
+}
+
+// NewPreviewScreen shows the selection s.Tables of s.Snapshot.
+func NewPreviewScreen(s *Session) Screen {
+	return &previewScreen{s: s, keys: newPreviewKeys(s.Keys), view: viewport.New(80, 10)}
+}
+
+func (m *previewScreen) Title() string       { return "4 Preview" }
+func (m *previewScreen) KeyMap() help.KeyMap { return m.keys }
+func (m *previewScreen) Typing() bool        { return false }
+
+func (m *previewScreen) SetSize(width, height int) {
+	m.width = width
+	m.view.Width, m.view.Height = width, max(height-1, 1)
+	m.render()
+}
+
+func (m *previewScreen) Init() tea.Cmd { return m.load() }
+
+// load reads the script and the rows in a command, tagged with a new job
+// id so that a result for an earlier load is dropped.
+func (m *previewScreen) load() tea.Cmd {
+	m.job++
+	m.loaded, m.err = "", nil
+	m.render()
+	job, s := m.job, m.s
+	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
+	return func() tea.Msg {
+		ctx := context.Background()
+		var b strings.Builder
+		for _, t := range tables {
+			rs, err := s.Backend.Preview(ctx, snap, t, previewRows)
+			if err != nil {
+				return previewLoadedMsg{job: job, err: fmt.Errorf("preview %s: %w", t, err)}
+			}
+			writeRows(&b, rs, toc.Table(t))
+		}
+		var script bytes.Buffer
+		if err := s.Backend.Script(ctx, snap, toc.Select(tables), extract.SchemaOnly, &script); err != nil {
+			return previewLoadedMsg{job: job, err: fmt.Errorf("read the definitions: %w", err)}
+		}
+		b.WriteString("What a restore creates (schema only):\n\n")
+		b.WriteString(script.String())
+		return previewLoadedMsg{job: job, text: b.String()}
+	}
+}
+
+// writeRows writes a table's first rows, columns aligned.
+func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
+	total := int64(len(rs.Rows))
+	if t != nil {
+		total = t.Rows
+	}
+	fmt.Fprintf(b, "%s: %d rows, the first %d:\n\n", rs.Table, total, len(rs.Rows))
+	widths := make([]int, len(rs.Columns))
+	cell := func(f extract.Field) string {
+		if f.Null {
+			return "NULL"
+		}
+		return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(f.Value)
+	}
+	for i, c := range rs.Columns {
+		widths[i] = min(max(widths[i], ansi.StringWidth(c)), 24)
+	}
+	for _, row := range rs.Rows {
+		for i, f := range row {
+			if i < len(widths) {
+				widths[i] = min(max(widths[i], ansi.StringWidth(cell(f))), 24)
+			}
+		}
+	}
+	line := func(vals []string) {
+		for i, v := range vals {
+			v = ansi.Truncate(v, widths[i], "…")
+			b.WriteString(v + strings.Repeat(" ", widths[i]-ansi.StringWidth(v)))
+			if i < len(vals)-1 {
+				b.WriteString("  ")
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(rs.Columns)
+	for _, row := range rs.Rows {
+		vals := make([]string, len(row))
+		for i, f := range row {
+			vals[i] = cell(f)
+		}
+		line(vals)
+	}
+	if rs.More {
+		b.WriteString("…\n")
+	}
+	b.WriteString("\n")
+}
+
+func (m *previewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case previewLoadedMsg:
+		if msg.job != m.job {
+			return m, nil // an earlier load
+		}
+		m.loaded, m.err = msg.text, msg.err
+		m.render()
+		return m, nil
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, m.keys.Retry) && m.err != nil:
+			return m, m.load()
+		case key.Matches(msg, m.keys.Next) && m.loaded != "":
+			if next := nextAfterPreview(m.s); next != nil {
+				return m, Push(next)
+			}
+			return m, nil
+		}
+	}
+	var cmd tea.Cmd
+	m.view, cmd = m.view.Update(msg)
+	return m, cmd
+}
+
+// render puts the current state into the viewport, lines cut to the width.
+func (m *previewScreen) render() {
+	st := m.s.Styles
+	var text string
+	switch {
+	case m.err != nil:
+		text = st.Error.Render("Cannot preview: "+m.err.Error()) + "\n\nr retries; esc goes back to choose other tables or another snapshot."
+	case m.loaded == "":
+		text = st.Subtle.Render("reading the snapshot…")
+	default:
+		text = m.loaded
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, max(m.width, 1), "…")
+	}
+	m.view.SetContent(strings.Join(lines, "\n"))
+}
+
+func (m *previewScreen) View() string {
+	st := m.s.Styles
+	head := st.Header.Render(fmt.Sprintf("Dry run of %d table(s) from %s", len(m.s.Tables), m.s.Snapshot.Key))
+	if m.loaded != "" {
+		head += st.Subtle.Render(fmt.Sprintf("  %d%%", int(m.view.ScrollPercent()*100)))
+	}
+	return ansi.Truncate(head, max(m.width, 1), "…") + "\n" + m.view.View()
+}
