@@ -13,6 +13,9 @@
 //	ticket.go     screen 1: project ref, time, ticket id, validated as typed
 //	snapshots.go  screen 2: the snapshots nearest the time
 //	tables.go     screen 3: the snapshot's tables, filtered and selected
+//	preview.go    screen 4: a dry run: the first rows and the definitions
+//	input.go      the text inputs' common setup
+//	format.go     sizes and durations as the screens write them
 //
 // Rules: all I/O runs in tea.Cmds and comes back as messages; a job is
 // tagged with an id so that a result that arrives after the user moved on

@@ -14,8 +14,9 @@ import (
 )
 
 // nextAfterTables builds the screen that follows the tables screen once a
-// selection is made; nil keeps the console on the tables screen.
-var nextAfterTables = func(s *Session) Screen { return nil }
+// selection is made: the preview (tests replace it; nil keeps the console
+// on the tables screen).
+var nextAfterTables = NewPreviewScreen
 
 // tablesFilterLimit is the longest filter, in runes: a schema.table name
 // of PostgreSQL's longest identifiers.

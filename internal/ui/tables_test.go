@@ -347,6 +347,8 @@ func TestTablesFilterEsc(t *testing.T) {
 }
 
 func TestTablesEnter(t *testing.T) {
+	defer func(f func(*Session) Screen) { nextAfterTables = f }(nextAfterTables)
+	nextAfterTables = func(*Session) Screen { return nil }
 	s := tablesSession(t)
 	m, cmd := tablesSend(NewTablesScreen(s), tablesKey("enter"))
 	if cmd != nil || s.Tables != nil {
