@@ -13,7 +13,7 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 )
 
-const sampleStore = "../../testdata/sample-store"
+const sampleStore = "../../internal/sample/store"
 
 func TestTablesCommand(t *testing.T) {
 	file := filepath.Join(sampleStore, "demo", "20261122T030000Z.sql.gz")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates testdata/sample-store: three daily snapshots of a small
+# Regenerates store/ (the sample store): three daily snapshots of a small
 # platform-like project "demo" (real pg_dump output, gzipped), the store the
 # README's quick start and the demo console read. Needs PostgreSQL server
 # binaries; run as root or a user that may run PostgreSQL.
@@ -31,11 +31,11 @@ INSERT INTO ai.documents (body, embedding) SELECT 'doc ' || i, ARRAY[i, i / 2.0,
 SQL
 snapshot() { # day-offset
 	local ts; ts=$(date -u -d "2026-11-20 03:00 UTC + $1 days" +%Y%m%dT%H%M%SZ)
-	mkdir -p sample-store/demo
-	"$PGBIN/pg_dump" --no-owner --no-privileges -d demo | gzip -9n > "sample-store/demo/$ts.sql.gz"
-	echo "sample-store/demo/$ts.sql.gz"
+	mkdir -p store/demo
+	"$PGBIN/pg_dump" --no-owner --no-privileges -d demo | gzip -9n > "store/demo/$ts.sql.gz"
+	echo "store/demo/$ts.sql.gz"
 }
-rm -rf sample-store/demo
+rm -rf store/demo
 psql -q -d demo -c "INSERT INTO public.orders (customer_id, status, total, note, created_at) SELECT 1 + i % 20, 'paid', i * 9.5, 'order ' || i, '2026-11-19 08:00+00'::timestamptz + i * interval '17 minutes' FROM generate_series(1, 40) i"
 snapshot 0
 psql -q -d demo -c "INSERT INTO public.orders (customer_id, total, note, created_at) SELECT 1 + i % 20, i * 3.25, E'late\torder\n' || i, '2026-11-20 09:00+00'::timestamptz + i * interval '23 minutes' FROM generate_series(1, 15) i"
