@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -11,12 +10,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/sample"
 	"github.com/powabase/restorectl/internal/ui"
 )
-
-// sampleStoreDir is the sample store `restorectl demo` opens: a few days of
-// snapshots of a small platform-like project, "demo".
-const sampleStoreDir = "testdata/sample-store"
 
 func runConsole(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("console", "[--project REF] [--at TIME] [--ticket ID] [--store URL]", e)
@@ -36,7 +32,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 }
 
 func runDemo(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("demo", "[--project demo] [--at TIME] [--ticket ID]", e)
+	fs := newFlagSet("demo", "[--at TIME] [--ticket ID]", e)
 	cf := addConsoleFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -45,15 +41,19 @@ func runDemo(ctx context.Context, args []string, e env) error {
 		return errNoTerminal
 	}
 	if *cf.project == "" {
-		*cf.project = "demo"
+		*cf.project = sample.Project
 	}
 	if *cf.at == "" {
 		*cf.at = "2026-11-21 14:05"
 	}
-	if _, err := os.Stat(sampleStoreDir); err != nil {
-		return fmt.Errorf("the sample store %s is not here: run restorectl demo from the repository's root", sampleStoreDir)
+	// The sample store ships inside the binary; it is unpacked for the
+	// session (restores record themselves in their store).
+	dir, err := sample.Unpack("")
+	if err != nil {
+		return err
 	}
-	store, err := catalog.NewLocal(sampleStoreDir)
+	defer os.RemoveAll(dir)
+	store, err := catalog.NewLocal(dir)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,11 +45,16 @@ func startTmux(t *testing.T, width, height int, dir string, argv ...string) *tmu
 	return s
 }
 
-// keys sends tmux key names ("Enter", "Escape", "q", "Space").
+// keys sends tmux key names ("Enter", "Escape", "q", "Space"), one at a
+// time as a person types: keys that arrive together reach the program as
+// one paste.
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
-	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
-		s.t.Fatalf("tmux send-keys %v: %v\n%s", keys, err, out)
+	for _, k := range keys {
+		if out, err := exec.Command("tmux", "send-keys", "-t", s.name, k).CombinedOutput(); err != nil {
+			s.t.Fatalf("tmux send-keys %s: %v\n%s", k, err, out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -89,20 +93,24 @@ func (s *tmuxSession) exited() bool {
 }
 
 // TestDemoEndToEnd drives `restorectl demo` in tmux from the ticket screen
-// to the tables of the snapshot before the ticket's time, then quits: the
-// program ends and leaves the terminal's normal screen.
+// to the preview of public.orders in the snapshot before the ticket's
+// time, back, and quits: the program ends and leaves the terminal's normal
+// screen.
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := startTmux(t, 100, 30, root, bin, "demo", "--ticket", "SUP-42")
+	// Anywhere: the sample store is built into the binary.
+	s := startTmux(t, 100, 30, t.TempDir(), bin, "demo", "--ticket", "SUP-42")
 	s.waitFor("1 Ticket", "demo", "SUP-42")
 	s.keys("Enter")
 	s.waitFor("2 Snapshots", "2026-11-21 03:00")
 	s.keys("Enter")
 	s.waitFor("3 Tables", "public.orders", "auth.users")
+	s.keys("/", "o", "r", "d", "Enter", "Space")
+	s.waitFor("selected: 1 table · 55 rows")
+	s.keys("Enter")
+	s.waitFor("4 Preview", "public.orders: 55 rows, the first 10")
+	s.keys("Escape")
+	s.waitFor("3 Tables")
 	s.keys("Escape")
 	s.waitFor("2 Snapshots")
 	s.keys("q")

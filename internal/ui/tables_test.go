@@ -26,7 +26,7 @@ func tablesSession(t *testing.T) *Session {
 	t.Helper()
 	lipgloss.SetColorProfile(termenv.Ascii)
 	ctx := context.Background()
-	st, err := catalog.NewLocal("../../testdata/sample-store")
+	st, err := catalog.NewLocal("../sample/store")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ var ticketTestNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 func ticketTestSession(t *testing.T) *Session {
 	t.Helper()
 	lipgloss.SetColorProfile(termenv.Ascii)
-	store, err := catalog.NewLocal("../../testdata/sample-store")
+	store, err := catalog.NewLocal("../sample/store")
 	if err != nil {
 		t.Fatal(err)
 	}
