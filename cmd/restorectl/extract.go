@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -88,7 +89,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: %d statements, %d rows of %d table(s) (%s of data)\n",
-		*out, st.Statements, st.Rows, len(sel.Tables), formatBytes(st.DataBytes))
+		*out, st.Statements, st.Rows, len(sel.Tables), catalog.FormatSize(st.DataBytes))
 	return nil
 }
 
@@ -266,12 +267,12 @@ func printDryRun(w io.Writer, name string, sel *extract.Selection, mode extract.
 			fmt.Fprintf(tw, "%s\t%s (definition only)\t-\t-\n", n, t.Kind)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, t.Kind, t.Rows, formatBytes(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, t.Kind, t.Rows, catalog.FormatSize(t.Bytes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d statements, %d COPY blocks, %d rows, %s of data\n", rep.Statements, rep.CopyBlocks, rep.Rows, formatBytes(rep.Bytes))
+	fmt.Fprintf(w, "\n%d statements, %d COPY blocks, %d rows, %s of data\n", rep.Statements, rep.CopyBlocks, rep.Rows, catalog.FormatSize(rep.Bytes))
 	for _, fk := range sel.DroppedFKs {
 		fmt.Fprintf(w, "left out: %s\n", fk)
 	}

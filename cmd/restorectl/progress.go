@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/powabase/restorectl/internal/backupjob"
+	"github.com/powabase/restorectl/internal/catalog"
 )
 
 // progressPrinter is the plain CLI's view of backupjob progress: one line
@@ -27,7 +28,7 @@ func (p *progressPrinter) Event(ev backupjob.Event) {
 	case ev.Done:
 		state = "done"
 	}
-	fmt.Fprintf(p.w, "%-20s %-18s %10s read, %10s stored\n", ev.Project, state, formatBytes(ev.RawBytes), formatBytes(ev.CompressedBytes))
+	fmt.Fprintf(p.w, "%-20s %-18s %10s read, %10s stored\n", ev.Project, state, catalog.FormatSize(ev.RawBytes), catalog.FormatSize(ev.CompressedBytes))
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -43,25 +43,11 @@ func runPrune(ctx context.Context, args []string, e env) error {
 		verb = "would delete"
 	}
 	for _, s := range pruned {
-		fmt.Fprintf(e.stdout, "%s %s (%s old, %s)\n", verb, s.Key, formatAge(now.Sub(s.Time)), formatBytes(s.Size))
+		fmt.Fprintf(e.stdout, "%s %s (%s old, %s)\n", verb, s.Key, formatAge(now.Sub(s.Time)), catalog.FormatSize(s.Size))
 	}
 	fmt.Fprintf(e.stdout, "project %s: %s %d snapshot(s) older than %d days, keeping at least the newest %d\n",
 		*project, verb, len(pruned), policy.KeepDays, policy.KeepMin)
 	return err
-}
-
-// formatBytes prints a size with a binary unit, as support engineers read it.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // formatAge prints a duration in days and hours, or minutes when short.

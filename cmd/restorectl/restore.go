@@ -395,7 +395,7 @@ func (p *restoreProgress) Event(ev apply.Event) {
 	}
 	line := "restore: " + ev.Phase + ": " + ev.Message
 	if ev.TotalBytes > 0 {
-		line += fmt.Sprintf(" [%s of %s, %.0f%%]", formatBytes(ev.DoneBytes), formatBytes(ev.TotalBytes), 100*float64(ev.DoneBytes)/float64(ev.TotalBytes))
+		line += fmt.Sprintf(" [%s of %s, %.0f%%]", catalog.FormatSize(ev.DoneBytes), catalog.FormatSize(ev.TotalBytes), 100*float64(ev.DoneBytes)/float64(ev.TotalBytes))
 	}
 	fmt.Fprintln(p.w, line)
 }

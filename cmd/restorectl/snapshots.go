@@ -75,7 +75,7 @@ func printSnapshotsTable(w io.Writer, ranked []catalog.Ranked, loc *time.Locatio
 	fmt.Fprintf(tw, "WHEN\tDISTANCE\tTIME (%s)\tSIZE\tINDEX\tVERSION\tKEY\n", loc)
 	for _, r := range ranked {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Position, formatAge(absDuration(r.Distance)),
-			r.Time.In(loc).Format("2006-01-02 15:04:05"), formatBytes(r.Size), yesNo(r.Indexed), versionLabel(r.Object), r.Key)
+			r.Time.In(loc).Format("2006-01-02 15:04:05"), catalog.FormatSize(r.Size), yesNo(r.Indexed), versionLabel(r.Object), r.Key)
 	}
 	return tw.Flush()
 }

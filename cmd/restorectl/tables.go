@@ -77,7 +77,7 @@ func printTables(w io.Writer, toc *extract.TOC) error {
 	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")
 	for _, t := range toc.Tables {
 		kind := tableKind(t)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", t.Name, kind, t.Rows, formatBytes(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", t.Name, kind, t.Rows, catalog.FormatSize(t.Bytes))
 	}
 	return tw.Flush()
 }

@@ -5,21 +5,6 @@ import (
 	"time"
 )
 
-// formatBytes writes a size with a binary unit, as the command line
-// does: 119 B, 3.4 KiB, 5.0 GiB.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // formatDuration writes a duration as a person reads it: 45s, 12m,
 // 2h 5m, 3d 4h.
 func formatDuration(d time.Duration) string {

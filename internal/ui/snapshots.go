@@ -243,7 +243,7 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if next := nextAfterSnapshots(m.s); next != nil {
 			return m, Push(next)
 		}
-		m.opened = fmt.Sprintf("Read %s: %d tables, %s of SQL.", m.s.Snapshot.Key, len(msg.toc.Tables), formatBytes(msg.toc.Size))
+		m.opened = fmt.Sprintf("Read %s: %d tables, %s of SQL.", m.s.Snapshot.Key, len(msg.toc.Tables), catalog.FormatSize(msg.toc.Size))
 		return m, nil
 
 	case tea.KeyMsg:
@@ -372,7 +372,7 @@ func (m *snapshotsScreen) View() string {
 	case m.opening:
 		text := m.spinner.View() + " reading the table of contents of " + m.s.Snapshot.Key + "…"
 		if m.total > 0 {
-			text += fmt.Sprintf(" %d%% (%s of %s)", min(100, m.read*100/m.total), formatBytes(m.read), formatBytes(m.total))
+			text += fmt.Sprintf(" %d%% (%s of %s)", min(100, m.read*100/m.total), catalog.FormatSize(m.read), catalog.FormatSize(m.total))
 		}
 		addFoot(st.Subtle, text)
 	case m.openErr != nil:
@@ -396,7 +396,7 @@ func (m *snapshotsScreen) View() string {
 			mark = "> "
 		}
 		cells := []string{string(r.Position), snapDistance(r), snapAge(ticketNow(m.s).Sub(r.Time)),
-			r.Time.UTC().Format("2006-01-02 15:04"), formatBytes(r.Size), snapYesNo(r.Indexed)}
+			r.Time.UTC().Format("2006-01-02 15:04"), catalog.FormatSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := r.Key
 			if r.Noncurrent {

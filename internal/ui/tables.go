@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -341,7 +343,7 @@ func (m *tablesScreen) layout(width int) tablesColumns {
 		c.name = max(c.name, ansi.StringWidth(t.Name.String()))
 		c.kind = max(c.kind, ansi.StringWidth(tablesKind(t)))
 		c.rows = max(c.rows, len(tablesCount(t.Rows)))
-		c.size = max(c.size, len(formatBytes(t.Bytes)))
+		c.size = max(c.size, len(catalog.FormatSize(t.Bytes)))
 	}
 	natural := c.name
 	c.kind = min(c.kind, 32)
@@ -486,7 +488,7 @@ func (m *tablesScreen) View() string {
 		if m.selected[t.Name] {
 			mark = "[x] "
 		}
-		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), formatBytes(t.Bytes))
+		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), catalog.FormatSize(t.Bytes))
 		if i == m.cursor {
 			add(st.Selected.Render("> " + r))
 		} else {
@@ -514,7 +516,7 @@ func (m *tablesScreen) View() string {
 	}
 	footer := "selected: nothing yet (space toggles a table, s its schema, a all)"
 	if n > 0 {
-		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), formatBytes(bytes))
+		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), catalog.FormatSize(bytes))
 		if hidden > 0 {
 			footer += fmt.Sprintf(" (%d hidden by the filter)", hidden)
 		}
