@@ -15,7 +15,7 @@
 //	tables.go     screen 3: the snapshot's tables, filtered and selected
 //	preview.go    screen 4: a dry run: the first rows and the definitions
 //	input.go      the text inputs' common setup
-//	format.go     sizes and durations as the screens write them
+//	format.go     durations as the screens write them (sizes: catalog.FormatSize)
 //
 // Rules: all I/O runs in tea.Cmds and comes back as messages; a job is
 // tagged with an id so that a result that arrives after the user moved on
