@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -26,4 +27,22 @@ type Backend interface {
 	// Script writes the script of sel (from the snapshot's TOC) in mode to w,
 	// as `restorectl extract` does.
 	Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error
+	// Targets says where restores can go: Target is the project's database
+	// (overwrite, merge) and Admin the cluster new projects are created on,
+	// each without its password, "" when not configured.
+	Targets(project string) (target, admin string)
+	// Restore runs req (apply.Run) with events on progress; cancelling ctx
+	// rolls it back.
+	Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error)
+}
+
+// RestoreRequest is a restore the console asks for: the session's choices.
+type RestoreRequest struct {
+	Mode     apply.Mode
+	Snapshot catalog.Snapshot
+	TOC      *extract.TOC
+	Tables   []extract.Name
+	Project  string
+	Ticket   string
+	Database string // a new project's database name
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"time"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -29,4 +30,10 @@ type Session struct {
 	Snapshot catalog.Ranked // the chosen snapshot
 	TOC      *extract.TOC   // its table of contents
 	Tables   []extract.Name // the selected tables
+	// Mode is what to do with them (the mode screen sets it); Database is
+	// a new project's database name.
+	Mode     apply.Mode
+	Database string
+	// Result is the restore's outcome (the progress screen sets it).
+	Result *apply.Result
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -17,6 +19,16 @@ type StoreBackend struct {
 	Location *time.Location
 	// Now gives the current time; nil means time.Now.
 	Now func() time.Time
+
+	// TargetTemplate is the project's database with {ref} for its ref
+	// (overwrite, merge); AdminURL reaches the cluster new projects are
+	// created on. Either may be empty: the console then offers only what
+	// can run. They hold passwords: never shown (apply.Redact).
+	TargetTemplate, AdminURL string
+	// PgDump and Env are for safety snapshots; Operator is who restores.
+	PgDump   string
+	Env      []string
+	Operator string
 }
 
 var _ Backend = (*StoreBackend)(nil)
@@ -118,4 +130,38 @@ func (b *StoreBackend) scan(ctx context.Context, snap catalog.Snapshot) (*extrac
 		return nil, nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
 	}
 	return r, rc, nil
+}
+
+// target is the project's database.
+func (b *StoreBackend) target(project string) string {
+	return strings.ReplaceAll(b.TargetTemplate, "{ref}", project)
+}
+
+// Targets says where restores can go, without passwords.
+func (b *StoreBackend) Targets(project string) (target, admin string) {
+	if b.TargetTemplate != "" {
+		target = apply.Redact(b.target(project))
+	}
+	if b.AdminURL != "" {
+		admin = apply.Redact(b.AdminURL)
+	}
+	return target, admin
+}
+
+// Restore runs the restore with apply.Run, reading the snapshot by
+// scanning it.
+func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error) {
+	key := req.Snapshot.Key
+	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
+	src.Key = key
+	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: progress, Now: b.Now}
+	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, Ticket: req.Ticket,
+		Operator: b.Operator, Database: req.Database}
+	switch req.Mode {
+	case apply.NewProject:
+		cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: b.AdminURL}
+	default:
+		r.Target = b.target(req.Project)
+	}
+	return apply.Run(ctx, cfg, r)
 }
