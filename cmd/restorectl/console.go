@@ -64,14 +64,21 @@ func runDemo(ctx context.Context, args []string, e env) error {
 // subcommands.
 var errNoTerminal = usageError{"the console needs a terminal (stdin and stdout); without one use the subcommands: snapshots, tables, preview, extract, restore (restorectl help)"}
 
-type consoleFlags struct{ project, at, ticket, tz *string }
+type consoleFlags struct {
+	project, at, ticket, tz            *string
+	target, adminURL, pgDump, operator *string
+}
 
 func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
 	return consoleFlags{
-		project: fs.String("project", "", "project ref of the ticket"),
-		at:      fs.String("at", "", "time the ticket is about (as snapshots --near takes it)"),
-		ticket:  fs.String("ticket", "", "ticket id"),
-		tz:      fs.String("tz", "UTC", "time zone of times typed without one"),
+		project:  fs.String("project", "", "project ref of the ticket"),
+		at:       fs.String("at", "", "time the ticket is about (as snapshots --near takes it)"),
+		ticket:   fs.String("ticket", "", "ticket id"),
+		tz:       fs.String("tz", "UTC", "time zone of times typed without one"),
+		target:   fs.String("target", "", "the project's database for overwrite and merge, {ref} for the ref (env RESTORECTL_TARGET_URL_TEMPLATE)"),
+		adminURL: fs.String("admin-url", "", "cluster connection that may CREATE DATABASE, for new projects (env RESTORECTL_ADMIN_URL)"),
+		pgDump:   fs.String("pg-dump", "", "pg_dump binary for safety snapshots (default: pg_dump from PATH)"),
+		operator: fs.String("operator", "", "who restores (default: RESTORECTL_OPERATOR or USER)"),
 	}
 }
 
@@ -81,7 +88,10 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) erro
 	if err != nil {
 		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)
 	}
-	backend := &ui.StoreBackend{Store: store, Location: loc}
+	rf := runFlags{operatorName: *cf.operator}
+	backend := &ui.StoreBackend{Store: store, Location: loc,
+		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
+		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e)}
 	s := &ui.Session{Backend: backend, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
 		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}}
 	if t := strings.TrimSpace(*cf.at); t != "" {
