@@ -103,6 +103,7 @@ func (m *confirmScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 // confirm checks what was typed and moves on to the restore.
 func (m *confirmScreen) confirm() tea.Cmd {
+	// The ref must be typed exactly; a database name loses stray spaces.
 	value := strings.TrimSpace(m.input.Value())
 	switch {
 	case m.target == "" && m.s.Mode == apply.NewProject:
@@ -117,7 +118,7 @@ func (m *confirmScreen) confirm() tea.Cmd {
 	case m.s.Mode == apply.NewProject && len(value) > 63:
 		m.msg = "The database name is longer than PostgreSQL's 63 bytes: choose a shorter one."
 		return nil
-	case m.s.Mode != apply.NewProject && value != m.s.Ticket.Project:
+	case m.s.Mode != apply.NewProject && m.input.Value() != m.s.Ticket.Project:
 		m.msg = fmt.Sprintf("That is not %s: type the project ref exactly to confirm, or esc to go back.", m.s.Ticket.Project)
 		return nil
 	}

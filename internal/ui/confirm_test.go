@@ -70,6 +70,7 @@ func TestConfirmDestructiveRef(t *testing.T) {
 			{"dem", false},
 			{"Demo", false},
 			{"demo2", false},
+			{" demo", false},
 			{"demo", true},
 		} {
 			t.Run(string(mode)+"/"+tc.typed, func(t *testing.T) {
