@@ -20,7 +20,7 @@ const previewRows = 10
 
 // nextAfterPreview builds the screen that follows the preview (the mode
 // screen, still to come); nil keeps the console on the preview.
-var nextAfterPreview = func(s *Session) Screen { return nil }
+var nextAfterPreview = NewModeScreen
 
 // previewKeys are the preview screen's own keys.
 type previewKeys struct {
