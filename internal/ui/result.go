@@ -16,10 +16,20 @@ import (
 // resultKeys are the result screen's keys.
 type resultKeys struct {
 	Quit, Back key.Binding
+	// hideBack leaves Esc out of the help (after a failure App's "esc
+	// back" says it).
+	hideBack bool
 }
 
-func (k resultKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Quit, k.Back} }
-func (k resultKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Quit, k.Back}} }
+// The help bar shows Esc only after a success, where it does not go back
+// (App adds its own "esc back" after the screen's keys).
+func (k resultKeys) ShortHelp() []key.Binding {
+	if k.hideBack {
+		return []key.Binding{k.Quit}
+	}
+	return []key.Binding{k.Quit, k.Back}
+}
+func (k resultKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // resultScreen is screen 8: what the restore did, or why it did nothing.
 type resultScreen struct {
@@ -40,6 +50,8 @@ func NewResultScreen(s *Session, err error) Screen {
 	}
 	if err == nil {
 		k.Back.SetHelp("esc", "(no going back)")
+	} else {
+		k.hideBack = true
 	}
 	return &resultScreen{s: s, err: err, keys: k, width: 80, height: 20}
 }
@@ -88,6 +100,21 @@ func (r *resultScreen) View() string {
 	return strings.Join(lines, "\n")
 }
 
+// wrap wraps text to the screen's width, the first line after first and
+// the others after indent.
+func (r *resultScreen) wrap(first, indent, text string) []string {
+	w := max(r.width-ansi.StringWidth(indent), 10)
+	lines := strings.Split(ansi.Wordwrap(text, w, ""), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = first + lines[i]
+		} else {
+			lines[i] = indent + lines[i]
+		}
+	}
+	return lines
+}
+
 func (r *resultScreen) success() []string {
 	st, res := r.s.Styles, r.s.Result
 	var l []string
@@ -97,7 +124,7 @@ func (r *resultScreen) success() []string {
 		l = append(l, st.Error.Render("Restored, but verification FAILED: compare the counts below."))
 	}
 	l = append(l, "")
-	l = append(l, st.Header.Render(fmt.Sprintf("%-40s %10s %10s  %s", "table", "want", "got", "")))
+	l = append(l, st.Header.Render(fmt.Sprintf("%-40s %10s %10s", "table", "want", "got")))
 	for _, c := range res.Checks {
 		v := st.OK.Render("ok")
 		if !c.OK {
@@ -137,12 +164,12 @@ func (r *resultScreen) failure() []string {
 	if errors.As(r.err, &refused) {
 		l = append(l, st.Error.Render("The restore was refused:"))
 		for _, reason := range refused.Reasons {
-			l = append(l, "  • "+reason)
+			l = append(l, r.wrap("  • ", "    ", reason)...)
 		}
 	} else {
 		l = append(l, st.Error.Render("The restore failed:"))
 		for _, e := range strings.Split(r.err.Error(), "\n") {
-			l = append(l, "  "+e)
+			l = append(l, r.wrap("  ", "    ", e)...)
 		}
 	}
 	l = append(l, "", st.OK.Render("Nothing was changed: the target is as it was."), "")
