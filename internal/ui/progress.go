@@ -213,44 +213,50 @@ func (p *progressScreen) eta(elapsed time.Duration) time.Duration {
 
 func (p *progressScreen) View() string {
 	st := p.s.Styles
-	var b strings.Builder
-	line := func(s string) { b.WriteString(ansi.Truncate(s, p.width, "…") + "\n") }
 	what := string(p.s.Mode)
 	if p.s.Mode == apply.NewProject {
 		what += " " + p.s.Database
 	}
-	line(st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), p.s.Snapshot.Key, what))
-	line("")
-	line("phase    " + st.Header.Render(p.phase) + "  " + st.Subtle.Render(p.message))
+	lines := []string{
+		st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), p.s.Snapshot.Key, what),
+		"",
+		"phase    " + st.Header.Render(p.phase) + "  " + st.Subtle.Render(p.message),
+	}
 	frac := 0.0
 	if p.total > 0 {
 		frac = float64(p.doneBytes) / float64(p.total)
 	}
-	line(progressBar(frac, p.barWidth) + fmt.Sprintf(" %3.0f%%", frac*100))
-	line(fmt.Sprintf("data     %s of %s", catalog.FormatSize(p.doneBytes), catalog.FormatSize(p.total)))
+	lines = append(lines, progressBar(frac, p.barWidth)+fmt.Sprintf(" %3.0f%%", frac*100),
+		fmt.Sprintf("data     %s of %s", catalog.FormatSize(p.doneBytes), catalog.FormatSize(p.total)))
 	if p.table != (extract.Name{}) {
-		line(fmt.Sprintf("table    %s  %s of %s", p.table, catalog.FormatSize(p.bytes), catalog.FormatSize(p.tableBytes)))
+		lines = append(lines, fmt.Sprintf("table    %s  %s of %s", p.table, catalog.FormatSize(p.bytes), catalog.FormatSize(p.tableBytes)))
 	}
 	elapsed := p.now().Sub(p.start)
 	t := "elapsed  " + formatDuration(elapsed)
 	if eta := p.eta(elapsed); eta > 0 {
 		t += "   about " + formatDuration(eta) + " left"
 	}
-	line(t)
-	if len(p.loaded) > 0 {
-		line("")
-		line(st.Header.Render(fmt.Sprintf("loaded (%d)", len(p.loaded))))
-		room := max(p.height-12, 1)
-		from := max(len(p.loaded)-room, 0)
-		for _, l := range p.loaded[from:] {
-			line(fmt.Sprintf("  %s  %d rows", l.name, l.rows))
+	lines = append(lines, t)
+	var tail []string
+	if p.cancelling {
+		tail = []string{"", st.Warning.Render("cancelling… the target is left as it was")}
+	}
+	// The tables loaded, the latest last, in the room left.
+	if room := p.height - len(lines) - len(tail) - 2; len(p.loaded) > 0 && room > 0 {
+		lines = append(lines, "", st.Header.Render(fmt.Sprintf("loaded (%d)", len(p.loaded))))
+		for _, l := range p.loaded[max(len(p.loaded)-room, 0):] {
+			lines = append(lines, fmt.Sprintf("  %s  %d rows", l.name, l.rows))
 		}
 	}
-	if p.cancelling {
-		line("")
-		line(st.Warning.Render("cancelling… the target is left as it was"))
+	lines = append(lines, tail...)
+	if len(lines) > p.height {
+		// The cancelling notice stays: it is the last line.
+		lines = append(lines[:max(p.height-1, 0)], lines[len(lines)-1])
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, p.width, "…")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // progressBar draws frac (0 to 1) as a bar of width cells. (The bubbles

@@ -244,7 +244,7 @@ func TestProgressModel(t *testing.T) {
 		{Phase: apply.PhaseCopy, Table: progressOrders, TableBytes: 4000, DoneBytes: 0, TotalBytes: 8000, Message: "loading public.orders"},
 		{Phase: apply.PhaseCopy, Table: progressOrders, Rows: 55, Bytes: 4000, TableBytes: 4000, DoneBytes: 4000, TotalBytes: 8000, Message: "loaded public.orders: 55 rows"},
 	}
-	for _, size := range []struct{ w, h int }{{80, 20}, {120, 36}, {40, 10}} {
+	for _, size := range []struct{ w, h int }{{80, 20}, {120, 36}, {40, 10}, {30, 4}} {
 		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
 			p, _ := progressModel(t)
 			p.SetSize(size.w, size.h)
@@ -260,7 +260,11 @@ func TestProgressModel(t *testing.T) {
 					t.Errorf("view lacks %q:\n%s", want, v)
 				}
 			}
-			for i, l := range strings.Split(v, "\n") {
+			lines := strings.Split(v, "\n")
+			if len(lines) > size.h {
+				t.Errorf("%d lines, more than %d:\n%s", len(lines), size.h, v)
+			}
+			for i, l := range lines {
 				if w := ansi.StringWidth(l); w > size.w {
 					t.Errorf("line %d is %d wide, more than %d: %q", i+1, w, size.w, l)
 				}

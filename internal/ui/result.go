@@ -44,6 +44,9 @@ type resultScreen struct {
 // NewResultScreen returns the result screen of the session's restore:
 // s.Result, and err when it failed.
 func NewResultScreen(s *Session, err error) Screen {
+	if err == nil && s.Result == nil {
+		err = errors.New("the restore returned no result")
+	}
 	k := resultKeys{
 		Quit: key.NewBinding(key.WithKeys("enter", "q"), key.WithHelp("enter/q", "quit")),
 		Back: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to confirm")),
