@@ -1,0 +1,229 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// resultSuccess is a session after an overwrite of two tables, verified,
+// with a safety snapshot.
+func resultSuccess(t *testing.T) *Session {
+	s := tablesSession(t)
+	s.Mode = apply.Overwrite
+	s.Tables = []extract.Name{progressOrders, {Schema: "public", Name: "order_items"}}
+	s.Result = &apply.Result{
+		AuditID:   "20261122T120000Z-7f3a9c",
+		SafetyKey: "demo/safety/20261122T120000Z-7f3a9c.sql.gz",
+		Checks: []apply.Check{
+			{Table: progressOrders, Want: 55, Got: 55, OK: true},
+			{Table: extract.Name{Schema: "public", Name: "order_items"}, Want: 140, Got: 140, OK: true},
+		},
+		Duration: 3*time.Second + 200*time.Millisecond,
+	}
+	return s
+}
+
+// resultRefused is a session after a refused overwrite.
+func resultRefused(t *testing.T) (*Session, error) {
+	s := tablesSession(t)
+	s.Mode = apply.Overwrite
+	s.Tables = []extract.Name{progressOrders}
+	s.Result = &apply.Result{AuditID: "20261122T120000Z-1b2c3d"}
+	err := &apply.RefusedError{Reasons: []string{
+		"public.order_items references public.orders (FOREIGN KEY order_items_order_id_fkey) but is not selected",
+		"public.orders: column note is text NOT NULL on the target, missing in the snapshot",
+	}}
+	return s, err
+}
+
+func TestResultGolden(t *testing.T) {
+	for _, size := range goldenSizes {
+		t.Run("success/"+goldenSize(size.w, size.h), func(t *testing.T) {
+			s := resultSuccess(t)
+			goldenRun(t, s, NewResultScreen(s, nil), size.w, size.h, "Restored and verified.", nil)
+		})
+		t.Run("refused/"+goldenSize(size.w, size.h), func(t *testing.T) {
+			s, err := resultRefused(t)
+			goldenRun(t, s, NewResultScreen(s, err), size.w, size.h, "refused", nil)
+		})
+	}
+}
+
+func TestResultView(t *testing.T) {
+	newProject := func(t *testing.T) (*Session, error) {
+		s := resultSuccess(t)
+		s.Mode = apply.NewProject
+		s.Database = "sup42"
+		s.Result.SafetyKey = ""
+		s.Result.Database = &apply.Database{Name: "sup42", URL: "postgres://admin:s3cret@db:5432/postgres",
+			Connect: "postgresql://admin@db:5432/sup42"}
+		return s, nil
+	}
+	mismatch := func(t *testing.T) (*Session, error) {
+		s := resultSuccess(t)
+		s.Result.Checks[1].Got, s.Result.Checks[1].OK = 139, false
+		return s, nil
+	}
+	quotedTicket := func(t *testing.T) (*Session, error) {
+		s := resultSuccess(t)
+		s.Ticket.ID = "SUP 42"
+		return s, nil
+	}
+	failed := func(t *testing.T) (*Session, error) {
+		s := tablesSession(t)
+		s.Mode = apply.Merge
+		return s, fmt.Errorf("restore: connect to the target: %w", errors.New("connection refused"))
+	}
+	cancelled := func(t *testing.T) (*Session, error) {
+		s := tablesSession(t)
+		s.Mode = apply.Overwrite
+		s.Result = &apply.Result{AuditID: "a-cancel"}
+		return s, fmt.Errorf("overwrite: %w", context.Canceled)
+	}
+	for _, tc := range []struct {
+		name      string
+		session   func(*testing.T) (*Session, error)
+		want, not []string
+	}{
+		{"overwrite", func(t *testing.T) (*Session, error) { return resultSuccess(t), nil },
+			[]string{"Restored and verified.", "public.orders", "55", "ok", "duration      3s", "audit record  20261122T120000Z-7f3a9c",
+				"safety        demo/safety/20261122T120000Z-7f3a9c.sql.gz",
+				"restorectl undo 20261122T120000Z-7f3a9c --project demo --ticket SUP-42 --yes"},
+			[]string{"MISMATCH", "psql"}},
+		{"new project", newProject,
+			[]string{"Restored and verified.", "connect with:", "psql postgresql://admin@db:5432/sup42"},
+			[]string{"s3cret", "undo", "safety"}},
+		{"mismatch", mismatch, []string{"verification FAILED", "MISMATCH", "139"}, nil},
+		{"quoted ticket", quotedTicket, []string{"--ticket 'SUP 42' --yes"}, nil},
+		{"refused", resultRefused,
+			[]string{"The restore was refused:", "order_items_order_id_fkey", "column note", "Nothing was changed: the target is as it was.",
+				"audit record  20261122T120000Z-1b2c3d", "Esc goes back"},
+			[]string{"undo"}},
+		{"failed", failed,
+			[]string{"The restore failed:", "connection refused", "Nothing was changed", "check the target is reachable"},
+			[]string{"audit record"}},
+		{"cancelled", cancelled, []string{"context canceled", "Nothing was changed", "audit record  a-cancel", "start it again"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.session(t)
+			r := NewResultScreen(s, err)
+			r.SetSize(200, 40)
+			v := r.View()
+			for _, w := range tc.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("view lacks %q:\n%s", w, v)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(v, w) {
+					t.Errorf("view has %q:\n%s", w, v)
+				}
+			}
+			r.SetSize(40, 8)
+			v = r.View()
+			lines := strings.Split(v, "\n")
+			if len(lines) > 8 {
+				t.Errorf("%d lines in 8", len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > 40 {
+					t.Errorf("line %d is %d wide in 40: %q", i+1, w, l)
+				}
+			}
+		})
+	}
+}
+
+// resultApp is the console at the result screen above confirm and the
+// finished progress screen.
+func resultApp(s *Session, err error) *App {
+	a := New(s, &resultStub{title: "6 Confirm"})
+	a.stack = append(a.stack, &resultStub{title: "7 Restoring"}, NewResultScreen(s, err))
+	return a
+}
+
+// resultStub stands for the screens below the result.
+type resultStub struct{ title string }
+
+func (r *resultStub) Init() tea.Cmd                    { return nil }
+func (r *resultStub) Update(tea.Msg) (Screen, tea.Cmd) { return r, nil }
+func (r *resultStub) View() string                     { return r.title }
+func (r *resultStub) SetSize(int, int)                 {}
+func (r *resultStub) Title() string                    { return r.title }
+func (r *resultStub) KeyMap() help.KeyMap              { return resultKeys{} }
+func (r *resultStub) Typing() bool                     { return false }
+
+// resultSequence returns the commands of tea.Sequence's message (its
+// type is unexported: a slice of tea.Cmd).
+func resultSequence(msg tea.Msg) []tea.Cmd {
+	v := reflect.ValueOf(msg)
+	cmds := make([]tea.Cmd, v.Len())
+	for i := range cmds {
+		cmds[i] = v.Index(i).Interface().(tea.Cmd)
+	}
+	return cmds
+}
+
+func TestResultKeys(t *testing.T) {
+	for _, k := range []tea.KeyMsg{{Type: tea.KeyEnter}, {Type: tea.KeyRunes, Runes: []rune{'q'}}} {
+		for _, failure := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s failure=%v", k, failure), func(t *testing.T) {
+				s, err := resultRefused(t)
+				if !failure {
+					s, err = resultSuccess(t), nil
+				}
+				a := resultApp(s, err)
+				_, cmd := a.Update(k)
+				if cmd == nil {
+					t.Fatal("no command")
+				}
+				if _, ok := cmd().(tea.QuitMsg); !ok {
+					t.Errorf("%s does not quit", k)
+				}
+			})
+		}
+	}
+	t.Run("esc after success stays", func(t *testing.T) {
+		a := resultApp(resultSuccess(t), nil)
+		_, cmd := a.Update(tea.KeyMsg{Type: tea.KeyEsc})
+		if cmd != nil || len(a.stack) != 3 {
+			t.Errorf("Esc after a success: command %v, %d screens", cmd, len(a.stack))
+		}
+		if v := a.View(); !strings.Contains(v, "No going back") {
+			t.Errorf("Esc after a success does not say why:\n%s", v)
+		}
+	})
+	t.Run("esc after failure goes back to confirm", func(t *testing.T) {
+		s, err := resultRefused(t)
+		a := resultApp(s, err)
+		_, cmd := a.Update(tea.KeyMsg{Type: tea.KeyEsc})
+		if cmd == nil {
+			t.Fatal("no command")
+		}
+		// tea.Sequence: run its commands in order, as the program does.
+		msg := cmd()
+		var cmds []tea.Cmd
+		if v := fmt.Sprintf("%T", msg); v == "tea.sequenceMsg" {
+			cmds = resultSequence(msg)
+		} else {
+			t.Fatalf("Esc returned %T, want a sequence of two Back", msg)
+		}
+		for _, c := range cmds {
+			a.Update(c())
+		}
+		if len(a.stack) != 1 || a.top().Title() != "6 Confirm" {
+			t.Errorf("after Esc: %d screens, top %q; want the confirm screen", len(a.stack), a.top().Title())
+		}
+	})
+}
