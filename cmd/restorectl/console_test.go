@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/powabase/restorectl/internal/testenv"
 )
 
 // Without a terminal the console says so, points to the subcommands, and
@@ -123,5 +128,58 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if screen := s.screen(); strings.Contains(screen, "2 Snapshots") {
 		t.Errorf("the console's screen is still shown after quitting (alt screen not left):\n%s", screen)
+	}
+}
+
+// TestDemoRestoreEndToEnd drives `restorectl demo` in tmux through a whole
+// ticket: public.orders of the snapshot before the ticket's time restored
+// into a new project on the test cluster, whose rows are then checked.
+func TestDemoRestoreEndToEnd(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	bin := buildBinary(t)
+	const db = "demo_console_e2e"
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, pg.URL("postgres")); err == nil {
+			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	})
+	s := startTmux(t, 100, 30, t.TempDir(), bin, "demo", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres"))
+	s.waitFor("1 Ticket", "SUP-42")
+	s.keys("Enter")
+	s.waitFor("2 Snapshots", "2026-11-21 03:00")
+	s.keys("Enter")
+	s.waitFor("3 Tables", "public.orders")
+	s.keys("/", "o", "r", "d", "Enter", "Space")
+	s.waitFor("selected: 1 table · 55 rows")
+	s.keys("Enter")
+	s.waitFor("4 Preview", "public.orders: 55 rows")
+	s.keys("Enter")
+	s.waitFor("5 Mode", "Restore into a new project")
+	s.keys("Enter")
+	s.waitFor("6 Confirm", "demo-restore-")
+	s.keys("C-u")
+	for _, r := range db {
+		s.keys(string(r))
+	}
+	s.keys("Enter")
+	s.waitFor("8 Result", "Restored and verified.", "psql")
+	if screen := s.screen(); strings.Contains(screen, "esc back") {
+		t.Errorf("the help bar offers to go back from a finished restore:\n%s", screen)
+	}
+	if screen := s.screen(); strings.Contains(screen, "password") {
+		t.Errorf("the result mentions a password:\n%s", screen)
+	}
+	s.keys("q")
+	var n int
+	conn, err := pgx.Connect(t.Context(), pg.URL(db))
+	if err != nil {
+		t.Fatalf("the new project's database: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM public.orders").Scan(&n); err != nil || n != 55 {
+		t.Errorf("public.orders in the new project: %d rows (%v), want 55", n, err)
 	}
 }

@@ -94,7 +94,14 @@ func (a *App) View() string {
 	for _, s := range a.stack {
 		titles = append(titles, s.Title())
 	}
-	title := a.s.Styles.Title.Render("restorectl") + "  " + strings.Join(titles, " › ")
+	// Deep in a ticket the trail is cut from the front: where you are
+	// matters more than where you started.
+	trail := strings.Join(titles, " › ")
+	for len(titles) > 1 && ansi.StringWidth("restorectl  "+trail) > a.width {
+		titles = titles[1:]
+		trail = "… › " + strings.Join(titles, " › ")
+	}
+	title := a.s.Styles.Title.Render("restorectl") + "  " + trail
 	if t := a.s.Ticket; t.Project != "" {
 		title += a.s.Styles.Subtle.Render("   " + t.Project + " " + t.ID)
 	}
@@ -120,10 +127,28 @@ type appKeys struct {
 }
 
 func (a appKeys) ShortHelp() []key.Binding {
-	if a.typing {
-		return append(a.screen.ShortHelp(), a.k.Back, a.k.ForceQuit)
+	own := a.screen.ShortHelp()
+	var shared []key.Binding
+	if !hasKey(own, "esc") {
+		shared = append(shared, a.k.Back) // unless the screen says what Esc does
 	}
-	return append(a.screen.ShortHelp(), a.k.Back, a.k.Help, a.k.Quit)
+	if a.typing {
+		shared = append(shared, a.k.ForceQuit)
+	} else {
+		shared = append(shared, a.k.Help, a.k.Quit)
+	}
+	return append(own, shared...)
+}
+
+func hasKey(bs []key.Binding, k string) bool {
+	for _, b := range bs {
+		for _, bk := range b.Keys() {
+			if bk == k {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (a appKeys) FullHelp() [][]key.Binding {

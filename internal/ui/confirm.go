@@ -14,9 +14,9 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 )
 
-// nextAfterConfirm builds the screen that runs the restore (the progress
-// screen); nil keeps the console on the confirmation.
-var nextAfterConfirm = func(s *Session) Screen { return nil }
+// nextAfterConfirm builds the screen that runs the restore: the progress
+// screen (tests replace it; nil keeps the console on the confirmation).
+var nextAfterConfirm = NewProgressScreen
 
 // confirmTables is how many table names the confirmation lists.
 const confirmTables = 3

@@ -14,6 +14,10 @@
 //	snapshots.go  screen 2: the snapshots nearest the time
 //	tables.go     screen 3: the snapshot's tables, filtered and selected
 //	preview.go    screen 4: a dry run: the first rows and the definitions
+//	mode.go       screen 5: new project, overwrite, merge, or stop
+//	confirm.go    screen 6: what will happen; a destructive mode wants the ref typed
+//	progress.go   screen 7: the restore running, with a bar and an ETA; Esc cancels
+//	result.go     screen 8: verification, audit id, how to undo or connect
 //	input.go      the text inputs' common setup
 //	format.go     durations as the screens write them (sizes: catalog.FormatSize)
 //

@@ -18,8 +18,8 @@ import (
 // previewRows is how many rows of each table the preview shows.
 const previewRows = 10
 
-// nextAfterPreview builds the screen that follows the preview (the mode
-// screen, still to come); nil keeps the console on the preview.
+// nextAfterPreview builds the screen that follows the preview: the mode
+// screen (tests replace it; nil keeps the console on the preview).
 var nextAfterPreview = NewModeScreen
 
 // previewKeys are the preview screen's own keys.
