@@ -265,10 +265,10 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 		fmt.Fprintf(w, "Created on the target: %s\n", extract.JoinNames(res.Created, ", "))
 	}
 	if res.SafetyKey != "" {
-		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: restorectl undo %s --project %s --ticket %s --yes\n", res.SafetyKey, res.AuditID, req.Project, shellQuote(req.Ticket))
+		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", res.SafetyKey, apply.UndoCommand(res.AuditID, req.Project, req.Ticket))
 	}
 	if db := res.Database; db != nil {
-		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", db.Name, shellQuote(db.Connect))
+		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", db.Name, apply.ShellQuote(db.Connect))
 	}
 }
 
@@ -363,16 +363,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// shellQuote quotes s for a shell command line the user may copy.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // restoreProgress prints a restore's progress on stderr: a line per phase,

@@ -141,8 +141,7 @@ func (r *resultScreen) success() []string {
 	if r.s.Mode.Destructive() {
 		if res.SafetyKey != "" {
 			l = append(l, "safety        "+res.SafetyKey)
-			l = append(l, "", "To undo:", "  "+fmt.Sprintf("restorectl undo %s --project %s --ticket %s --yes",
-				res.AuditID, r.s.Ticket.Project, shellQuote(r.s.Ticket.ID)))
+			l = append(l, "", "To undo:", "  "+apply.UndoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID))
 		} else {
 			l = append(l, "safety        none written (no existing table was affected)")
 		}
@@ -190,15 +189,4 @@ func (r *resultScreen) failure() []string {
 			"back to confirm to try again; q quits.")
 	}
 	return l
-}
-
-// shellQuote quotes s for a shell when it needs it, as the command line
-// prints its undo command.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
