@@ -99,8 +99,15 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) erro
 			return usagef("console: --at: %v", err)
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.Context = ctx
 	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err = p.Run()
+	// A restore still running when the console quits (Ctrl-C) is
+	// cancelled: rolled back, and recorded so, before the process ends.
+	cancel()
+	s.Restores.Wait()
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
 		return nil // a signal: main reports it
 	}

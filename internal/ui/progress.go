@@ -101,7 +101,7 @@ func (p *progressScreen) SetSize(width, height int) {
 // back through channels.
 func (p *progressScreen) Init() tea.Cmd {
 	p.job++
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(p.s.context())
 	p.cancel = cancel
 	p.events = make(chan apply.Event, 256)
 	p.done = make(chan progressDone, 1)
@@ -113,7 +113,9 @@ func (p *progressScreen) Init() tea.Cmd {
 		Project: s.Ticket.Project, Ticket: s.Ticket.ID, Database: s.Database}
 	events, done, backend := p.events, p.done, s.Backend
 	run := func() tea.Msg {
+		s.Restores.Add(1)
 		go func() {
+			defer s.Restores.Done()
 			// The callback must not block the restore: a full channel
 			// drops the event (the next one says as much).
 			prog := apply.ProgressFunc(func(e apply.Event) {

@@ -330,3 +330,44 @@ func TestProgressKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestProgressQuitCancels: when the console quits (Ctrl-C) during a
+// restore, the command line cancels the session's context and waits on
+// Restores: the restore ends cancelled and leaves no database.
+func TestProgressQuitCancels(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	s := progressRestoreSession(t, pg)
+	ctx, cancel := context.WithCancel(t.Context())
+	s.Context = ctx
+	scr := NewProgressScreen(s)
+	scr.SetSize(80, 20)
+	for _, c := range []tea.Cmd{scr.Init()} {
+		// Start the restore (the batch's first command launches it), then
+		// quit as App would, without waiting for the screen.
+		if b, ok := c().(tea.BatchMsg); ok {
+			b[0]()
+		}
+	}
+	// Quit once the restore is under way (its audit record written).
+	select {
+	case <-scr.(*progressScreen).events:
+	case <-time.After(time.Minute):
+		t.Fatal("no progress event within a minute")
+	}
+	cancel()
+	waited := make(chan struct{})
+	go func() { s.Restores.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(time.Minute):
+		t.Fatal("the restore did not end within a minute of the cancel")
+	}
+	recs, err := apply.ListRecords(t.Context(), s.Backend.(*StoreBackend).Store, s.Ticket.Project)
+	if err != nil || len(recs) != 1 || recs[0].Outcome != apply.OutcomeCancelled {
+		t.Errorf("audit records once the restore ended: %+v (%v), want one, cancelled", recs, err)
+	}
+	if n := progressDatabases(t, pg, s.Database); n != 0 {
+		t.Errorf("%d databases named %s after quitting, want none", n, s.Database)
+		pg.Exec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{s.Database}.Sanitize()+" WITH (FORCE)")
+	}
+}

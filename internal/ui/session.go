@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"sync"
 	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
@@ -25,6 +27,12 @@ type Session struct {
 	Keys    KeyMap
 	// Now gives the current time (relative times, ages); tests fix it.
 	Now func() time.Time
+	// Context is the parent of the restores the console runs (nil:
+	// context.Background()). The command line cancels it when the console
+	// quits, Ctrl-C included, and waits on Restores, so that a restore cut
+	// short is rolled back and recorded as cancelled before the process ends.
+	Context  context.Context
+	Restores sync.WaitGroup
 
 	Ticket   Ticket
 	Snapshot catalog.Ranked // the chosen snapshot
@@ -36,4 +44,12 @@ type Session struct {
 	Database string
 	// Result is the restore's outcome (the progress screen sets it).
 	Result *apply.Result
+}
+
+// context is the parent of the session's restores.
+func (s *Session) context() context.Context {
+	if s.Context != nil {
+		return s.Context
+	}
+	return context.Background()
 }

@@ -464,12 +464,13 @@ func TestTablesNarrow(t *testing.T) {
 		}
 	}
 	// In colour too (escape sequences do not count as width).
+	coloured := tablesSession(t)
+	coloured.Tables = s.Tables
+	coloured.Styles = NewStyles(false)
 	lipgloss.SetColorProfile(termenv.TrueColor)
 	defer lipgloss.SetColorProfile(termenv.Ascii)
-	coloured := *s
-	coloured.Styles = NewStyles(false)
 	for _, width := range []int{30, 12} {
-		a := New(&coloured, NewTablesScreen(&coloured))
+		a := New(coloured, NewTablesScreen(coloured))
 		tablesDrive(a, tea.WindowSizeMsg{Width: width, Height: 10}, tablesKey("a"), tablesKey("/"), tablesKey("o"))
 		view := a.View()
 		if !strings.Contains(view, "\x1b[") {
