@@ -159,3 +159,19 @@ func (a appKeys) FullHelp() [][]key.Binding {
 }
 
 func lipglossHeight(s string) int { return strings.Count(s, "\n") + 1 }
+
+// fitLines fits a screen's lines to its size: each cut to the width, the
+// whole cut or padded to the height, so that the help bar stays at the
+// bottom.
+func fitLines(lines []string, width, height int) string {
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, width, "…")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -325,19 +325,19 @@ func (m *snapshotsScreen) View() string {
 	switch {
 	case m.listing:
 		add(st.Subtle, m.spinner.View()+" listing the snapshots of "+t.Project+"…")
-		return snapFit(lines, nil, m.width, m.height)
+		return fitLines(lines, m.width, m.height)
 
 	case m.listErr != nil:
 		add(st.Error, "✗ Could not list the snapshots of "+t.Project+": "+m.listErr.Error())
 		lines = append(lines, "")
 		add(st.Subtle, "Check that the store is reachable and readable (network, credentials, the store's URL), then press r to try again; esc goes back to the ticket.")
-		return snapFit(lines, nil, m.width, m.height)
+		return fitLines(lines, m.width, m.height)
 
 	case len(m.list) == 0:
 		add(st.Warning, "No snapshots of project "+t.Project+" in this store.")
 		lines = append(lines, "")
 		add(st.Subtle, "Check the project ref (esc goes back to the ticket) and that this is the store its backups go to: the backup job writes "+catalog.ProjectPrefix(t.Project)+"<timestamp>.sql.gz. Press r to look again.")
-		return snapFit(lines, nil, m.width, m.height)
+		return fitLines(lines, m.width, m.height)
 	}
 
 	add(st.Subtle, fmt.Sprintf("%d snapshots of %s, nearest to %s first", len(m.list), t.Project, near))
@@ -413,7 +413,7 @@ func (m *snapshotsScreen) View() string {
 		}
 		lines = append(lines, row)
 	}
-	return snapFit(lines, foot, m.width, m.height)
+	return fitLines(append(lines, foot...), m.width, m.height)
 }
 
 // snapColumns are the widths of a snapshot's columns but its key.
@@ -443,22 +443,6 @@ func snapKeyWidth(list []catalog.Ranked) int {
 		w = max(w, ansi.StringWidth(r.Key))
 	}
 	return w
-}
-
-// snapFit puts the footer under the rows, cut to the screen's width and
-// padded to its height so the help bar stays at the bottom.
-func snapFit(lines, foot []string, width, height int) string {
-	lines = append(lines, foot...)
-	if len(lines) > height {
-		lines = lines[:height]
-	}
-	for len(lines) < height {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, width, "…")
-	}
-	return strings.Join(lines, "\n")
 }
 
 // snapDistance says how far a snapshot is from the ticket's time.

@@ -251,7 +251,7 @@ func (m *ticketScreen) View() string {
 		}
 		b.WriteString("\n")
 	}
-	return ticketFit(b.String(), m.width, m.height)
+	return fitLines(strings.Split(strings.TrimRight(b.String(), "\n"), "\n"), m.width, m.height)
 }
 
 // ticketWrap breaks text into lines of at most width columns, between
@@ -288,20 +288,4 @@ func ticketWrap(text string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
-}
-
-// ticketFit fits the view to the screen's size: cut to its width, cut or
-// padded to its height, so that the help bar stays at the bottom.
-func ticketFit(s string, width, height int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > height {
-		lines = lines[:height]
-	}
-	for len(lines) < height {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, width, "…")
-	}
-	return strings.Join(lines, "\n")
 }
