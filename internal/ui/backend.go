@@ -34,6 +34,9 @@ type Backend interface {
 	// Restore runs req (apply.Run) with events on progress; cancelling ctx
 	// rolls it back.
 	Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error)
+	// Plan is what req would do (a dry run, which leaves an audit record);
+	// a refusal (*apply.RefusedError) comes with the plan that was refused.
+	Plan(ctx context.Context, req RestoreRequest) (*apply.Plan, error)
 }
 
 // RestoreRequest is a restore the console asks for: the session's choices.

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -90,6 +92,14 @@ func (m *previewScreen) load() tea.Cmd {
 	return func() tea.Msg {
 		ctx := context.Background()
 		var b strings.Builder
+		target, _ := s.Backend.Targets(s.Ticket.Project)
+		if target == "" {
+			b.WriteString("no target configured: start with --target to compare with the project\n\n")
+		} else {
+			plan, err := s.Backend.Plan(ctx, RestoreRequest{Mode: apply.Overwrite, Snapshot: snap, TOC: toc,
+				Tables: tables, Project: s.Ticket.Project, Ticket: s.Ticket.ID})
+			writePlan(&b, target, plan, err)
+		}
 		for _, t := range tables {
 			rs, err := s.Backend.Preview(ctx, snap, t, previewRows)
 			if err != nil {
@@ -105,6 +115,57 @@ func (m *previewScreen) load() tea.Cmd {
 		b.WriteString(script.String())
 		return previewLoadedMsg{job: job, text: b.String()}
 	}
+}
+
+// writePlan writes what an overwrite would do on the target: per table
+// whether it exists, its rows now and after, its drift; then refusals and
+// warnings. A plan that could not be made at all shows why.
+func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
+	fmt.Fprintf(b, "Against %s:\n", target)
+	var refused *apply.RefusedError
+	if err != nil && (plan == nil || !errors.As(err, &refused)) {
+		fmt.Fprintf(b, "  cannot compare with the target: %v\n\n", err)
+		return
+	}
+	for _, t := range plan.Tables {
+		state := "exists"
+		if !t.Exists {
+			state = "will be created"
+		}
+		fmt.Fprintf(b, "  %s: %s, rows %d → %d", t.Name, state, t.RowsNow, t.RowsAfter)
+		if t.Exists {
+			fmt.Fprintf(b, " (%d deleted, %d inserted)", t.Deleted, t.Inserted)
+		}
+		b.WriteString("\n")
+		for _, d := range t.Drift {
+			verdict := "refused"
+			if d.Compatible {
+				verdict = "compatible"
+			}
+			fmt.Fprintf(b, "    drift %s: snapshot %s vs target %s, %s", d.Column, orNone(d.Snapshot), orNone(d.Target), verdict)
+			if d.Reason != "" {
+				fmt.Fprintf(b, " (%s)", d.Reason)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if refused != nil {
+		for _, r := range refused.Reasons {
+			fmt.Fprintf(b, "  refused: %s\n", r)
+		}
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(b, "  warning: %s\n", w)
+	}
+	b.WriteString("\n")
+}
+
+// orNone names a missing column side.
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // writeRows writes a table's first rows, columns aligned.

@@ -165,3 +165,19 @@ func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress
 	}
 	return apply.Run(ctx, cfg, r)
 }
+
+// Plan runs req as a dry run and returns its plan; a refusal returns the
+// plan along with the *apply.RefusedError.
+func (b *StoreBackend) Plan(ctx context.Context, req RestoreRequest) (*apply.Plan, error) {
+	key := req.Snapshot.Key
+	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
+	src.Key = key
+	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: apply.NoProgress{}, Now: b.Now}
+	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, Ticket: req.Ticket,
+		Operator: b.Operator, Database: req.Database, DryRun: true, Target: b.target(req.Project)}
+	res, err := apply.Run(ctx, cfg, r)
+	if res == nil {
+		return nil, err
+	}
+	return res.Plan, err
+}
