@@ -263,9 +263,7 @@ func (m *exportScreen) View() string {
 			for _, l := range wrapIndent("Could not write the file: "+m.err.Error(), w, "") {
 				lines = append(lines, st.Error.Render(l))
 			}
-			for _, l := range wrapIndent("Nothing was written. Check the directory exists and is writable and that the disk has room, or type another path, then press enter again.", w, "") {
-				lines = append(lines, l)
-			}
+			lines = append(lines, wrapIndent("Nothing was written. Check the directory exists and is writable and that the disk has room, or type another path, then press enter again.", w, "")...)
 		}
 		if m.msg != "" {
 			for _, l := range wrapIndent(m.msg, w, "") {
