@@ -63,7 +63,8 @@ type exportScreen struct {
 	input   textinput.Model
 	job     int
 	writing bool
-	path    string // the file written
+	cancel  context.CancelFunc // stops the write running
+	path    string             // the file written
 	size    int64
 	err     error
 	msg     string
@@ -117,6 +118,7 @@ func (m *exportScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return m, nil // stale: the user moved on
 		}
 		m.writing = false
+		m.stop()
 		if msg.err != nil {
 			m.err = msg.err
 			return m, nil
@@ -128,8 +130,11 @@ func (m *exportScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, m.keys.Back):
-			m.job++ // a write still running is forgotten (its file stays whole or absent)
+			// A write still running is cancelled (it leaves no file)
+			// and its result dropped.
+			m.job++
 			m.writing = false
+			m.stop()
 			return m, Back()
 		case m.path != "":
 			if key.Matches(msg, m.keys.Quit) {
@@ -160,13 +165,31 @@ func (m *exportScreen) write() tea.Cmd {
 		m.msg = fmt.Sprintf("%s exists: type another path, or delete it first.", path)
 		return nil
 	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	m.job++
 	m.writing, m.err, m.msg = true, nil, ""
+	m.stop()
+	ctx, cancel := context.WithCancel(m.s.context())
+	m.cancel = cancel
 	job, s := m.job, m.s
 	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
 	return func() tea.Msg {
-		size, err := exportWrite(s.context(), s.Backend, snap, toc, tables, path)
+		// Quitting cancels the session's context; the command line waits
+		// on Restores, so the write removes its temporary file first.
+		s.Restores.Add(1)
+		defer s.Restores.Done()
+		size, err := exportWrite(ctx, s.Backend, snap, toc, tables, path)
 		return exportDoneMsg{job: job, path: path, size: size, err: err}
+	}
+}
+
+// stop cancels the write running, if any.
+func (m *exportScreen) stop() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
 	}
 }
 
@@ -224,6 +247,9 @@ func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *ext
 	}
 	if err = f.Close(); err != nil {
 		return 0, err
+	}
+	if err = ctx.Err(); err != nil {
+		return 0, err // cancelled: no file
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return 0, err

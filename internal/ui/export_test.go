@@ -235,9 +235,18 @@ func TestExportEscAndStale(t *testing.T) {
 	if _, ok := back().(popMsg); !ok {
 		t.Error("Esc did not go back")
 	}
-	// The write finishes after the user left: dropped.
-	m.Update(cmd())
-	if m.path != "" || strings.Contains(m.View(), "Written") {
+	// The write, cancelled, finishes after the user left: no file, and
+	// its result is dropped.
+	done := cmd().(exportDoneMsg)
+	if !errors.Is(done.err, context.Canceled) {
+		t.Errorf("the write after Esc returned %v, want cancelled", done.err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		t.Errorf("%s was written after Esc", path)
+	}
+	m.Update(done)
+	m.Update(exportDoneMsg{job: done.job, path: path, size: 1})
+	if m.path != "" || m.err != nil || strings.Contains(m.View(), "Written") {
 		t.Errorf("a stale result was shown:\n%s", m.View())
 	}
 	// q while typing the path is text, not quit.
@@ -275,5 +284,24 @@ func TestExportFromModeAndBackInApp(t *testing.T) {
 		t.Error("Enter on export did not push a screen")
 	} else if _, ok := push.screen.(*exportScreen); !ok {
 		t.Errorf("Enter on export pushed %T", push.screen)
+	}
+}
+
+func TestExportRelativePathShownAbsolute(t *testing.T) {
+	s := exportSession(t) // before the chdir: it reads ../sample/store
+	dir := t.TempDir()
+	t.Chdir(dir)
+	m := NewExportScreen(s).(*exportScreen)
+	m.SetSize(400, 40)
+	done := exportRun(t, m).(exportDoneMsg)
+	if done.err != nil {
+		t.Fatal(done.err)
+	}
+	abs := filepath.Join(dir, "demo-20261121T030000Z-orders.sql")
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("the default path was not written in the current directory: %v", err)
+	}
+	if !strings.Contains(m.View(), "psql -v ON_ERROR_STOP=1 -f "+abs) {
+		t.Errorf("the view does not give the absolute path:\n%s", m.View())
 	}
 }
