@@ -207,7 +207,12 @@ func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *ext
 	}
 	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return 0, err
+		// Name the directory, not the temporary file's pattern.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return 0, fmt.Errorf("create a file in %s: %w", dir, err)
 	}
 	defer func() {
 		if err != nil {
