@@ -18,12 +18,21 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
-// exportLoad is how an exported script is loaded.
-const exportLoad = "psql -v ON_ERROR_STOP=1 -f "
+// exportLoad is the command that loads the script at path into the
+// database psql connects to: psql reads a plain file itself; a gzipped
+// one comes through gunzip.
+func exportLoad(path string) string {
+	q := apply.ShellQuote(path)
+	if strings.HasSuffix(path, ".gz") {
+		return "gunzip -c " + q + " | psql -v ON_ERROR_STOP=1"
+	}
+	return "psql -v ON_ERROR_STOP=1 -f " + q
+}
 
 // exportKeys are the export screen's keys.
 type exportKeys struct {
@@ -281,7 +290,8 @@ func (m *exportScreen) View() string {
 		add("Size", catalog.FormatSize(m.size))
 		lines = append(lines, "")
 		lines = append(lines, wrapIndent("Load it into an empty database with:", w, "")...)
-		lines = append(lines, wrapIndent(exportLoad+m.path, w, "  ")...)
+		// Unindented and cut only where the terminal ends, to copy.
+		lines = append(lines, strings.Split(ansi.Hardwrap(exportLoad(m.path), w, true), "\n")...)
 		lines = append(lines, "", st.Subtle.Render(ansi.Truncate("Enter or q quits; esc goes back.", w, "…")))
 	} else {
 		lines = append(lines, wrapIndent("The script holds the tables with what they need (schema and rows), for psql -v ON_ERROR_STOP=1 into an empty database. A path ending in .gz is gzipped. Edit the path, then press enter.", w, "")...)

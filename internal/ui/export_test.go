@@ -115,7 +115,11 @@ func TestExportWrites(t *testing.T) {
 				}
 			}
 			v := m.View()
-			for _, want := range []string{"Written.", path, catalog.FormatSize(int64(len(raw))), "psql -v ON_ERROR_STOP=1 -f " + path} {
+			load := "psql -v ON_ERROR_STOP=1 -f " + path
+			if strings.HasSuffix(name, ".gz") {
+				load = "gunzip -c " + path + " | psql -v ON_ERROR_STOP=1"
+			}
+			for _, want := range []string{"Written.", path, catalog.FormatSize(int64(len(raw))), load} {
 				if !strings.Contains(v, want) {
 					t.Errorf("the view lacks %q:\n%s", want, v)
 				}
@@ -284,6 +288,12 @@ func TestExportFromModeAndBackInApp(t *testing.T) {
 		t.Error("Enter on export did not push a screen")
 	} else if _, ok := push.screen.(*exportScreen); !ok {
 		t.Errorf("Enter on export pushed %T", push.screen)
+	}
+}
+
+func TestExportLoadQuotes(t *testing.T) {
+	if got, want := exportLoad("/tmp/a b.sql"), "psql -v ON_ERROR_STOP=1 -f '/tmp/a b.sql'"; got != want {
+		t.Errorf("exportLoad = %q, want %q", got, want)
 	}
 }
 
