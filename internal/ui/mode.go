@@ -34,10 +34,12 @@ func (k modeKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Choose, k.
 func (k modeKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Choose, k.Move}} }
 
 // modeOption is one thing to do with the selection. stop is the option
-// that restores nothing; why, when set, says why the option cannot run.
+// that restores nothing, export the one that writes a script to a file
+// (it needs no database); why, when set, says why the option cannot run.
 type modeOption struct {
 	mode    apply.Mode
 	stop    bool
+	export  bool
 	label   string
 	explain string
 	why     string
@@ -54,7 +56,8 @@ type modeScreen struct {
 }
 
 // NewModeScreen offers the restore modes that can run with the session's
-// backend (Targets), a new project first, and stopping.
+// backend (Targets), a new project first, exporting a script to a file,
+// and stopping.
 func NewModeScreen(s *Session) Screen {
 	target, admin := s.Backend.Targets(s.Ticket.Project)
 	opts := []modeOption{
@@ -64,6 +67,8 @@ func NewModeScreen(s *Session) Screen {
 			explain: "Replaces the project's tables with the snapshot's, after a safety snapshot."},
 		{mode: apply.Merge, label: "Merge the missing rows into the project",
 			explain: "Adds the snapshot's rows the project's tables lack; existing rows stay."},
+		{export: true, label: "Export a psql script to a file",
+			explain: "The tables with what they need, for psql -v ON_ERROR_STOP=1 into an empty database."},
 		{stop: true, label: "Stop here (the preview was the point)",
 			explain: "Quits the console; nothing is restored."},
 	}
@@ -116,6 +121,8 @@ func (m *modeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return m, nil
 		case o.stop:
 			return m, tea.Quit
+		case o.export:
+			return m, Push(NewExportScreen(m.s))
 		}
 		m.s.Mode = o.mode
 		if o.mode == apply.NewProject {
@@ -141,6 +148,21 @@ func wrapIndent(text string, width int, indent string) []string {
 }
 
 func (m *modeScreen) View() string {
+	lines := m.lines(true)
+	if m.height > 0 && len(lines) > m.height {
+		// Too tall (five options and a message at 80×24): without the
+		// blank lines between the options first, then cut.
+		lines = m.lines(false)
+		if len(lines) > m.height {
+			lines = lines[:m.height]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lines draws the screen, with a blank line between the options when
+// spaced.
+func (m *modeScreen) lines(spaced bool) []string {
 	st := m.s.Styles
 	w := max(m.width, 1)
 	lines := []string{
@@ -172,7 +194,7 @@ func (m *modeScreen) View() string {
 		} else {
 			lines = append(lines, wrapIndent(o.explain, w, "    ")...)
 		}
-		if i < len(m.options)-1 {
+		if spaced && i < len(m.options)-1 {
 			lines = append(lines, "")
 		}
 	}
@@ -182,8 +204,5 @@ func (m *modeScreen) View() string {
 			lines = append(lines, st.Error.Render(l))
 		}
 	}
-	if len(lines) > m.height && m.height > 0 {
-		lines = lines[:m.height]
-	}
-	return strings.Join(lines, "\n")
+	return lines
 }

@@ -57,8 +57,8 @@ func TestModeDefault(t *testing.T) {
 		t.Errorf("with targets, the cursor starts on %q", got)
 	}
 	m = NewModeScreen(modeSession(t, false))
-	if got := modeCursor(m); !strings.HasPrefix(got, "Stop here") {
-		t.Errorf("without targets, the cursor starts on %q", got)
+	if got := modeCursor(m); !strings.HasPrefix(got, "Export a psql script") {
+		t.Errorf("without targets, the cursor starts on %q (want the export: it needs no database)", got)
 	}
 }
 
