@@ -13,8 +13,9 @@
 //	ticket.go     screen 1: project ref, time, ticket id, validated as typed
 //	snapshots.go  screen 2: the snapshots nearest the time
 //	tables.go     screen 3: the snapshot's tables, filtered and selected
-//	preview.go    screen 4: a dry run: the first rows and the definitions
-//	mode.go       screen 5: new project, overwrite, merge, or stop
+//	preview.go    screen 4: a dry run: the plan against the target, the first rows, the definitions
+//	mode.go       screen 5: new project, overwrite, merge, export, or stop
+//	export.go     screen 6 of an export: the script written to a file, atomically
 //	confirm.go    screen 6: what will happen; a destructive mode wants the ref typed
 //	progress.go   screen 7: the restore running, with a bar and an ETA; Esc cancels
 //	result.go     screen 8: verification, audit id, how to undo or connect
