@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -131,13 +134,40 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 }
 
-// TestDemoRestoreEndToEnd drives `restorectl demo` in tmux through a whole
-// ticket: public.orders of the snapshot before the ticket's time restored
-// into a new project on the test cluster, whose rows are then checked.
-func TestDemoRestoreEndToEnd(t *testing.T) {
+// TestConsoleRestoreEndToEnd drives the real binary in tmux through a
+// whole ticket, on the embedded sample store (`restorectl demo`) and on an
+// S3 store (MinIO) holding the same snapshots (`restorectl console`):
+// public.orders of the snapshot before the ticket's time is restored into
+// a new project on the test cluster, whose rows are then checked.
+func TestConsoleRestoreEndToEnd(t *testing.T) {
 	pg := testenv.StartPostgres(t)
+	m := testenv.StartMinIO(t)
 	bin := buildBinary(t)
-	const db = "demo_console_e2e"
+	bucket := m.CreateBucket(t)
+	s3, err := catalog.NewS3(t.Context(), bucket, "daily", m.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(sampleStore, "demo", "*.sql.gz"))
+	for _, f := range snaps {
+		storetest.Put(t, s3, "demo/"+filepath.Base(f), []byte(readFile(t, f)))
+	}
+	for _, tt := range []struct {
+		name, db string
+		argv     []string
+	}{
+		{"demo", "demo_console_e2e", []string{bin, "demo", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres")}},
+		{"s3", "demo_console_e2e_s3", []string{"AWS_ENDPOINT_URL_S3=" + m.Endpoint, "AWS_ACCESS_KEY_ID=" + m.AccessKey,
+			"AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=" + m.Region, bin, "console", "--store", "s3://" + bucket + "/daily",
+			"--project", "demo", "--at", "2026-11-21 14:05", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			consoleRestore(t, pg, tt.db, tt.argv)
+		})
+	}
+}
+
+func consoleRestore(t *testing.T, pg *testenv.Postgres, db string, argv []string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -146,7 +176,7 @@ func TestDemoRestoreEndToEnd(t *testing.T) {
 			conn.Close(ctx)
 		}
 	})
-	s := startTmux(t, 100, 30, t.TempDir(), bin, "demo", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres"))
+	s := startTmux(t, 100, 30, t.TempDir(), argv...)
 	s.waitFor("1 Ticket", "SUP-42")
 	s.keys("Enter")
 	s.waitFor("2 Snapshots", "2026-11-21 03:00")
