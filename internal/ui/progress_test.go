@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/jackc/pgx/v5"
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
@@ -369,5 +370,25 @@ func TestProgressQuitCancels(t *testing.T) {
 	if n := progressDatabases(t, pg, s.Database); n != 0 {
 		t.Errorf("%d databases named %s after quitting, want none", n, s.Database)
 		pg.Exec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{s.Database}.Sanitize()+" WITH (FORCE)")
+	}
+}
+
+// TestProgressGolden draws the progress screen mid-restore, through App,
+// at a fixed time: half the rows loaded, one table done.
+func TestProgressGolden(t *testing.T) {
+	events := []apply.Event{
+		{Phase: apply.PhaseSafety, Message: "writing the safety snapshot of public.orders"},
+		{Phase: apply.PhaseCopy, Table: progressOrders, Rows: 55, Bytes: 4000, TableBytes: 4000, DoneBytes: 4000, TotalBytes: 8000, Message: "loaded public.orders: 55 rows"},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
+			p, _ := progressModel(t)
+			a := New(p.s, p)
+			a.Update(tea.WindowSizeMsg{Width: size.w, Height: size.h})
+			for _, e := range events {
+				a.Update(progressEventMsg{job: 1, ev: e})
+			}
+			teatest.RequireEqualOutput(t, []byte(a.View()))
+		})
 	}
 }
