@@ -28,6 +28,9 @@ func New(s *Session, first Screen) *App {
 	h.Styles.ShortDesc = s.Styles.Help
 	h.Styles.FullKey = s.Styles.Help
 	h.Styles.FullDesc = s.Styles.Help
+	h.Styles.ShortSeparator = s.Styles.Help
+	h.Styles.FullSeparator = s.Styles.Help
+	h.Styles.Ellipsis = s.Styles.Help
 	return &App{s: s, stack: []Screen{first}, help: h, width: 80, height: 24}
 }
 
