@@ -6,12 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
@@ -121,47 +117,14 @@ func writeScript(ctx context.Context, w io.Writer, src *snapshotSource, sel *ext
 	return st, nil
 }
 
-// writeScriptFile writes the script to path atomically: into a temporary
-// file beside it, renamed into place only when complete, removed on any
-// error or cancellation. A path ending in .gz is gzip-compressed.
+// writeScriptFile writes the script to path atomically (see
+// extract.WriteScriptFile): an interrupted run leaves no file.
 func writeScriptFile(ctx context.Context, path string, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
-	if err != nil {
-		return st, fmt.Errorf("create the output file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	var w io.Writer = tmp
-	var zw *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
-		zw = gzip.NewWriter(tmp)
-		w = zw
-	}
-	if st, err = writeScript(ctx, w, src, sel, mode); err != nil {
-		return st, err
-	}
-	if zw != nil {
-		if err = zw.Close(); err != nil {
-			return st, fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	if err = tmp.Sync(); err != nil {
-		return st, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return st, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = ctx.Err(); err != nil {
-		return st, err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return st, fmt.Errorf("write %s: %w", path, err)
-	}
-	return st, nil
+	_, err = extract.WriteScriptFile(ctx, path, func(w io.Writer) error {
+		st, err = writeScript(ctx, w, src, sel, mode)
+		return err
+	})
+	return st, err
 }
 
 // tableList is a repeatable --table flag; each value may hold several

@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
@@ -202,73 +199,18 @@ func (m *exportScreen) stop() {
 	}
 }
 
-// exportWrite writes the script of tables to path atomically: into a
-// temporary file in the same directory, renamed to path once complete. A
-// path ending in .gz is gzipped. It returns the file's size; on error no
-// file is left.
-func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *extract.TOC, tables []extract.Name, path string) (size int64, err error) {
+// exportWrite writes the script of tables to path atomically (see
+// extract.WriteScriptFile) and returns the file's size; on error no file
+// is left.
+func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *extract.TOC, tables []extract.Name, path string) (int64, error) {
 	if toc == nil {
 		return 0, errors.New("the snapshot's table of contents is not loaded")
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		// Name the directory, not the temporary file's pattern.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return 0, fmt.Errorf("create a file in %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	var w io.Writer = bw
-	var gz *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
-		gz = gzip.NewWriter(bw)
-		w = gz
-	}
 	sel := toc.Select(tables)
 	sel.Source = snap.Key
-	if err = b.Script(ctx, snap, sel, extract.SchemaAndData, w); err != nil {
-		return 0, err
-	}
-	if gz != nil {
-		if err = gz.Close(); err != nil {
-			return 0, err
-		}
-	}
-	if err = bw.Flush(); err != nil {
-		return 0, err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return 0, err
-	}
-	if err = f.Sync(); err != nil {
-		return 0, err
-	}
-	var fi fs.FileInfo
-	if fi, err = f.Stat(); err != nil {
-		return 0, err
-	}
-	if err = f.Close(); err != nil {
-		return 0, err
-	}
-	if err = ctx.Err(); err != nil {
-		return 0, err // cancelled: no file
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
+	return extract.WriteScriptFile(ctx, path, func(w io.Writer) error {
+		return b.Script(ctx, snap, sel, extract.SchemaAndData, w)
+	})
 }
 
 func (m *exportScreen) View() string {
