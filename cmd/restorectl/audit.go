@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 func runAudit(ctx context.Context, args []string, e env) error {
@@ -32,12 +32,10 @@ func runAudit(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
 		if recs == nil {
 			recs = []apply.Record{}
 		}
-		return enc.Encode(recs)
+		return writeJSON(e.stdout, recs)
 	}
 	printRecords(e.stdout, recs)
 	return nil
@@ -53,12 +51,13 @@ func printRecords(w io.Writer, recs []apply.Record) {
 	for _, r := range recs {
 		mode := string(r.Mode)
 		outcome := r.Outcome
-		tables := strings.Join(r.Tables, ",")
-		if len(tables) > 40 {
-			tables = tables[:37] + "..."
+		tables := termsafe.String(strings.Join(r.Tables, ","))
+		if t := []rune(tables); len(t) > 40 {
+			tables = string(t[:37]) + "..."
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.UTC().Format(time.DateTime), mode, outcome,
-			orDash(r.Ticket), orDash(r.Operator), orDash(tables), orDash(r.SafetySnapshot))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(r.ID), r.StartedAt.UTC().Format(time.DateTime),
+			termsafe.String(mode), termsafe.String(outcome), termsafe.String(orDash(r.Ticket)), termsafe.String(orDash(r.Operator)),
+			orDash(tables), termsafe.String(orDash(r.SafetySnapshot)))
 	}
 	tw.Flush()
 }

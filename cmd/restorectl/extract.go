@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/outfile"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 func runExtract(ctx context.Context, args []string, e env) error {
@@ -65,7 +66,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	sel := toc.Select(names)
 	sel.Source = snap.Name
 	for _, w := range sel.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s: %s\n", snap.Name, w)
+		fmt.Fprintf(e.stderr, "warning: %s: %s\n", termsafe.String(snap.Name), termsafe.String(w))
 	}
 	if *dryRun {
 		if *asJSON {
@@ -74,7 +75,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		return printDryRun(e.stdout, snap.Name, sel, mode)
 	}
 	for _, fk := range sel.DroppedFKs {
-		fmt.Fprintf(e.stderr, "left out: %s\n", fk)
+		fmt.Fprintf(e.stderr, "left out: %s\n", termsafe.String(fk.String()))
 	}
 	if *out == "" {
 		_, err := writeScript(ctx, e.stdout, src, sel, mode)
@@ -85,7 +86,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: %d statements, %d rows of %d table(s) (%s of data)\n",
-		*out, st.Statements, st.Rows, len(sel.Tables), catalog.FormatSize(st.DataBytes))
+		termsafe.String(*out), st.Statements, st.Rows, len(sel.Tables), catalog.FormatSize(st.DataBytes))
 	return nil
 }
 
@@ -117,10 +118,10 @@ func writeScript(ctx context.Context, w io.Writer, src *snapshotSource, sel *ext
 	return st, nil
 }
 
-// writeScriptFile writes the script to path atomically (see
-// extract.WriteScriptFile): an interrupted run leaves no file.
+// writeScriptFile writes the script to path atomically and privately (mode
+// 0600, see outfile): an interrupted run leaves no file.
 func writeScriptFile(ctx context.Context, path string, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
-	_, err = extract.WriteScriptFile(ctx, path, func(w io.Writer) error {
+	_, err = outfile.Write(ctx, path, func(w io.Writer) error {
 		st, err = writeScript(ctx, w, src, sel, mode)
 		return err
 	})
@@ -214,30 +215,29 @@ func dryRun(name string, sel *extract.Selection, mode extract.Mode) dryRunReport
 }
 
 func printDryRunJSON(w io.Writer, name string, sel *extract.Selection, mode extract.Mode) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(dryRun(name, sel, mode))
+	return writeJSON(w, dryRun(name, sel, mode))
 }
 
 func printDryRun(w io.Writer, name string, sel *extract.Selection, mode extract.Mode) error {
 	rep := dryRun(name, sel, mode)
-	fmt.Fprintf(w, "Dry run: nothing written. A %s script of snapshot %s would hold:\n\n", rep.Mode, name)
+	fmt.Fprintf(w, "Dry run: nothing written. A %s script of snapshot %s would hold:\n\n", rep.Mode, termsafe.String(name))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")
 	for _, t := range rep.Tables {
-		n := extract.Name{Schema: t.Schema, Name: t.Name}
+		n := termsafe.String(extract.Name{Schema: t.Schema, Name: t.Name}.String())
+		kind := termsafe.String(t.Kind)
 		if t.DefinitionOnly {
-			fmt.Fprintf(tw, "%s\t%s (definition only)\t-\t-\n", n, t.Kind)
+			fmt.Fprintf(tw, "%s\t%s (definition only)\t-\t-\n", n, kind)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, t.Kind, t.Rows, catalog.FormatSize(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, kind, t.Rows, catalog.FormatSize(t.Bytes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d statements, %d COPY blocks, %d rows, %s of data\n", rep.Statements, rep.CopyBlocks, rep.Rows, catalog.FormatSize(rep.Bytes))
 	for _, fk := range sel.DroppedFKs {
-		fmt.Fprintf(w, "left out: %s\n", fk)
+		fmt.Fprintf(w, "left out: %s\n", termsafe.String(fk.String()))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // runIndex builds the sidecar index of an existing snapshot in one scan and
@@ -48,7 +49,7 @@ func runIndex(ctx context.Context, args []string, e env) error {
 		seek = "one gzip member: not seekable, but tables reads it without a scan"
 	}
 	fmt.Fprintf(e.stdout, "indexed %s: %d entries, %d tables, %d gzip members (%s); wrote %s\n",
-		snap.Name, len(ix.Entries), len(ix.Tables), len(ix.Members), seek, extract.IndexKey(snap.Key))
+		termsafe.String(snap.Name), len(ix.Entries), len(ix.Tables), len(ix.Members), seek, termsafe.String(extract.IndexKey(snap.Key)))
 	return nil
 }
 

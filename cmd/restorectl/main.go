@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // Exit statuses. Scripts and the CronJob rely on them.
@@ -52,18 +54,21 @@ type failedError struct{ msg string }
 func (e failedError) Error() string { return e.msg }
 
 // exitCode reports err on stderr (unless the command already did) and maps
-// it, and the signal that stopped the run if any, to an exit status.
+// it, and the signal that stopped the run if any, to an exit status. Every
+// error a command returns is printed here, with its control characters
+// escaped (termsafe.Text): errors quote table names and values from
+// snapshots, which a customer chose.
 func exitCode(stderr io.Writer, err error, sig os.Signal) int {
 	var ue usageError
 	var fe failedError
 	switch {
 	case err == nil:
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "restorectl: %s\nRun 'restorectl help' for usage.\n", ue.msg)
+		fmt.Fprintf(stderr, "restorectl: %s\nRun 'restorectl help' for usage.\n", termsafe.Text(ue.msg))
 		return exitUsage
 	case errors.As(err, &fe):
 	default:
-		fmt.Fprintf(stderr, "restorectl: %s\n", err)
+		fmt.Fprintf(stderr, "restorectl: %s\n", termsafe.Text(err.Error()))
 	}
 	switch {
 	case sig == syscall.SIGTERM:

@@ -28,11 +28,16 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// buildBinary builds restorectl for tests that need it as a process.
-func buildBinary(t *testing.T) string {
+// buildBinary builds restorectl for tests that need it as a process, as
+// shipped; with tags (testHooksTag) it is built with them.
+func buildBinary(t *testing.T, tags ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "restorectl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("build restorectl: %v\n%s", err, out)
 	}
 	return bin

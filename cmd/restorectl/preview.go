@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // previewWidth is how many characters of a value the table shows.
@@ -125,11 +125,15 @@ func previewTable(ctx context.Context, src *snapshotSource, name extract.Name, l
 
 func printRows(w io.Writer, rs *extract.RowSet) error {
 	if len(rs.Rows) == 0 {
-		_, err := fmt.Fprintf(w, "%s has no rows in this snapshot\n", rs.Table)
+		_, err := fmt.Fprintf(w, "%s has no rows in this snapshot\n", termsafe.String(rs.Table.String()))
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(rs.Columns, "\t"))
+	columns := make([]string, len(rs.Columns))
+	for i, c := range rs.Columns {
+		columns[i] = termsafe.String(c)
+	}
+	fmt.Fprintln(tw, strings.Join(columns, "\t"))
 	for _, row := range rs.Rows {
 		cells := make([]string, len(row))
 		for i, f := range row {
@@ -141,18 +145,19 @@ func printRows(w io.Writer, rs *extract.RowSet) error {
 		return err
 	}
 	if rs.More {
-		fmt.Fprintf(w, "(first %d rows of %s)\n", len(rs.Rows), rs.Table)
+		fmt.Fprintf(w, "(first %d rows of %s)\n", len(rs.Rows), termsafe.String(rs.Table.String()))
 	}
 	return nil
 }
 
 // displayValue shows a value on one line of an aligned table: NULL as
-// NULL, control characters escaped, long values cut.
+// NULL, backslashes doubled, control characters escaped (termsafe), long
+// values cut.
 func displayValue(f extract.Field) string {
 	if f.Null {
 		return "NULL"
 	}
-	v := strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(f.Value)
+	v := termsafe.String(strings.ReplaceAll(f.Value, `\`, `\\`))
 	if utf8.RuneCountInString(v) > previewWidth {
 		v = string([]rune(v)[:previewWidth-1]) + "…"
 	}
@@ -169,9 +174,7 @@ func printRowsJSON(w io.Writer, rs *extract.RowSet) error {
 			}
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return writeJSON(w, struct {
 		Table   string      `json:"table"`
 		Columns []string    `json:"columns"`
 		Rows    [][]*string `json:"rows"`

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -15,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 func runRestore(ctx context.Context, args []string, e env) error {
@@ -25,9 +27,10 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	all := fs.Bool("all", false, "restore every table of the snapshot")
 	mode := fs.String("mode", string(apply.NewProject), "new-project (a fresh database, the safe default), overwrite (replace the tables' rows) or merge (insert the rows the target lacks)")
 	project := fs.String("project", "", "project ref (default: from the snapshot's key)")
+	intoOther := fs.Bool("into-other-project", false, "restore a snapshot of one project into another --project (refused without it)")
 	adminURL := fs.String("admin-url", "", "new-project: connection to the cluster, with CREATEDB (env RESTORECTL_ADMIN_URL)")
 	newProject := fs.String("new-project", "", "new-project: the new database's name (default REF-restore-YYYYMMDD)")
-	owner := fs.String("owner", "", "new-project: role that owns the new database (created NOLOGIN if missing)")
+	owner := fs.String("owner", "", "new-project: role that owns the new database and that the snapshot is loaded as; never a superuser (default: the project ref, created NOLOGIN if missing)")
 	parallel := fs.Int("parallel", apply.DefaultParallel, "new-project: connections loading tables at once (with an index)")
 	cascade := fs.Bool("cascade", false, "overwrite: also restore the tables that reference the selection by foreign key")
 	updateChanged := fs.Bool("update-changed", false, "merge: also bring back rows whose values changed")
@@ -61,15 +64,22 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	snapRef := projectOfKey(snap)
 	ref := *project
 	if ref == "" {
-		ref = projectOfKey(snap)
+		ref = snapRef
 	}
 	if ref == "" {
 		return usagef("restore: cannot tell the project from %s: pass --project REF", snap.Name)
 	}
 	if err := checkProject("restore", ref); err != nil {
 		return err
+	}
+	// One restore touches one project: another project's snapshot is
+	// refused before it is read (apply.Run checks it again).
+	early := apply.Request{Source: &apply.Source{Name: snap.Name}, Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther}
+	if err := early.CheckProject(); err != nil {
+		return otherProjectError(err)
 	}
 	store, err := rf.store(ctx, snap, snapFlags, e)
 	if err != nil {
@@ -80,7 +90,8 @@ func runRestore(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	req := apply.Request{Mode: m, Source: src.applySource(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
-		DryRun: rf.dryRun, Project: ref, Parallel: *parallel, Ticket: rf.ticket, Operator: rf.operator(e)}
+		DryRun: rf.dryRun, Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther,
+		Parallel: *parallel, Ticket: rf.ticket, Operator: rf.operator(e)}
 	if !*all {
 		if req.Tables, err = src.toc.Resolve(tables); err != nil {
 			return fmt.Errorf("restore from snapshot %s: %w", snap.Name, err)
@@ -98,14 +109,25 @@ func runRestore(ctx context.Context, args []string, e env) error {
 			return usagef("restore: --mode new-project needs --admin-url (a connection to the cluster that may CREATE DATABASE), or RESTORECTL_ADMIN_URL")
 		}
 		if admin != "" {
-			cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: admin, Owner: *owner}
+			cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: admin, Owner: cmp.Or(*owner, ref)}
 		}
 	default:
 		if req.Target, err = rf.target(ref, e); err != nil {
 			return err
 		}
 	}
-	return rf.run(ctx, cfg, req, src, e)
+	return otherProjectError(rf.run(ctx, cfg, req, src, e))
+}
+
+// otherProjectError turns apply's refusal of another project's snapshot
+// into a usage error naming the flag that allows it; other errors pass.
+func otherProjectError(err error) error {
+	var other *apply.OtherProjectError
+	if !errors.As(err, &other) {
+		return err
+	}
+	return usagef("restore: snapshot %s belongs to project %s, not %s: nothing was changed; pass --into-other-project to restore it into %s",
+		other.Snapshot, other.SnapshotProject, other.Project, other.Project)
 }
 
 // runFlags are the flags restore and undo share: who and why, how sure,
@@ -180,17 +202,14 @@ func (rf *runFlags) config(store catalog.Store, e env) apply.Config {
 	if rf.progress || isTerminal(e.stderr) {
 		cfg.Progress = &restoreProgress{w: e.stderr}
 	}
-	if phase := e.getenv("RESTORECTL_TEST_STALL_AT"); phase != "" {
-		cfg.Progress = &stallProgress{next: cfg.Progress, phase: phase, w: e.stderr}
-	}
 	return cfg
 }
 
 // run runs the restore and reports it.
 func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request, src *snapshotSource, e env) error {
-	if sp, ok := cfg.Progress.(*stallProgress); ok {
-		sp.ctx = ctx
-	}
+	// Only a test build has hooks (testhooks_on.go); the shipped binary
+	// has none and reads no test variable.
+	cfg.Progress = testHooks(ctx, cfg.Progress, e)
 	res, err := apply.Run(ctx, cfg, req)
 	err = src.staleIndexError(err)
 	if rf.asJSON {
@@ -203,8 +222,12 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 	return err
 }
 
-// projectOfKey is the project a snapshot in a store belongs to: the first
-// part of its key (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>-<id>.sql.gz).
+// projectOfKey is the project a snapshot in a store belongs to: the
+// catalog's when REF@TIME found it, else the folder its key is filed in
+// (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>-<id>.sql.gz), after
+// whatever prefix the bucket puts before the refs
+// (s3://bucket/backups/<ref>/<time>.sql.gz). "" when the key names no
+// project: a local file, or an object at the top of its bucket.
 func projectOfKey(snap catalog.Resolved) string {
 	if snap.Snapshot.Ref != "" {
 		return snap.Snapshot.Ref
@@ -212,8 +235,12 @@ func projectOfKey(snap catalog.Resolved) string {
 	if snap.Store == nil {
 		return ""
 	}
-	ref, _, ok := strings.Cut(snap.Key, "/")
-	if !ok || catalog.ValidateRef(ref) != nil {
+	dir := path.Dir(snap.Key)
+	if d, ok := strings.CutSuffix(dir, "/pre-restore"); ok {
+		dir = d
+	}
+	ref := path.Base(dir)
+	if dir == "." || catalog.ValidateRef(ref) != nil {
 		return ""
 	}
 	return ref
@@ -253,27 +280,27 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 			if !c.OK {
 				mark = "MISMATCH"
 			}
-			fmt.Fprintf(w, "  %-40s %d of %d rows  %s\n", c.Table, c.Got, c.Want, mark)
+			fmt.Fprintf(w, "  %-40s %d of %d rows  %s\n", termsafe.String(c.Table.String()), c.Got, c.Want, mark)
 		}
 	}
 	if err != nil {
 		fmt.Fprintf(w, "\nThe restore failed and was rolled back: the target is as it was. Audit record %s.\n", res.AuditID)
 		return
 	}
-	fmt.Fprintf(w, "\nRestored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, res.AuditKey)
+	fmt.Fprintf(w, "\nRestored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, termsafe.String(res.AuditKey))
 	if len(res.Created) > 0 {
-		fmt.Fprintf(w, "Created on the target: %s\n", extract.JoinNames(res.Created, ", "))
+		fmt.Fprintf(w, "Created on the target: %s\n", termsafe.String(extract.JoinNames(res.Created, ", ")))
 	}
 	if res.SafetyKey != "" {
-		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", res.SafetyKey, apply.UndoCommand(res.AuditID, req.Project, req.Ticket))
+		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", termsafe.String(res.SafetyKey), termsafe.String(apply.UndoCommand(res.AuditID, req.Project, req.Ticket)))
 	}
 	if db := res.Database; db != nil {
-		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", db.Name, apply.ShellQuote(db.Connect))
+		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", termsafe.String(db.Name), termsafe.String(apply.ShellQuote(db.Connect)))
 	}
 }
 
 func printPlan(w io.Writer, p *apply.Plan) {
-	fmt.Fprintf(w, "Plan: %s of %s into %s\n\n", p.Mode, p.Snapshot, p.Target)
+	fmt.Fprintf(w, "Plan: %s of %s into %s\n\n", p.Mode, termsafe.String(p.Snapshot), termsafe.String(p.Target))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE")
 	for _, t := range p.Tables {
@@ -288,29 +315,31 @@ func printPlan(w io.Writer, p *apply.Plan) {
 		if t.RowsAfter < 0 {
 			after = "?"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\n", t.Name, on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\n", termsafe.String(t.Name), on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
 	}
 	tw.Flush()
 	for _, t := range p.Tables {
+		name := termsafe.String(t.Name)
 		if t.Missing+t.Identical+t.Different > 0 {
-			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", t.Name, t.Missing, t.Identical, t.Different)
+			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", name, t.Missing, t.Identical, t.Different)
 		}
 		for _, d := range t.Drift {
 			verdict := "refused"
 			if d.Compatible {
 				verdict = "compatible"
 			}
-			fmt.Fprintf(w, "  drift %s.%s: snapshot %s, target %s (%s: %s)\n", t.Name, d.Column, orDash(d.Snapshot), orDash(d.Target), verdict, d.Reason)
+			fmt.Fprintf(w, "  drift %s.%s: snapshot %s, target %s (%s: %s)\n", name, termsafe.String(d.Column),
+				termsafe.String(orDash(d.Snapshot)), termsafe.String(orDash(d.Target)), verdict, termsafe.String(d.Reason))
 		}
 	}
 	if len(p.Statements) > 0 {
 		fmt.Fprintf(w, "\nStatements (%d):\n", len(p.Statements))
 		for _, s := range p.Statements {
-			fmt.Fprintf(w, "  %s\n", s)
+			fmt.Fprintf(w, "  %s\n", termsafe.String(s))
 		}
 	}
 	for _, s := range p.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", s)
+		fmt.Fprintf(w, "warning: %s\n", termsafe.String(s))
 	}
 }
 
@@ -353,9 +382,7 @@ func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err err
 	if err != nil {
 		out.Error = err.Error()
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 func orDash(s string) string {
@@ -377,7 +404,7 @@ func (p *restoreProgress) Event(ev apply.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ev.Phase != p.phase && ev.Message == "" {
-		fmt.Fprintf(p.w, "restore: %s\n", ev.Phase)
+		fmt.Fprintf(p.w, "restore: %s\n", termsafe.String(ev.Phase))
 	}
 	p.phase = ev.Phase
 	if ev.Message == "" {
@@ -387,31 +414,5 @@ func (p *restoreProgress) Event(ev apply.Event) {
 	if ev.TotalBytes > 0 {
 		line += fmt.Sprintf(" [%s of %s, %.0f%%]", catalog.FormatSize(ev.DoneBytes), catalog.FormatSize(ev.TotalBytes), 100*float64(ev.DoneBytes)/float64(ev.TotalBytes))
 	}
-	fmt.Fprintln(p.w, line)
-}
-
-// stallProgress holds the restore at the first event of one phase until
-// the process is stopped: the end-to-end tests kill the binary there
-// (RESTORECTL_TEST_STALL_AT=copy|index|commit|...), to prove that a
-// restore killed at that point leaves the target as it was.
-type stallProgress struct {
-	next  apply.Progress
-	phase string
-	w     io.Writer
-	ctx   context.Context
-	once  sync.Once
-}
-
-func (p *stallProgress) Event(ev apply.Event) {
-	if p.next != nil {
-		p.next.Event(ev)
-	}
-	// "copy" means in the middle of a COPY, with rows sent.
-	if ev.Phase != p.phase || (ev.Phase == apply.PhaseCopy && ev.Bytes == 0) {
-		return
-	}
-	p.once.Do(func() {
-		fmt.Fprintf(p.w, "restore: stalled at %s (RESTORECTL_TEST_STALL_AT)\n", ev.Phase)
-		<-p.ctx.Done()
-	})
+	fmt.Fprintln(p.w, termsafe.String(line))
 }

@@ -236,7 +236,7 @@ func TestRestoreOverwriteCommand(t *testing.T) {
 // database may remain under its name (the temporary one is swept up by the
 // next restore).
 func TestRestoreKilled(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildBinary(t, testHooksTag)
 	f := newRestoreFixture(t, 200000) // a COPY of some 13 MB: killed mid-stream
 	running := 0
 	for _, tt := range []struct {

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // snapshotsOptions is what the snapshots command was asked for.
@@ -75,7 +75,7 @@ func printSnapshotsTable(w io.Writer, ranked []catalog.Ranked, loc *time.Locatio
 	fmt.Fprintf(tw, "WHEN\tDISTANCE\tTIME (%s)\tSIZE\tINDEX\tVERSION\tKEY\n", loc)
 	for _, r := range ranked {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Position, formatAge(absDuration(r.Distance)),
-			r.Time.In(loc).Format("2006-01-02 15:04:05"), catalog.FormatSize(r.Size), yesNo(r.Indexed), versionLabel(r.Object), r.Key)
+			r.Time.In(loc).Format("2006-01-02 15:04:05"), catalog.FormatSize(r.Size), yesNo(r.Indexed), termsafe.String(versionLabel(r.Object)), termsafe.String(r.Key))
 	}
 	return tw.Flush()
 }
@@ -136,7 +136,5 @@ func printSnapshotsJSON(w io.Writer, ranked []catalog.Ranked) error {
 			DistanceSeconds: int64(r.Distance.Round(time.Second) / time.Second),
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rows)
+	return writeJSON(w, rows)
 }

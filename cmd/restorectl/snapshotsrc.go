@@ -9,6 +9,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // snapshotSource is how extract and preview read a snapshot: its table of
@@ -72,9 +73,9 @@ func loadIndex(ctx context.Context, snap catalog.Resolved, obj catalog.Object) *
 		return ix
 	case errors.Is(err, extract.ErrNoIndex), ctx.Err() != nil:
 	case errors.Is(err, extract.ErrIndexMismatch):
-		fmt.Fprintf(stderrOf(ctx), "note: %s: index does not match the snapshot (size/ETag differ): scanning\n", snap.Name)
+		fmt.Fprintf(stderrOf(ctx), "note: %s: index does not match the snapshot (size/ETag differ): scanning\n", termsafe.String(snap.Name))
 	default:
-		fmt.Fprintf(stderrOf(ctx), "warning: %s: cannot use its index (%v): scanning\n", snap.Name, err)
+		fmt.Fprintf(stderrOf(ctx), "warning: %s: cannot use its index (%s): scanning\n", termsafe.String(snap.Name), termsafe.String(err.Error()))
 	}
 	return nil
 }
@@ -139,8 +140,8 @@ func (s *snapshotSource) printStats(w io.Writer) {
 	reqs += int64(s.scans)
 	if s.size > 0 {
 		fmt.Fprintf(w, "stats: read %d of %d bytes of %s (%.3f%%) in %d request(s), %s\n",
-			n, s.size, s.snap.Name, 100*float64(n)/float64(s.size), reqs, how)
+			n, s.size, termsafe.String(s.snap.Name), 100*float64(n)/float64(s.size), reqs, how)
 		return
 	}
-	fmt.Fprintf(w, "stats: read %d bytes of %s in %d request(s), %s\n", n, s.snap.Name, reqs, how)
+	fmt.Fprintf(w, "stats: read %d bytes of %s in %d request(s), %s\n", n, termsafe.String(s.snap.Name), reqs, how)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 func runTables(ctx context.Context, args []string, e env) error {
@@ -32,7 +32,7 @@ func runTables(ctx context.Context, args []string, e env) error {
 	}
 	toc := src.toc
 	for _, w := range toc.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s: %s\n", snap.Name, w)
+		fmt.Fprintf(e.stderr, "warning: %s: %s\n", termsafe.String(snap.Name), termsafe.String(w))
 	}
 	if *asJSON {
 		return printTablesJSON(e.stdout, toc)
@@ -77,7 +77,7 @@ func printTables(w io.Writer, toc *extract.TOC) error {
 	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")
 	for _, t := range toc.Tables {
 		kind := tableKind(t)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", t.Name, kind, t.Rows, catalog.FormatSize(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", termsafe.String(t.Name.String()), termsafe.String(kind), t.Rows, catalog.FormatSize(t.Bytes))
 	}
 	return tw.Flush()
 }
@@ -117,9 +117,7 @@ func printTablesJSON(w io.Writer, toc *extract.TOC) error {
 		}
 		rows = append(rows, r)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rows)
+	return writeJSON(w, rows)
 }
 
 // parseArgs parses flags that may come before, between or after exactly

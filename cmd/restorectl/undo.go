@@ -7,6 +7,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 func runUndo(ctx context.Context, args []string, e env) error {
@@ -43,15 +44,23 @@ func runUndo(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("undo %s: the restore changed %s, but the target is %s: pass the same database with --target", rec.ID, rec.Target, apply.Redact(target))
 	}
 	snap := catalog.Resolved{Store: store, Key: rec.SafetySnapshot, Name: strings.TrimSuffix(store.String(), "/") + "/" + rec.SafetySnapshot}
+	// The safety snapshot is the project's own (<ref>/pre-restore/...):
+	// undo never writes another project's snapshot into this one, whatever
+	// a record says (apply.Run checks it again).
+	snapRef := projectOfKey(snap)
+	if snapRef != *project {
+		return fmt.Errorf("undo %s: its safety snapshot %s is not one of project %s's: refusing to put it back into %s",
+			rec.ID, rec.SafetySnapshot, *project, *project)
+	}
 	src, err := openSnapshotSource(withStderr(ctx, e.stderr), snap, false)
 	if err != nil {
 		return err
 	}
 	if len(rec.Created) > 0 {
-		fmt.Fprintf(e.stderr, "note: restore %s created %s; undo leaves them in place (drop them by hand if they are not wanted)\n", rec.ID, strings.Join(rec.Created, ", "))
+		fmt.Fprintf(e.stderr, "note: restore %s created %s; undo leaves them in place (drop them by hand if they are not wanted)\n", rec.ID, termsafe.String(strings.Join(rec.Created, ", ")))
 	}
 	// The safety snapshot holds exactly the tables the restore replaced.
 	req := apply.Request{Mode: apply.Overwrite, Source: src.applySource(), All: true, DryRun: rf.dryRun,
-		Project: *project, Target: target, Ticket: rf.ticket, Operator: rf.operator(e)}
+		Project: *project, SnapshotProject: snapRef, Target: target, Ticket: rf.ticket, Operator: rf.operator(e)}
 	return rf.run(ctx, rf.config(store, e), req, src, e)
 }

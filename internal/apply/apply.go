@@ -73,6 +73,13 @@ type Request struct {
 	// Project is the project ref: the store keeps its safety snapshots and
 	// audit records under it.
 	Project string
+	// SnapshotProject is the project the snapshot belongs to (the ref its
+	// key is filed under), "" when that is unknown (a local file). One
+	// restore touches one project: a snapshot of another project than
+	// Project is refused (*OtherProjectError) unless IntoOtherProject says
+	// that is what the operator means. The audit record keeps both refs.
+	SnapshotProject  string
+	IntoOtherProject bool
 	// Target is the connection string of the database overwrite and merge
 	// change. It holds a password: never print it (see Redact).
 	Target string
@@ -156,6 +163,20 @@ func (e *RefusedError) Error() string {
 	return s
 }
 
+// OtherProjectError refuses a restore of one project's snapshot into
+// another project that was not asked for (Request.IntoOtherProject):
+// nothing was changed, and no audit record written.
+type OtherProjectError struct {
+	// Snapshot is the snapshot's name; SnapshotProject the project it
+	// belongs to and Project the one the restore was for.
+	Snapshot, SnapshotProject, Project string
+}
+
+func (e *OtherProjectError) Error() string {
+	return fmt.Sprintf("restore refused, nothing was changed: snapshot %s belongs to project %s, not %s: "+
+		"restoring one project's data into another project must be asked for explicitly", e.Snapshot, e.SnapshotProject, e.Project)
+}
+
 // run is one restore in progress.
 type run struct {
 	cfg Config
@@ -224,6 +245,9 @@ func (req Request) validate(cfg Config) error {
 	case catalog.ValidateRef(req.Project) != nil:
 		return fmt.Errorf("restore: %w", catalog.ValidateRef(req.Project))
 	}
+	if err := req.CheckProject(); err != nil {
+		return err
+	}
 	switch req.Mode {
 	case Overwrite, Merge:
 		if req.Target == "" {
@@ -241,6 +265,29 @@ func (req Request) validate(cfg Config) error {
 		}
 	default:
 		return fmt.Errorf("restore: unknown mode %q", req.Mode)
+	}
+	return nil
+}
+
+// CheckProject is the rule that one restore touches one project: it
+// refuses (*OtherProjectError) a snapshot of another project than
+// req.Project unless req.IntoOtherProject. A snapshot whose project is
+// unknown (SnapshotProject "") passes. Run checks it; a caller may check
+// it earlier, before reading the snapshot, with only Source.Name and the
+// project fields set.
+func (req Request) CheckProject() error {
+	if req.SnapshotProject == "" {
+		return nil
+	}
+	if err := catalog.ValidateRef(req.SnapshotProject); err != nil {
+		return fmt.Errorf("restore: the snapshot's project: %w", err)
+	}
+	if req.SnapshotProject != req.Project && !req.IntoOtherProject {
+		e := &OtherProjectError{SnapshotProject: req.SnapshotProject, Project: req.Project}
+		if req.Source != nil {
+			e.Snapshot = req.Source.Name
+		}
+		return e
 	}
 	return nil
 }

@@ -41,8 +41,14 @@ const (
 // before anything changes, then again, at the same key, with the outcome.
 // It never holds a password.
 type Record struct {
-	ID        string         `json:"id"`
-	Project   string         `json:"project"`
+	ID      string `json:"id"`
+	Project string `json:"project"`
+	// SnapshotProject is the project the snapshot belongs to, "" when
+	// unknown (a local file); IntoOtherProject is set when the snapshot
+	// of another project was restored into Project on purpose (Request).
+	SnapshotProject  string `json:"snapshot_project"`
+	IntoOtherProject bool   `json:"into_other_project,omitempty"`
+
 	StartedAt time.Time      `json:"started_at"`
 	Operator  string         `json:"operator"`
 	Ticket    string         `json:"ticket"`
@@ -139,6 +145,7 @@ func newRecord(req Request, start time.Time) *Record {
 		Checks:        []RecordCheck{},
 		Outcome:       OutcomeRunning,
 	}
+	rec.SnapshotProject, rec.IntoOtherProject = req.SnapshotProject, req.IntoOtherProject
 	if req.Target != "" {
 		rec.Target = Redact(req.Target)
 		rec.secrets = append(rec.secrets, req.Target)

@@ -51,6 +51,13 @@ func (l *loader) item(ctx context.Context, e *extract.Entry, it *extract.Item) e
 	if _, err := l.conn.Exec(ctx, it.SQL); err != nil {
 		return &StatementError{Entry: e, Err: err}
 	}
+	if e.Kind == extract.KindSet {
+		// The dump's own SETs (search_path = '' among them) must not
+		// unpin what restorectl's statements rely on.
+		if _, err := l.conn.Exec(ctx, "SELECT pg_catalog.set_config('search_path', $1, false)", pinnedSearchPath); err != nil {
+			return fmt.Errorf("pin search_path after the snapshot's SET at byte %d: %w", e.Offset, err)
+		}
+	}
 	return nil
 }
 

@@ -16,8 +16,11 @@ import (
 // schema, and the data of the selected tables (all of them with All).
 type newProjectLoad struct {
 	toc *extract.TOC
-	// schema and data say, per TOC entry, whether it runs.
-	schema, data []bool
+	// schema and data say, per TOC entry, whether it runs as the load
+	// role; platform whether the admin runs it first (platformEntries).
+	schema, data, platform []bool
+	// platformSchemas are the schemas the admin creates for extensions.
+	platformSchemas []string
 	// firstCopy is the first COPY block's entry (len(Entries) if none):
 	// schema statements before it are pre-data, after it post-data.
 	firstCopy int
@@ -37,6 +40,7 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string) {
 	toc := r.req.Source.TOC
 	n := len(toc.Entries)
 	ld := &newProjectLoad{toc: toc, schema: make([]bool, n), data: make([]bool, n), firstCopy: n, rows: map[extract.Name]int64{}}
+	ld.platform, ld.platformSchemas = platformEntries(toc)
 	sel := toc.Select(r.selected())
 	var warnings []string
 	warnings = append(warnings, toc.Warnings...)
@@ -55,7 +59,7 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string) {
 			continue
 		}
 		if !isDataKind(e.Kind) {
-			ld.schema[i] = !dropped[i]
+			ld.schema[i] = !dropped[i] && !ld.platform[i]
 			continue
 		}
 		// Sequences of tables whose rows do not come keep their initial
@@ -79,13 +83,76 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string) {
 	return ld, warnings
 }
 
+// platformEntries picks what the admin runs in a new project before the
+// load role runs the rest: the snapshot's extensions (software installed on
+// the server, which often only a superuser may create), the schemas they go
+// into and the comments on them. None of it is customer code: CREATE
+// EXTENSION runs the server's own scripts, into schemas still empty. The
+// admin's schemas are then given to the project's role.
+func platformEntries(toc *extract.TOC) (platform []bool, schemas []string) {
+	platform = make([]bool, len(toc.Entries))
+	home := map[string]bool{}
+	for i, e := range toc.Entries {
+		switch {
+		case e.Kind == extract.KindExtension:
+			platform[i] = true
+			if e.Detail != "" && e.Detail != "public" && e.Detail != "pg_catalog" {
+				home[e.Detail] = true
+			}
+		case e.Kind == extract.KindComment && e.On == extract.KindExtension:
+			platform[i] = true
+		}
+	}
+	for i, e := range toc.Entries {
+		if e.Kind == extract.KindSchema && home[e.Object.Name] {
+			platform[i] = true
+			schemas = append(schemas, e.Object.Name)
+		}
+	}
+	return platform, schemas
+}
+
+// loadPlatform runs the platform entries as the admin, on the new
+// database, and hands their schemas to the project's role.
+func (r *run) loadPlatform(ctx context.Context, db *Database, ld *newProjectLoad) error {
+	last := -1
+	for i, p := range ld.platform {
+		if p {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil
+	}
+	cfg := db.Config.Copy()
+	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, cfg.User, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var done atomic.Int64
+	err = r.newLoader(conn, &done, 0).load(ctx, func(i int) bool {
+		return ld.platform[i] || (i < last && ld.toc.Entries[i].Kind == extract.KindSet)
+	})
+	if err != nil {
+		return fmt.Errorf("create the snapshot's extensions (as %s): %w", cfg.User, err)
+	}
+	for _, s := range ld.platformSchemas {
+		if _, err := conn.Exec(ctx, "ALTER SCHEMA "+pgx.Identifier{s}.Sanitize()+" OWNER TO "+pgx.Identifier{db.load.Owner}.Sanitize()); err != nil {
+			return fmt.Errorf("give schema %s to role %s: %w", s, db.load.Owner, err)
+		}
+	}
+	return nil
+}
+
 // planNewProject builds the plan: every table of the snapshot is created,
 // the selected ones with their rows.
 func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 	toc := ld.toc
 	p := &Plan{Mode: NewProject, Snapshot: r.req.Source.Name, Target: r.req.Database, Warnings: warnings}
-	if c, ok := r.cfg.Provisioner.(interface{ Connect(string) string }); ok {
-		p.Target = c.Connect(r.req.Database)
+	if pp, ok := r.cfg.Provisioner.(*PostgresProvisioner); ok {
+		p.Target, p.Role = pp.Connect(r.req.Database), pp.Owner
 	}
 	seen := map[extract.Name]bool{}
 	for _, t := range toc.Tables {
@@ -110,6 +177,16 @@ func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 		}
 	}
 	p.Statements = append(p.Statements, "CREATE DATABASE "+extract.QuoteIdent(r.req.Database))
+	var exts int
+	for i, e := range toc.Entries {
+		if ld.platform[i] && e.Kind == extract.KindExtension {
+			exts++
+		}
+	}
+	if exts > 0 {
+		p.Statements = append(p.Statements, fmt.Sprintf("%d extensions (created by the admin, in schemas then given to the owner)", exts))
+	}
+	p.Statements = append(p.Statements, fmt.Sprintf("SET ROLE %s (in sessions of a NOINHERIT login role of this restore's own)", extract.QuoteIdent(p.Role)))
 	p.Statements = append(p.Statements, fmt.Sprintf("%d schema statements", pre))
 	for i := range toc.Entries {
 		e := &toc.Entries[i]
@@ -169,6 +246,12 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 	if !r.req.Source.Concurrent {
 		parallel = 1
 	}
+	if db.load == nil {
+		return errors.New("the new database has no load role: nothing of the snapshot may run as the admin")
+	}
+	if err := r.loadPlatform(ctx, db, ld); err != nil {
+		return err
+	}
 	conns := make([]*pgx.Conn, parallel)
 	defer func() {
 		for _, c := range conns {
@@ -178,9 +261,9 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 		}
 	}()
 	for i := range conns {
-		c, err := pgx.ConnectConfig(ctx, db.Config)
+		c, err := db.load.connect(ctx, db.Config, db.Temp)
 		if err != nil {
-			return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, db.Config.User, err)
+			return fmt.Errorf("connect to the new database %s: %w", db.Temp, err)
 		}
 		conns[i] = c
 		// Safe: nothing is done until the rename, whose commit (on the
@@ -188,6 +271,9 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 		if _, err := c.Exec(ctx, "SET synchronous_commit = off"); err != nil {
 			return fmt.Errorf("set up a connection to the new database %s: %w", db.Temp, err)
 		}
+	}
+	if err := db.load.lock(ctx, db.admin); err != nil {
+		return err
 	}
 	var err error
 	if parallel == 1 {
@@ -204,8 +290,25 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 		}
 		conns[i] = nil
 	}
+	if err := r.disownNewProject(ctx, db); err != nil {
+		return err
+	}
+	if err := r.verifyNewProject(ctx, db, parallel, ld); err != nil {
+		return err
+	}
 	r.progress(Event{Phase: PhaseCommit, Message: fmt.Sprintf("renaming database %s to %s", db.Temp, db.Name)})
 	return r.cfg.Provisioner.Commit(ctx, db)
+}
+
+// disownNewProject drops what the load role itself owns or was granted
+// in the new database, so that the role can be dropped once it is renamed.
+func (r *run) disownNewProject(ctx context.Context, db *Database) error {
+	conn, err := pgx.ConnectConfig(ctx, db.Config)
+	if err != nil {
+		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, db.Config.User, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return db.load.disown(ctx, conn)
 }
 
 // phaser sends the schema, index events of one walk as it crosses into
@@ -257,13 +360,28 @@ func (r *run) loadSerial(ctx context.Context, conn *pgx.Conn, ld *newProjectLoad
 	if err != nil {
 		return err
 	}
-	if err := r.verifyNewProject(ctx, []*pgx.Conn{conn}, ld); err != nil {
-		return err
-	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit the load: %w", err)
 	}
 	return nil
+}
+
+// countAsAdmin counts t's own rows, having locked it and made sure it is a
+// table (not a view whose rule would run as the admin).
+func countAsAdmin(ctx context.Context, conn *pgx.Conn, t extract.Name, n *int64) error {
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "LOCK TABLE ONLY "+t.String()+" IN ACCESS SHARE MODE"); err != nil {
+			return err
+		}
+		var kind string
+		if err := tx.QueryRow(ctx, "SELECT relkind::text FROM pg_catalog.pg_class WHERE oid = $1::text::pg_catalog.regclass", t.String()).Scan(&kind); err != nil {
+			return err
+		}
+		if kind != "r" && kind != "p" {
+			return fmt.Errorf("it is not a table (relkind %q)", kind)
+		}
+		return tx.QueryRow(ctx, "SELECT count(*) FROM ONLY "+t.String()).Scan(n)
+	})
 }
 
 // inTx runs fn in a transaction on conn: one commit for many statements.
@@ -286,8 +404,12 @@ func inTx(ctx context.Context, conn *pgx.Conn, fn func() error) error {
 
 // verifyNewProject counts every table's own rows (FROM ONLY) and compares
 // them with the snapshot: the selected tables hold their rows, the others
-// none.
-func (r *run) verifyNewProject(ctx context.Context, conns []*pgx.Conn, ld *newProjectLoad) error {
+// none. It counts as the admin, over n connections, once the load role's
+// sessions are closed: the owner's count would be filtered by the
+// snapshot's row security policies. A superuser's count(*) of a table runs
+// no code of the snapshot; each table is locked and checked to be one
+// before it is counted.
+func (r *run) verifyNewProject(ctx context.Context, db *Database, n int, ld *newProjectLoad) error {
 	var tables []extract.Name
 	seen := map[extract.Name]bool{}
 	for _, t := range ld.toc.Tables {
@@ -295,6 +417,23 @@ func (r *run) verifyNewProject(ctx context.Context, conns []*pgx.Conn, ld *newPr
 			seen[t.Name] = true
 			tables = append(tables, t.Name)
 		}
+	}
+	cfg := db.Config.Copy()
+	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	conns := make([]*pgx.Conn, min(n, max(len(tables), 1)))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	for i := range conns {
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("connect to the new database %s as %s to verify it: %w", db.Temp, cfg.User, err)
+		}
+		conns[i] = c
 	}
 	checks := make([]Check, len(tables))
 	var next atomic.Int64
@@ -307,7 +446,7 @@ func (r *run) verifyNewProject(ctx context.Context, conns []*pgx.Conn, ld *newPr
 			t := tables[k]
 			r.progress(Event{Phase: PhaseVerify, Table: t, Message: "counting the rows of " + t.String()})
 			c := Check{Table: t, Want: ld.rows[t]}
-			if err := conns[w].QueryRow(ctx, "SELECT count(*) FROM ONLY "+t.String()).Scan(&c.Got); err != nil {
+			if err := countAsAdmin(ctx, conns[w], t, &c.Got); err != nil {
 				return fmt.Errorf("count the rows of %s: %w", t, err)
 			}
 			c.OK = c.Got == c.Want

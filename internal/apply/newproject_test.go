@@ -19,7 +19,7 @@ import (
 // restoreNew restores src (all of it, or tables) into a new database name.
 func restoreNew(t testing.TB, pg *testenv.Postgres, src *Source, name string, tables []extract.Name, parallel int, progress Progress) (*Result, error) {
 	t.Helper()
-	cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres")}, Progress: progress}
+	cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres"), Owner: "np_owner"}, Progress: progress}
 	req := Request{Mode: NewProject, All: tables == nil, Tables: tables, Project: "demo", Database: name, Source: src, Parallel: parallel}
 	return Run(t.Context(), cfg, req)
 }
@@ -149,13 +149,16 @@ func TestNewProjectDryRun(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	d := pg.Corpus(t, "platform")[0]
 	name := newDBName(t, pg)
-	cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres")}}
+	cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres"), Owner: "np_owner"}}
 	res, err := Run(t.Context(), cfg, Request{Mode: NewProject, All: true, DryRun: true, Project: "demo", Database: name, Source: fileSource(t, d.GzipPath)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := res.Plan
-	if len(p.Statements) < 3 || p.Statements[0] != "CREATE DATABASE "+name || !strings.HasSuffix(p.Statements[1], " schema statements") ||
+	if p.Role != "np_owner" || !slices.ContainsFunc(p.Statements, func(s string) bool { return strings.HasPrefix(s, "SET ROLE np_owner ") }) {
+		t.Errorf("the plan does not say it loads as role np_owner: role %q, statements %q", p.Role, p.Statements)
+	}
+	if len(p.Statements) < 3 || p.Statements[0] != "CREATE DATABASE "+name || !slices.ContainsFunc(p.Statements, func(s string) bool { return strings.HasSuffix(s, " schema statements") }) ||
 		!slices.Contains(p.Statements, fmt.Sprintf("COPY public.orders: %d rows", p.Tables[slices.IndexFunc(p.Tables, func(tp TablePlan) bool { return tp.Name == "public.orders" })].SnapshotRows)) ||
 		!strings.HasSuffix(p.Statements[len(p.Statements)-1], " index/constraint statements") {
 		t.Errorf("statements: %q", p.Statements)
@@ -212,7 +215,7 @@ func TestNewProjectFailure(t *testing.T) {
 			name := newDBName(t, pg)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres")},
+			cfg := Config{Store: localStore(t), Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres"), Owner: "np_owner"},
 				Progress: ProgressFunc(func(e Event) {
 					if tc.cancel && e.Phase == PhaseCopy {
 						cancel()

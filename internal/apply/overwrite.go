@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -58,7 +60,13 @@ var lockTimeout = 30 * time.Second
 
 // targetRun is an overwrite or a merge in progress on the target.
 type targetRun struct {
-	r    *run
+	r *run
+	// admin is the target URL's own session: the catalog and the load role
+	// only, never a statement of the snapshot.
+	admin *pgx.Conn
+	// role is the load role; conn its session, become the tables' owner,
+	// and tx the restore's transaction on it.
+	role *loadRole
 	conn *pgx.Conn
 	tx   pgx.Tx
 	// committed is set once COMMIT succeeded: nothing to roll back.
@@ -110,15 +118,42 @@ func (t *targetRun) withRows() []extract.Name {
 	return out
 }
 
-func (r *run) openTarget(ctx context.Context) (*targetRun, error) {
+// openTarget connects to the target twice: as the admin the target URL
+// names, which only inspects the catalog and manages the load role, and as
+// the load role become the owner of the affected tables, which runs the
+// restore's transaction: everything that may run the snapshot's code.
+func (r *run) openTarget(ctx context.Context) (_ *targetRun, err error) {
 	r.progress(Event{Phase: PhasePlan, Message: "inspecting the target " + Redact(r.req.Target)})
-	conn, err := pgx.Connect(ctx, r.req.Target)
+	cfg, err := pgx.ParseConfig(r.req.Target)
+	if err != nil {
+		return nil, fmt.Errorf("parse the target's connection string %s: %w", Redact(r.req.Target), err)
+	}
+	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	admin, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the target %s: %w", Redact(r.req.Target), err)
 	}
-	t := &targetRun{r: r, conn: conn, cascaded: map[extract.Name]bool{}, created: map[extract.Name]bool{},
+	t := &targetRun{r: r, admin: admin, cascaded: map[extract.Name]bool{}, created: map[extract.Name]bool{},
 		stages: map[extract.Name]*stage{}}
-	t.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	defer func() {
+		if err != nil {
+			t.close(ctx, &err)
+		}
+	}()
+	owner, err := t.owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t.role, err = createLoadRole(ctx, admin, owner, true); err != nil {
+		return nil, err
+	}
+	if t.conn, err = t.role.connect(ctx, cfg, cfg.Database); err != nil {
+		return nil, err
+	}
+	if err = t.role.lock(ctx, admin); err != nil {
+		return nil, err
+	}
+	t.tx, err = t.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err == nil {
 		// A table someone else holds makes the restore fail in seconds,
 		// rather than queue every other session behind it. The role's own
@@ -128,14 +163,59 @@ func (r *run) openTarget(ctx context.Context) (*targetRun, error) {
 			lockTimeout.Milliseconds()))
 	}
 	if err != nil {
-		t.close(ctx, &err)
 		return nil, fmt.Errorf("begin a transaction on the target %s: %w", Redact(r.req.Target), err)
 	}
 	return t, nil
 }
 
-// close rolls back unless committed and closes the connection, with a
-// context of its own: a cancelled restore must still roll back.
+// owner is the role the restore runs as: the owner of the selected tables
+// the target holds (one role for all of them), else the database's owner;
+// never a role that is or can become a superuser.
+func (t *targetRun) owner(ctx context.Context) (string, error) {
+	r := t.r
+	on, err := inspectTables(ctx, t.admin, relationsOf(r.req.Source.TOC.Select(r.selected())))
+	if err != nil {
+		return "", fmt.Errorf("inspect the target %s: %w", Redact(r.req.Target), err)
+	}
+	owners := map[string][]extract.Name{}
+	for n, tt := range on {
+		owners[tt.Owner] = append(owners[tt.Owner], n)
+	}
+	if len(owners) > 1 {
+		return "", mixedOwners(owners)
+	}
+	for owner, tables := range owners {
+		return owner, checkSafeRole(ctx, t.admin, owner, fmt.Sprintf("make the project's role own %s (ALTER TABLE ... OWNER TO), or restore to a new project", describeTables(sortedNames(tables))))
+	}
+	var owner string
+	if err := t.admin.QueryRow(ctx, "SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()").Scan(&owner); err != nil {
+		return "", fmt.Errorf("look up the owner of the target database %s: %w", Redact(r.req.Target), err)
+	}
+	return owner, checkSafeRole(ctx, t.admin, owner, "the target holds none of the tables, so they would be created as the database's owner: make the project's role own the database, or restore to a new project")
+}
+
+// mixedOwners refuses a selection whose tables belong to several roles: a
+// restore runs as one of them, and lending it the others would let one
+// role's code act as another.
+func mixedOwners(owners map[string][]extract.Name) error {
+	reasons := []string{"the selected tables belong to different roles, and a restore runs as exactly one table owner: restore each owner's tables separately"}
+	for _, owner := range sortedKeys(owners) {
+		reasons = append(reasons, fmt.Sprintf("owned by %s: %s", owner, describeTables(sortedNames(owners[owner]))))
+	}
+	return &RefusedError{Reasons: reasons}
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+func sortedNames(names []extract.Name) []extract.Name {
+	out := slices.Clone(names)
+	slices.SortFunc(out, func(a, b extract.Name) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// close rolls back unless committed and closes the connections, with a
+// context of its own: a cancelled restore must still roll back, and the
+// load role must not outlive it.
 func (t *targetRun) close(ctx context.Context, errp *error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -145,8 +225,29 @@ func (t *targetRun) close(ctx context.Context, errp *error) {
 		_ = t.tx.Rollback(cctx)
 		t.r.res.Created = nil // rolled back with the rest
 	}
-	if err := t.conn.Close(cctx); err != nil && *errp == nil && !t.committed {
-		*errp = fmt.Errorf("close the connection to the target: %w", err)
+	var errs []error
+	if t.conn != nil {
+		if err := t.conn.Close(cctx); err != nil && !t.committed {
+			errs = append(errs, fmt.Errorf("close the connection to the target: %w", err))
+		}
+	}
+	if t.role != nil {
+		if err := t.role.disown(cctx, t.admin); err != nil {
+			errs = append(errs, err)
+		} else if err := t.role.drop(cctx, t.admin); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.admin.Close(cctx)
+	switch {
+	case len(errs) == 0:
+	case t.committed && t.r.res.Plan != nil:
+		// The restore happened: a failed clean-up must not say otherwise.
+		for _, err := range errs {
+			t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, "after the commit: "+err.Error())
+		}
+	case *errp == nil:
+		*errp = errors.Join(errs...)
 	}
 }
 
@@ -173,6 +274,9 @@ func (t *targetRun) prepare(ctx context.Context) error {
 		if b := before[n]; b == nil || b.OID != tt.OID {
 			return fmt.Errorf("the target %s changed while the restore was being planned (%s was created or replaced): nothing was changed; run the restore again", Redact(t.r.req.Target), n)
 		}
+	}
+	if err := t.checkOwners(); err != nil {
+		return err
 	}
 	if err := t.checkDrift(ctx); err != nil {
 		return err
@@ -295,6 +399,20 @@ func relationsOf(sel *extract.Selection) []extract.Name {
 		}
 	}
 	return out
+}
+
+// checkOwners insists that every affected table the target holds (those
+// --cascade added included) belongs to the role the restore runs as.
+func (t *targetRun) checkOwners() error {
+	owners := map[string][]extract.Name{t.role.Owner: nil}
+	for _, n := range t.existing() {
+		o := t.onTarget[n].Owner
+		owners[o] = append(owners[o], n)
+	}
+	if len(owners) > 1 {
+		return mixedOwners(owners)
+	}
+	return nil
 }
 
 // lock takes SHARE ROW EXCLUSIVE on every affected table the target
@@ -457,7 +575,7 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 	r := t.r
 	planned := t.plannedActions()
 	t.acts = t.runActions(planned)
-	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target)}
+	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target), Role: t.role.Owner}
 	r.res.Plan = p
 	for _, n := range t.affected {
 		tp := t.plans[n]
@@ -504,11 +622,12 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		}
 	}
 
+	p.Statements = append(p.Statements, fmt.Sprintf("SET ROLE %s (in a session of a NOINHERIT login role of this restore's own)", extract.QuoteIdent(t.role.Owner)))
 	if ex := t.existing(); len(ex) > 0 {
 		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+extract.JoinNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
 		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+extract.JoinNames(ex, ", "))
 	}
-	p.Statements = append(p.Statements, "SET LOCAL session_replication_role = replica")
+	p.Statements = append(p.Statements, "session_replication_role = replica (triggers off)")
 	if r.req.Mode == Overwrite {
 		if tr := t.truncateSQL(); tr != "" {
 			p.Statements = append(p.Statements, tr)
@@ -590,17 +709,18 @@ func (t *targetRun) safetySnapshot(ctx context.Context) error {
 	return nil
 }
 
-// triggersOff makes the restored rows fire no user triggers (webhooks,
-// audit logs) and skip foreign key checks, as pg_restore
-// --disable-triggers does; verify checks the keys afterwards.
+// triggersOff makes sure the restored rows fire no user triggers
+// (webhooks, audit logs) and skip foreign key checks, as pg_restore
+// --disable-triggers does; verify checks the keys afterwards. The load
+// role's sessions start that way (createLoadRole), since setting it takes
+// a superuser, and the load role is none.
 func (t *targetRun) triggersOff(ctx context.Context) error {
-	_, err := t.tx.Exec(ctx, "SET LOCAL session_replication_role = replica")
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "42501" {
-		return fmt.Errorf("turn triggers off on the target %s: permission denied: a restore needs a superuser connection directly to Postgres (not through PgBouncer, not as the project's own role); nothing was changed", Redact(t.r.req.Target))
+	var mode string
+	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.current_setting('session_replication_role')").Scan(&mode); err != nil {
+		return fmt.Errorf("check that triggers are off on the target %s: %w", Redact(t.r.req.Target), err)
 	}
-	if err != nil {
-		return fmt.Errorf("turn triggers off on the target %s: %w", Redact(t.r.req.Target), err)
+	if mode != "replica" {
+		return fmt.Errorf("triggers are not off on the target %s (session_replication_role is %s): nothing was changed", Redact(t.r.req.Target), mode)
 	}
 	return nil
 }
@@ -717,6 +837,10 @@ func (t *targetRun) dependency(ctx context.Context, l *loader, e *extract.Entry,
 	}
 	err := l.item(ctx, e, it)
 	var pg *pgconn.PgError
+	if err != nil && e.Kind == extract.KindExtension && errors.As(err, &pg) && pg.Code == "42501" {
+		return &RefusedError{Reasons: []string{fmt.Sprintf("the target lacks extension %s, and role %s may not create it (%s): have it installed on the target first, then restore again",
+			e.Object.Name, t.role.Owner, pg.Message)}}
+	}
 	if err != nil && errors.As(err, &pg) && alreadyExists(pg.Code) {
 		_, rerr := t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT restorectl_dependency")
 		if rerr != nil {

@@ -486,8 +486,9 @@ func TestOverwriteRangedSource(t *testing.T) {
 	}
 }
 
-// TestOverwriteNeedsSuperuser: without the right to turn triggers off,
-// the restore says what connection it needs and changes nothing.
+// TestOverwriteNeedsSuperuser: without the right to create the restore's
+// load role, the restore says what connection it needs and changes
+// nothing.
 func TestOverwriteNeedsSuperuser(t *testing.T) {
 	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
 	role := "restorer_" + strings.ToLower(rand.Text()[:10])
@@ -510,7 +511,7 @@ func TestOverwriteNeedsSuperuser(t *testing.T) {
 	req := s.request(Overwrite, "public.products")
 	req.Target = strings.Replace(s.targetURL, "://postgres@", "://"+role+"@", 1)
 	_, err := s.run(t.Context(), req, nil)
-	if err == nil || !strings.Contains(err.Error(), "superuser connection directly to Postgres") {
+	if err == nil || !strings.Contains(err.Error(), "needs to be a superuser") {
 		t.Fatalf("err = %v, want it to ask for a superuser connection", err)
 	}
 	s.assertUnchanged(t)

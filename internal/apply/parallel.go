@@ -42,7 +42,7 @@ type loadJob struct {
 // the indexes and constraints of each ordinary table as soon as its rows
 // are in; then what is left (foreign keys, index attaches, partitioned
 // tables' indexes, triggers, sequence positions, refreshes, ...) on one
-// connection in dump order; and the verification over all.
+// connection in dump order.
 func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjectLoad) error {
 	toc := ld.toc
 	n := len(toc.Entries)
@@ -92,10 +92,7 @@ func (r *run) loadParallel(ctx context.Context, conns []*pgx.Conn, ld *newProjec
 		post := i >= ld.firstCopy && ld.schema[i]
 		rest[i] = (post && !parallelIndex(toc, e)) || (ld.data[i] && e.Item != extract.CopyData)
 	}
-	if err := inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], rest) }); err != nil {
-		return err
-	}
-	return r.verifyNewProject(ctx, conns, ld)
+	return inTx(ctx, conns[0], func() error { return walk(ctx, conns[0], rest) })
 }
 
 // parallelJobs makes the jobs of a parallel load: one per table with rows

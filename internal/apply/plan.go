@@ -8,7 +8,10 @@ type Plan struct {
 	Mode     Mode   `json:"mode"`
 	Snapshot string `json:"snapshot"`
 	// Target is the target without its password (Redact).
-	Target string      `json:"target"`
+	Target string `json:"target"`
+	// Role is the role the snapshot's statements and rows are loaded as
+	// (the tables' owner, or the new project's owner), never a superuser.
+	Role   string      `json:"role,omitempty"`
 	Tables []TablePlan `json:"tables"`
 	// Statements are what will run, one line each ("TRUNCATE ONLY
 	// public.orders", "COPY public.orders: 120 rows", "CREATE TABLE

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -35,8 +34,10 @@ type Provisioner interface {
 type Database struct {
 	// Name is its final name.
 	Name string `json:"name"`
-	// Config reaches it for loading (under its temporary name until
-	// Commit). It holds the admin password: never print it.
+	// Config reaches it as the admin (under its temporary name until
+	// Commit), for the platform's own steps: extensions, clean-up; the
+	// snapshot's code runs as the load role. It holds the admin password:
+	// never print it.
 	Config *pgx.ConnConfig `json:"-"`
 	// URL is the admin connection string it was created with, as given
 	// (never rebuilt): what records scrub from errors. It holds the
@@ -51,6 +52,11 @@ type Database struct {
 	// admin is the connection that created it, open until Commit or Drop:
 	// while its backend lives, a sweep knows the restore is running.
 	admin *pgx.Conn
+	// reg is its row in the registry of restores (registry.go).
+	reg registration
+	// load is the role the snapshot is loaded as (role.go): it becomes
+	// the owner role.
+	load *loadRole
 }
 
 // PostgresProvisioner creates databases on the PostgreSQL cluster AdminURL
@@ -67,14 +73,13 @@ type PostgresProvisioner struct {
 
 var _ Provisioner = (*PostgresProvisioner)(nil)
 
-// Comments on databases being restored and restored: the sweep recognises
-// the first and reads the pid of the backend whose life keeps it.
+// Comments on databases being restored and restored: hints for humans.
+// Any database owner can set a comment, so nothing reads them: the sweep
+// trusts only the registry (registry.go).
 const (
 	restoringComment = "restorectl: restoring "
 	restoredComment  = "restorectl: restored "
 )
-
-var restoringPID = regexp.MustCompile(`; admin backend pid (\d+)$`)
 
 func (p *PostgresProvisioner) config() (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(p.AdminURL)
@@ -187,6 +192,9 @@ func (p *PostgresProvisioner) Create(ctx context.Context, name string) (*Databas
 }
 
 func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, name string) (*Database, error) {
+	if err := ensureRegistry(ctx, conn); err != nil {
+		return nil, err
+	}
 	if err := sweep(ctx, conn); err != nil {
 		return nil, err
 	}
@@ -201,29 +209,41 @@ func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *p
 	if err != nil {
 		return nil, fmt.Errorf("name the database of new project %s: %w", name, err)
 	}
+	// Created owned by the admin role, and given to Owner only once its OID
+	// is registered: see registry.go.
 	create := "CREATE DATABASE " + pgx.Identifier{tmp}.Sanitize() + " TEMPLATE template0"
-	if p.Owner != "" {
-		if err := ensureRole(ctx, conn, p.Owner); err != nil {
-			return nil, err
-		}
-		create += " OWNER " + pgx.Identifier{p.Owner}.Sanitize()
+	// The snapshot runs as the new project's own role, never the admin.
+	if p.Owner == "" {
+		return nil, &RefusedError{Reasons: []string{"a new project needs an owner role that the snapshot is loaded as (--owner, by default the project ref): the admin connection never runs the snapshot's code"}}
 	}
-	var pid uint32
-	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		return nil, fmt.Errorf("create the database of new project %s: %w", name, err)
+	if err := ensureRole(ctx, conn, p.Owner); err != nil {
+		return nil, err
+	}
+	if err := checkSafeRole(ctx, conn, p.Owner, "choose another owner for the new project with --owner"); err != nil {
+		return nil, err
+	}
+	reg, err := register(ctx, conn, tmp, name)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := conn.Exec(ctx, create); err != nil {
-		return nil, fmt.Errorf("create database %s for new project %s (the admin role needs CREATEDB): %w", tmp, name, err)
+		// Dropped here if it was created after all, or by the next sweep.
+		derr := dropRegistered(context.WithoutCancel(ctx), conn, reg.id)
+		return nil, errors.Join(fmt.Errorf("create database %s for new project %s (the admin role needs CREATEDB): %w", tmp, name, err), derr)
 	}
-	comment := fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{tmp}.Sanitize(),
-		quoteLiteral(fmt.Sprintf("%s%s; admin backend pid %d", restoringComment, name, pid)))
-	if _, err := conn.Exec(ctx, comment); err != nil {
-		_, derr := conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE "+pgx.Identifier{tmp}.Sanitize()+" WITH (FORCE)")
-		return nil, errors.Join(fmt.Errorf("mark database %s as being restored: %w", tmp, err), derr)
+	hint := fmt.Sprintf("%s%s; admin backend pid %d", restoringComment, name, reg.pid)
+	if err := reg.adopt(ctx, conn, tmp, p.Owner, hint); err != nil {
+		derr := dropRegistered(context.WithoutCancel(ctx), conn, reg.id)
+		return nil, errors.Join(fmt.Errorf("set up database %s for new project %s: %w", tmp, name, err), derr)
 	}
-	load := cfg.Copy()
-	load.Database = tmp
-	return &Database{Name: name, Config: load, URL: p.AdminURL, Connect: connectURL(cfg, name), Temp: tmp, admin: conn}, nil
+	lr, err := createLoadRole(ctx, conn, p.Owner, false)
+	if err != nil {
+		derr := dropRegistered(context.WithoutCancel(ctx), conn, reg.id)
+		return nil, errors.Join(err, derr)
+	}
+	admin := cfg.Copy()
+	admin.Database = tmp
+	return &Database{Name: name, Config: admin, URL: p.AdminURL, Connect: connectURL(cfg, name), Temp: tmp, admin: conn, reg: reg, load: lr}, nil
 }
 
 func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
@@ -241,52 +261,6 @@ func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("create owner role %s (the admin role needs CREATEROLE, or create it first): %w", role, err)
-	}
-	return nil
-}
-
-// sweep drops the databases of restores that died: marked as being
-// restored by an admin backend that no longer runs. A restore that is
-// still running keeps its admin connection, hence its backend, open. (A
-// pid reused by a new backend only delays the sweep.)
-func sweep(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `SELECT datname, pg_catalog.shobj_description(oid, 'pg_database')
-		FROM pg_catalog.pg_database
-		WHERE pg_catalog.shobj_description(oid, 'pg_database') LIKE $1`, restoringComment+"%")
-	if err != nil {
-		return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
-	}
-	type abandoned struct {
-		name string
-		pid  int64
-	}
-	var found []abandoned
-	for rows.Next() {
-		var name, comment string
-		if err := rows.Scan(&name, &comment); err != nil {
-			return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
-		}
-		if m := restoringPID.FindStringSubmatch(comment); m != nil {
-			pid, _ := strconv.ParseInt(m[1], 10, 64)
-			found = append(found, abandoned{name, pid})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("look for abandoned restores on the cluster: %w", err)
-	}
-	for _, a := range found {
-		var alive bool
-		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE pid = $1)", a.pid).Scan(&alive); err != nil {
-			return fmt.Errorf("check the restore of database %s: %w", a.name, err)
-		}
-		if alive {
-			continue
-		}
-		// Best effort: one that cannot be dropped (another admin's, say)
-		// must not block this restore; the next sweep tries again.
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{a.name}.Sanitize()+" WITH (FORCE)"); err != nil && ctx.Err() != nil {
-			return fmt.Errorf("drop database %s, left by a restore that died: %w", a.name, err)
-		}
 	}
 	return nil
 }
@@ -314,18 +288,30 @@ func (db *Database) closeAdmin(ctx context.Context) {
 	}
 }
 
-// Commit renames the database into place and marks it restored.
+// Commit renames the database into place and removes its registration.
 func (p *PostgresProvisioner) Commit(ctx context.Context, db *Database) error {
 	conn, err := p.adminConn(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer db.closeAdmin(context.WithoutCancel(ctx))
-	// Renamed and marked restored at once: a database renamed into place
-	// but still marked as being restored would be swept up.
+	// Renamed and unregistered at once: a database renamed into place but
+	// still registered as being restored would be swept up.
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := db.reg.unregister(ctx, tx, db.Temp); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Temp}.Sanitize()+" RENAME TO "+pgx.Identifier{db.Name}.Sanitize()); err != nil {
 			return err
+		}
+		// The name renamed was the database registered (its owner may
+		// rename it, and put another in its place).
+		var same bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_database WHERE oid = $1 AND datname = $2)", db.reg.oid, db.Name).Scan(&same); err != nil {
+			return err
+		}
+		if !same {
+			return fmt.Errorf("database %s is not the one this restore created (OID %d): it was renamed or replaced meanwhile; restore again", db.Temp, db.reg.oid)
 		}
 		_, err := tx.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), quoteLiteral(restoredComment+db.Name)))
 		return err
@@ -338,10 +324,14 @@ func (p *PostgresProvisioner) Commit(ctx context.Context, db *Database) error {
 		return fmt.Errorf("rename database %s to %s: %w", db.Temp, db.Name, err)
 	}
 	db.Temp = db.Name
+	// The project is in place: a load role left behind cannot log in, and
+	// must not turn a restore that happened into a failure.
+	_ = db.load.drop(ctx, conn)
 	return nil
 }
 
-// Drop removes the database under its temporary name.
+// Drop removes the database under its temporary name, if it is still the
+// one Create registered, and its registration.
 func (p *PostgresProvisioner) Drop(ctx context.Context, db *Database) error {
 	if db.Temp == db.Name {
 		return fmt.Errorf("database %s was committed: not dropping it", db.Name)
@@ -351,8 +341,10 @@ func (p *PostgresProvisioner) Drop(ctx context.Context, db *Database) error {
 		return fmt.Errorf("drop database %s: %w", db.Temp, err)
 	}
 	defer db.closeAdmin(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db.Temp}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %s (drop it by hand, or the next new-project restore on this cluster sweeps it up): %w", db.Temp, err)
+	// Only the database registered, under the name registered.
+	err = dropRegistered(ctx, conn, db.reg.id)
+	if db.load != nil {
+		err = errors.Join(err, db.load.drop(ctx, conn))
 	}
-	return nil
+	return err
 }

@@ -26,7 +26,9 @@ type targetTable struct {
 	OID  uint32
 	// Kind is pg_class.relkind: r table, p partitioned table, v view, m
 	// materialized view, f foreign table, ...
-	Kind    string
+	Kind string
+	// Owner is the role that owns it: the restore runs as this role.
+	Owner   string
 	Columns []targetColumn
 	// PK are the primary key's columns, in key order; nil without one.
 	PK []string
@@ -93,7 +95,7 @@ func inspectTables(ctx context.Context, q querier, names []extract.Name) (map[ex
 		texts[i] = n.String()
 	}
 	rows, err := q.Query(ctx, `
-		SELECT n.i::int, c.oid, c.relkind::text
+		SELECT n.i::int, c.oid, c.relkind::text, pg_catalog.pg_get_userbyid(c.relowner)::text
 		FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)
 		JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(n.name)`, texts)
 	if err != nil {
@@ -104,7 +106,7 @@ func inspectTables(ctx context.Context, q querier, names []extract.Name) (map[ex
 	for rows.Next() {
 		var i int
 		t := &targetTable{}
-		if err := rows.Scan(&i, &t.OID, &t.Kind); err != nil {
+		if err := rows.Scan(&i, &t.OID, &t.Kind, &t.Owner); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("look up the tables on the target: %w", err)
 		}

@@ -43,10 +43,11 @@ func newTgtScenario(t *testing.T, setup, drift string) *tgtScenario {
 func (s *tgtScenario) withTarget(t *testing.T, drift string) *tgtScenario {
 	t.Helper()
 	s.source = fileSource(t, s.dump)
-	s.target, s.targetURL = s.pg.CreateDatabase(t)
-	s.pg.LoadScript(t, s.target, s.dump)
+	// As on the platform, the project's role owns its tables.
+	s.target, s.targetURL = s.pg.CreateProject(t)
+	s.pg.LoadScriptAs(t, s.target, s.target, s.dump)
 	if drift != "" {
-		s.pg.Exec(t, s.target, drift)
+		s.pg.ExecAs(t, s.target, s.target, drift)
 	}
 	store, err := catalog.NewLocal(t.TempDir())
 	if err != nil {

@@ -98,8 +98,15 @@ type Classification struct {
 	Partitioned bool
 	// Warning is set when pg_query could not parse the statement: it is
 	// then KindOther, attributed by best effort from its first words or the
-	// pg_dump header, and should be reported.
+	// pg_dump header (and Refused); or when it holds several statements.
 	Warning string
+	// Refused says what the statement is when it is not something pg_dump
+	// writes (vocabulary.go): "COPY ... FROM PROGRAM", "DO block", "a
+	// statement PostgreSQL 16's parser cannot read". RefusedWhy may say
+	// more. Both are empty for a statement of pg_dump's vocabulary; they
+	// never quote the statement's text unescaped. A table of contents
+	// holds no refused entry: reading one is a *RefusedStatementError.
+	Refused, RefusedWhy string
 }
 
 // Classify parses one SQL statement of a plain-format dump with pg_query
@@ -108,19 +115,28 @@ type Classification struct {
 // Warning, attributed from its text or, failing that, from hint (the
 // pg_dump header before it, which may be nil). The hint is never used
 // otherwise: text in a function body can look exactly like a header.
+//
+// Refused is set for a statement outside pg_dump's vocabulary (see
+// vocabulary.go), which includes one pg_query cannot parse, an empty one and
+// several statements in one.
 func Classify(sql string, hint *Header) Classification {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
-		return classifyUnparsed(sql, hint, err)
+		c := classifyUnparsed(sql, hint, err)
+		c.Refused = "a statement PostgreSQL 16's parser cannot read"
+		c.RefusedWhy = safeText(err.Error(), 160) + "; what cannot be parsed cannot be checked (if a newer pg_dump wrote it, restorectl needs a newer pg_query)"
+		return c
 	}
 	stmts := tree.GetStmts()
 	if len(stmts) == 0 {
-		return Classification{Kind: KindOther}
+		return Classification{Kind: KindOther, Refused: "an empty statement"}
 	}
 	c := classifyNode(stmts[0].GetStmt())
 	c.Uses = withoutSelf(c)
+	c.Refused, c.RefusedWhy = vocabulary(stmts[0].GetStmt())
 	if len(stmts) > 1 {
 		c.Warning = fmt.Sprintf("classify statement: it holds %d statements; only the first (%s) was classified", len(stmts), c.Kind)
+		c.Refused, c.RefusedWhy = fmt.Sprintf("%d statements in one", len(stmts)), "pg_dump ends every statement with a semicolon; the others would run too"
 	}
 	return c
 }

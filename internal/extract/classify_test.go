@@ -191,7 +191,7 @@ func TestClassifyRealDump(t *testing.T) {
 	got := map[string]Classification{}
 	for _, s := range stmts {
 		c := Classify(s.sql, s.hint)
-		if c.Warning != "" || c.Kind == KindOther {
+		if c.Warning != "" || c.Kind == KindOther || c.Refused != "" {
 			t.Errorf("Classify(%q) = %+v: pg_dump's own output must classify cleanly", s.sql, c)
 		}
 		for _, tbl := range c.Tables {
@@ -318,8 +318,8 @@ func describe(c Classification) string {
 	if c.Parent != nil {
 		parent = c.Parent.String()
 	}
-	return fmt.Sprintf("{Kind:%q Object:%s Tables:%v RefTables:%v Uses:%v Parent:%s Detail:%q On:%q Warning:%q}",
-		c.Kind, c.Object, c.Tables, c.RefTables, c.Uses, parent, c.Detail, c.On, c.Warning)
+	return fmt.Sprintf("{Kind:%q Object:%s Tables:%v RefTables:%v Uses:%v Parent:%s Detail:%q On:%q Warning:%q Refused:%q RefusedWhy:%q}",
+		c.Kind, c.Object, c.Tables, c.RefTables, c.Uses, parent, c.Detail, c.On, c.Warning, c.Refused, c.RefusedWhy)
 }
 
 // Statements pg_dump 15 does not write in this form, or that no pg_dump
@@ -349,22 +349,24 @@ func TestClassifyStatements(t *testing.T) {
 		{"GRANT SELECT ON TABLE public.orders TO anon;", nil, Classification{Kind: KindACL, Object: orders, Tables: ns(orders)}},
 		{"CREATE INDEX i ON public.orders USING btree (extensions.f(x)) WHERE status = 'paid'::public.status;", nil,
 			Classification{Kind: KindIndex, Object: n("public", "i"), Tables: ns(orders), Detail: "i", Uses: ns(n("extensions", "f"), n("public", "status"))}},
-		{"SELECT 1;", nil, Classification{Kind: KindSelect}},
+		{"SELECT 1;", nil, Classification{Kind: KindSelect, Refused: "SELECT",
+			RefusedWhy: "pg_dump SELECTs only pg_catalog.setval, set_config and large object calls"}},
 		{"CREATE FUNCTION public.f(a public.status) RETURNS SETOF public.orders LANGUAGE sql AS $$ SELECT * FROM public.other $$;", nil,
 			Classification{Kind: KindFunction, Object: n("public", "f"), Uses: ns(n("public", "status"), orders)}},
 		// The hint is ignored whenever pg_query parses the statement.
 		{"CREATE TABLE public.real (x int);", &Header{Name: "fake", Type: "TABLE", Schema: "public"},
 			Classification{Kind: KindTable, Object: n("public", "real"), Tables: ns(n("public", "real"))}},
-		{"-- just a comment\n", nil, Classification{Kind: KindOther}},
-		{"DO $$ BEGIN END $$;", nil, Classification{Kind: KindOther}},
+		{"-- just a comment\n", nil, Classification{Kind: KindOther, Refused: "an empty statement"}},
+		{"DO $$ BEGIN END $$;", nil, Classification{Kind: KindOther, Refused: "DO block", RefusedWhy: "it would run code"}},
 	}
 	for _, tt := range tests {
 		checkClassification(t, tt.sql, Classify(tt.sql, tt.hint), tt.want)
 	}
 }
 
-// A statement pg_query (PostgreSQL 16's grammar) cannot parse is kept as
-// KindOther with a warning, attributed by its first words or the header.
+// A statement pg_query (PostgreSQL 16's grammar) cannot parse is KindOther
+// with a warning, attributed by its first words or the header, and Refused:
+// a table of contents never holds it (vocabulary.go).
 func TestClassifyUnparsed(t *testing.T) {
 	constraintHint := &Header{Name: "orders orders_pkey", Type: "CONSTRAINT", Schema: "public"}
 	tests := []struct {
@@ -388,7 +390,8 @@ func TestClassifyUnparsed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := Classify(tt.sql, tt.hint)
-		if c.Kind != KindOther || !reflect.DeepEqual(c.Tables, tt.tables) || !strings.Contains(c.Warning, "pg_query cannot parse it") || !strings.Contains(c.Warning, tt.how) {
+		if c.Kind != KindOther || !reflect.DeepEqual(c.Tables, tt.tables) || !strings.Contains(c.Warning, "pg_query cannot parse it") || !strings.Contains(c.Warning, tt.how) ||
+			!strings.Contains(c.Refused, "parser cannot read") {
 			t.Errorf("Classify(%q) = %s; want Kind other, Tables %v, a warning saying %q", tt.sql, describe(c), tt.tables, tt.how)
 		}
 	}
@@ -396,7 +399,7 @@ func TestClassifyUnparsed(t *testing.T) {
 
 func TestClassifySeveralStatements(t *testing.T) {
 	c := Classify("CREATE SCHEMA a; CREATE SCHEMA b;", nil)
-	if c.Kind != KindSchema || c.Object != n("", "a") || !strings.Contains(c.Warning, "2 statements") {
+	if c.Kind != KindSchema || c.Object != n("", "a") || !strings.Contains(c.Warning, "2 statements") || c.Refused != "2 statements in one" {
 		t.Errorf("Classify of two statements = %s; want the first, with a warning", describe(c))
 	}
 }

@@ -502,7 +502,8 @@ type ScanHooks struct {
 }
 
 // ScanTOC is ReadTOC reporting the dump's COPY block boundaries through
-// hooks as it reads. During a COPY block Scanned advances with every chunk
+// hooks as it reads. Every item is vetted (Vet): one outside pg_dump's
+// vocabulary stops the scan with a *RefusedStatementError. During a COPY block Scanned advances with every chunk
 // of rows, so a caller holding data until the scan is past it holds at
 // most the Reader's buffer (about 1 MiB, or the current statement).
 func ScanTOC(ctx context.Context, r *Reader, hooks ScanHooks) (*TOC, error) {
@@ -528,8 +529,10 @@ func ScanTOC(ctx context.Context, r *Reader, hooks ScanHooks) (*TOC, error) {
 			return nil, err
 		}
 		e := Entry{Item: it.Kind, Header: it.Header, Offset: it.Offset}
-		if it.Kind != MetaCommand {
-			e.Classification = Classify(it.SQL, it.Header)
+		// Only pg_dump's vocabulary makes a table of contents: a snapshot
+		// holding anything else is refused here, before any use.
+		if e.Classification, err = Vet(it); err != nil {
+			return nil, err
 		}
 		if it.Kind == CopyData {
 			boundary(it.Offset)

@@ -53,6 +53,11 @@ func Preview(ctx context.Context, r *Reader, table Name, limit int) (*RowSet, er
 		if name != table {
 			continue
 		}
+		// A preview runs nothing, but decodes rows only after a COPY of
+		// pg_dump's vocabulary.
+		if _, err := Vet(it); err != nil {
+			return nil, fmt.Errorf("preview %s: %w", table, err)
+		}
 		return readRows(ctx, it, name, cols, limit)
 	}
 }

@@ -415,6 +415,9 @@ func (rg *Ranged) Preview(ctx context.Context, toc *TOC, table Name, limit int) 
 	case it.Offset != e.Offset || it.Kind != CopyData:
 		return nil, fmt.Errorf("preview %s: %w: a %s at byte %d, the index has a %s at byte %d", table, ErrIndexStale, it.Kind, it.Offset, e.Item, e.Offset)
 	}
+	if _, err := Vet(it); err != nil {
+		return nil, fmt.Errorf("preview %s: %w", table, err)
+	}
 	name, cols, err := ParseCopyStatement(it.SQL)
 	if err != nil {
 		return nil, fmt.Errorf("preview %s: at byte %d: %w", table, it.Offset, err)

@@ -14,8 +14,9 @@ type TOC struct {
 	Tables  []*Table // in dump order
 	// Size is the dump's uncompressed size in bytes.
 	Size int64
-	// Warnings are statements pg_query could not parse; they are kept and
-	// attributed by best effort.
+	// Warnings are about statements classified with a warning. A
+	// statement pg_query cannot parse is refused (vocabulary.go), so a
+	// table of contents read by this version has none.
 	Warnings []string
 
 	byName map[Name]*Table
@@ -52,7 +53,9 @@ func (t *TOC) Table(n Name) *Table { return t.byName[n] }
 
 // ReadTOC reads the whole dump from r and returns its table of contents.
 // progress, if not nil, is called with increasing uncompressed offsets as
-// the scan advances. It stops with ctx.Err() when ctx is cancelled.
+// the scan advances. It stops with ctx.Err() when ctx is cancelled, and
+// with a *RefusedStatementError at the first item that is not something
+// pg_dump writes (vocabulary.go).
 func ReadTOC(ctx context.Context, r *Reader, progress func(offset int64)) (*TOC, error) {
 	return ScanTOC(ctx, r, ScanHooks{Scanned: progress})
 }

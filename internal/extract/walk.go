@@ -16,9 +16,11 @@ type Visit func(i int, it *Item) error
 // Walk reads the entries of toc for which include is true from r, a fresh
 // Reader over the snapshot toc was read from, and calls fn with each item
 // in dump order. Every item is checked against its TOC entry (kind,
-// offsets, and a COPY block's rows and bytes), so that a snapshot that
-// changed since its table of contents was read is a *ChangedError rather
-// than wrong data. Reading stops after the last included entry; ctx is
+// offsets, classification, and a COPY block's rows and bytes), so that a
+// snapshot that changed since its table of contents was read is a
+// *ChangedError rather than wrong data; and every visited item is vetted
+// again (Vet), so that fn never sees one outside pg_dump's vocabulary (a
+// *RefusedStatementError). Reading stops after the last included entry; ctx is
 // checked between items and every few MB of rows.
 func Walk(ctx context.Context, r *Reader, toc *TOC, include func(i int) bool, fn Visit) error {
 	return walkItems(ctx, readerItems{r, len(toc.Entries)}, toc, lastIncluded(toc, include), include, fn)
@@ -125,6 +127,9 @@ func walkItems(ctx context.Context, src itemSource, toc *TOC, last int, include 
 		if !include(i) {
 			continue
 		}
+		if err := vetEntry(i, it, e); err != nil {
+			return err
+		}
 		var rows *rowCounter
 		if it.Kind == CopyData {
 			rows = &rowCounter{ctx: ctx, r: it.Rows}
@@ -147,6 +152,28 @@ func walkItems(ctx context.Context, src itemSource, toc *TOC, last int, include 
 		}
 	}
 	return src.done()
+}
+
+// vetEntry checks an item before it is handed to a visitor: it must be in
+// pg_dump's vocabulary (a *RefusedStatementError otherwise) and be what its
+// entry says (a *ChangedError otherwise). The table of contents was vetted
+// when it was read, but the snapshot may have changed since, and a ranged
+// walk trusts an index that may be stale or crafted: an entry must not make
+// a statement that no selection includes (BEGIN, COMMIT, a large object
+// call), or another table's COPY, pass for what the selection chose.
+func vetEntry(i int, it *Item, e *Entry) error {
+	c, err := Vet(it)
+	if err != nil {
+		return err
+	}
+	switch {
+	case it.Kind == MetaCommand:
+	case c.Kind != e.Kind:
+		return &ChangedError{Offset: it.Offset, Reason: fmt.Sprintf("item %d is a %s statement, the table of contents has a %s", i, c.Kind, e.Kind)}
+	case c.Object != e.Object:
+		return &ChangedError{Offset: it.Offset, Reason: fmt.Sprintf("item %d is a %s statement on another object than the table of contents says", i, c.Kind)}
+	}
+	return nil
 }
 
 // rowCounter passes COPY rows on, counting rows and bytes and checking

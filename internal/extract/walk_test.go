@@ -25,7 +25,7 @@ func walkLog(log *strings.Builder, keep int) Visit {
 
 func TestWalkScanEqualsRanged(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("SET search_path = '';\n\nCREATE TABLE public.a (id integer);\n\nCREATE TABLE public.b (id integer);\n\n")
+	b.WriteString("SELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.a (id integer);\n\nCREATE TABLE public.b (id integer);\n\n")
 	for _, tb := range []string{"a", "b"} {
 		fmt.Fprintf(&b, "COPY public.%s (id) FROM stdin;\n", tb)
 		for i := range 2000 {

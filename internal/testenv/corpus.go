@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -225,6 +226,13 @@ func gzipFile(src, dst string) (err error) {
 // dump, and fails the test on the first error.
 func (p *Postgres) LoadScript(t testing.TB, db, path string) {
 	t.Helper()
+	p.LoadScriptAs(t, db, "", path)
+}
+
+// LoadScriptAs is LoadScript as role (psql's session becomes it first), so
+// that what the script creates belongs to role; "" is the superuser.
+func (p *Postgres) LoadScriptAs(t testing.TB, db, role, path string) {
+	t.Helper()
 	var stdin io.Reader
 	file := path
 	if strings.HasSuffix(path, ".gz") {
@@ -239,7 +247,11 @@ func (p *Postgres) LoadScript(t testing.TB, db, path string) {
 		}
 		stdin, file = zr, "-"
 	}
-	if err := p.psql(t.Context(), p.URL(db), file, stdin); err != nil {
+	url := p.URL(db)
+	if role != "" {
+		url += "&options=" + strings.NewReplacer("+", "%20", "=", "%3D").Replace(neturl.QueryEscape("-c role="+role))
+	}
+	if err := p.psql(t.Context(), url, file, stdin); err != nil {
 		t.Fatalf("testenv: load %s into database %s: %v", path, db, err)
 	}
 }

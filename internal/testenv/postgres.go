@@ -80,6 +80,40 @@ func (p *Postgres) CreateDatabase(t testing.TB) (name, url string) {
 	return name, p.URL(name)
 }
 
+// CreateProject creates a fresh database as the platform creates a
+// project's: owned by a role of its own with the database's name (NOLOGIN,
+// not a superuser), so that what LoadScriptAs and ExecAs create belongs to
+// the project, not to the cluster's superuser. Both go when the test ends.
+func (p *Postgres) CreateProject(t testing.TB) (name, url string) {
+	t.Helper()
+	name = uniqueName("p", "_")
+	role := pgx.Identifier{name}.Sanitize()
+	p.Exec(t, "postgres", "CREATE ROLE "+role+" NOLOGIN")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := p.exec(ctx, "postgres", "DROP ROLE IF EXISTS "+role); err != nil {
+			t.Errorf("testenv: drop role %s: %v", name, err)
+		}
+	})
+	p.Exec(t, "postgres", "CREATE DATABASE "+role+" OWNER "+role)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := p.exec(ctx, "postgres", "DROP DATABASE IF EXISTS "+role+" WITH (FORCE)"); err != nil {
+			t.Errorf("testenv: drop database %s: %v", name, err)
+		}
+	})
+	return name, p.URL(name)
+}
+
+// ExecAs is Exec as role (SET ROLE first), so that what sql creates
+// belongs to role.
+func (p *Postgres) ExecAs(t testing.TB, dbname, role, sql string) {
+	t.Helper()
+	p.Exec(t, dbname, "SET ROLE "+pgx.Identifier{role}.Sanitize()+";\n"+sql)
+}
+
 // Exec runs sql (which may hold many statements) in database dbname and
 // fails the test on error.
 func (p *Postgres) Exec(t testing.TB, dbname, sql string) {

@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // App is the console: a stack of screens under a title line, above a
@@ -91,7 +93,9 @@ func (a *App) resize(s Screen) {
 }
 
 // View draws the title, the screen and the help bar, no line wider than
-// the terminal.
+// the terminal. The screens escape the names, values and errors they draw
+// (termsafe); whatever one forgets is escaped here, so that nothing but
+// the styles' own colour sequences reaches the terminal.
 func (a *App) View() string {
 	var titles []string
 	for _, s := range a.stack {
@@ -106,10 +110,10 @@ func (a *App) View() string {
 	}
 	title := a.s.Styles.Title.Render("restorectl") + "  " + trail
 	if t := a.s.Ticket; t.Project != "" {
-		title += a.s.Styles.Subtle.Render("   " + t.Project + " " + t.ID)
+		title += a.s.Styles.Subtle.Render("   " + termsafe.String(t.Project) + " " + termsafe.String(t.ID))
 	}
 	body := a.top().View()
-	out := title + "\n" + body + "\n" + a.help.View(a.keys())
+	out := termsafe.Styled(title + "\n" + body + "\n" + a.help.View(a.keys()))
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, a.width, "…")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // nextAfterConfirm builds the screen that runs the restore: the progress
@@ -140,7 +141,7 @@ func confirmNames(names []extract.Name) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(names)-confirmTables))
 			break
 		}
-		parts = append(parts, n.String())
+		parts = append(parts, termsafe.String(n.String()))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -154,11 +155,11 @@ func (m *confirmScreen) View() string {
 		lines = append(lines, wrapIndent(fmt.Sprintf("%-10s %s", label, value), w, "")...)
 	}
 	lines = append(lines, ansi.Truncate(st.Header.Render("Ready to "+modeName(s.Mode)), w, "…"), "")
-	add("Snapshot", s.Snapshot.Key)
+	add("Snapshot", termsafe.String(s.Snapshot.Key))
 	add("Taken", s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST"))
 	add("Tables", fmt.Sprintf("%d: %s", len(s.Tables), confirmNames(s.Tables)))
-	add("Ticket", s.Ticket.ID)
-	where := m.target
+	add("Ticket", termsafe.String(s.Ticket.ID))
+	where := termsafe.String(m.target)
 	if where == "" {
 		where = "(not configured)"
 	}

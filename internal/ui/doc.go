@@ -24,7 +24,9 @@
 //
 // Rules: all I/O runs in tea.Cmds and comes back as messages; a job is
 // tagged with an id so that a result that arrives after the user moved on
-// is dropped; no line is drawn wider than the terminal. The console never
-// duplicates what the catalog, extract and apply packages do: it calls
-// them through Backend.
+// is dropped; no line is drawn wider than the terminal; names, values and
+// errors from a snapshot are drawn through termsafe (a customer chose
+// them), and App escapes whatever control characters a screen forgets,
+// keeping only the styles' colours. The console never duplicates what the
+// catalog, extract and apply packages do: it calls them through Backend.
 package ui

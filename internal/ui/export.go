@@ -18,6 +18,8 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/outfile"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // exportLoad is the command that loads the script at path into the
@@ -168,7 +170,7 @@ func (m *exportScreen) write() tea.Cmd {
 		return nil
 	}
 	if _, err := os.Lstat(path); err == nil {
-		m.msg = fmt.Sprintf("%s exists: type another path, or delete it first.", path)
+		m.msg = fmt.Sprintf("%s exists: type another path, or delete it first.", termsafe.String(path))
 		return nil
 	}
 	if abs, err := filepath.Abs(path); err == nil {
@@ -199,16 +201,16 @@ func (m *exportScreen) stop() {
 	}
 }
 
-// exportWrite writes the script of tables to path atomically (see
-// extract.WriteScriptFile) and returns the file's size; on error no file
-// is left.
+// exportWrite writes the script of tables to path atomically and
+// privately (mode 0600, see outfile) and returns the file's size; on error
+// no file is left.
 func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *extract.TOC, tables []extract.Name, path string) (int64, error) {
 	if toc == nil {
 		return 0, errors.New("the snapshot's table of contents is not loaded")
 	}
 	sel := toc.Select(tables)
 	sel.Source = snap.Key
-	return extract.WriteScriptFile(ctx, path, func(w io.Writer) error {
+	return outfile.Write(ctx, path, func(w io.Writer) error {
 		return b.Script(ctx, snap, sel, extract.SchemaAndData, w)
 	})
 }
@@ -222,18 +224,18 @@ func (m *exportScreen) View() string {
 		lines = append(lines, wrapIndent(fmt.Sprintf("%-10s %s", label, value), w, "")...)
 	}
 	lines = append(lines, ansi.Truncate(st.Header.Render("Export a psql script to a file"), w, "…"), "")
-	add("Snapshot", s.Snapshot.Key)
+	add("Snapshot", termsafe.String(s.Snapshot.Key))
 	add("Taken", s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST"))
 	add("Tables", fmt.Sprintf("%d: %s", len(s.Tables), confirmNames(s.Tables)))
 	lines = append(lines, "")
 	if m.path != "" {
 		lines = append(lines, st.OK.Render("Written."), "")
-		add("File", m.path)
+		add("File", termsafe.String(m.path))
 		add("Size", catalog.FormatSize(m.size))
 		lines = append(lines, "")
 		lines = append(lines, wrapIndent("Load it into an empty database with:", w, "")...)
 		// Unindented and cut only where the terminal ends, to copy.
-		lines = append(lines, strings.Split(ansi.Hardwrap(exportLoad(m.path), w, true), "\n")...)
+		lines = append(lines, strings.Split(ansi.Hardwrap(termsafe.String(exportLoad(m.path)), w, true), "\n")...)
 		lines = append(lines, "", st.Subtle.Render(ansi.Truncate("Enter or q quits; esc goes back.", w, "…")))
 	} else {
 		lines = append(lines, wrapIndent("The script holds the tables with what they need (schema and rows), for psql -v ON_ERROR_STOP=1 into an empty database. A path ending in .gz is gzipped. Edit the path, then press enter.", w, "")...)
@@ -243,7 +245,7 @@ func (m *exportScreen) View() string {
 		}
 		if m.err != nil {
 			lines = append(lines, "")
-			for _, l := range wrapIndent("Could not write the file: "+m.err.Error(), w, "") {
+			for _, l := range wrapIndent("Could not write the file: "+termsafe.String(m.err.Error()), w, "") {
 				lines = append(lines, st.Error.Render(l))
 			}
 			lines = append(lines, wrapIndent("Nothing was written. Check the directory exists and is writable and that the disk has room, or type another path, then press enter again.", w, "")...)

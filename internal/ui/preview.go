@@ -15,6 +15,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // previewRows is how many rows of each table the preview shows.
@@ -113,7 +114,9 @@ func (m *previewScreen) load() tea.Cmd {
 		}
 		b.WriteString("What a restore creates (schema only):\n\n")
 		b.WriteString(script.String())
-		return previewLoadedMsg{job: job, text: b.String()}
+		// Names, values and definitions are the customer's: escaped, the
+		// lines kept (the plan and rows are escaped already, to align).
+		return previewLoadedMsg{job: job, text: termsafe.Text(b.String())}
 	}
 }
 
@@ -121,10 +124,10 @@ func (m *previewScreen) load() tea.Cmd {
 // whether it exists, its rows now and after, its drift; then refusals and
 // warnings. A plan that could not be made at all shows why.
 func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
-	fmt.Fprintf(b, "Against %s:\n", target)
+	fmt.Fprintf(b, "Against %s:\n", termsafe.String(target))
 	var refused *apply.RefusedError
 	if err != nil && (plan == nil || !errors.As(err, &refused)) {
-		fmt.Fprintf(b, "  cannot compare with the target: %v\n\n", err)
+		fmt.Fprintf(b, "  cannot compare with the target: %s\n\n", termsafe.Text(err.Error()))
 		return
 	}
 	for _, t := range plan.Tables {
@@ -132,7 +135,7 @@ func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 		if !t.Exists {
 			state = "will be created"
 		}
-		fmt.Fprintf(b, "  %s: %s, rows %d → %d", t.Name, state, t.RowsNow, t.RowsAfter)
+		fmt.Fprintf(b, "  %s: %s, rows %d → %d", termsafe.String(t.Name), state, t.RowsNow, t.RowsAfter)
 		if t.Exists {
 			fmt.Fprintf(b, " (%d deleted, %d inserted)", t.Deleted, t.Inserted)
 		}
@@ -142,20 +145,21 @@ func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 			if d.Compatible {
 				verdict = "compatible"
 			}
-			fmt.Fprintf(b, "    drift %s: snapshot %s vs target %s, %s", d.Column, orNone(d.Snapshot), orNone(d.Target), verdict)
+			fmt.Fprintf(b, "    drift %s: snapshot %s vs target %s, %s", termsafe.String(d.Column),
+				termsafe.String(orNone(d.Snapshot)), termsafe.String(orNone(d.Target)), verdict)
 			if d.Reason != "" {
-				fmt.Fprintf(b, " (%s)", d.Reason)
+				fmt.Fprintf(b, " (%s)", termsafe.String(d.Reason))
 			}
 			b.WriteString("\n")
 		}
 	}
 	if refused != nil {
 		for _, r := range refused.Reasons {
-			fmt.Fprintf(b, "  refused: %s\n", r)
+			fmt.Fprintf(b, "  refused: %s\n", termsafe.String(r))
 		}
 	}
 	for _, w := range plan.Warnings {
-		fmt.Fprintf(b, "  warning: %s\n", w)
+		fmt.Fprintf(b, "  warning: %s\n", termsafe.String(w))
 	}
 	b.WriteString("\n")
 }
@@ -168,22 +172,25 @@ func orNone(s string) string {
 	return s
 }
 
-// writeRows writes a table's first rows, columns aligned.
+// writeRows writes a table's first rows, columns aligned; names and
+// values escaped (termsafe), each on one line.
 func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
 	total := int64(len(rs.Rows))
 	if t != nil {
 		total = t.Rows
 	}
-	fmt.Fprintf(b, "%s: %d rows, the first %d:\n\n", rs.Table, total, len(rs.Rows))
+	fmt.Fprintf(b, "%s: %d rows, the first %d:\n\n", termsafe.String(rs.Table.String()), total, len(rs.Rows))
 	widths := make([]int, len(rs.Columns))
 	cell := func(f extract.Field) string {
 		if f.Null {
 			return "NULL"
 		}
-		return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(f.Value)
+		return termsafe.String(f.Value)
 	}
+	columns := make([]string, len(rs.Columns))
 	for i, c := range rs.Columns {
-		widths[i] = min(max(widths[i], ansi.StringWidth(c)), 24)
+		columns[i] = termsafe.String(c)
+		widths[i] = min(max(widths[i], ansi.StringWidth(columns[i])), 24)
 	}
 	for _, row := range rs.Rows {
 		for i, f := range row {
@@ -202,7 +209,7 @@ func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
 		}
 		b.WriteString("\n")
 	}
-	line(rs.Columns)
+	line(columns)
 	for _, row := range rs.Rows {
 		vals := make([]string, len(row))
 		for i, f := range row {
@@ -247,7 +254,7 @@ func (m *previewScreen) render() {
 	var text string
 	switch {
 	case m.err != nil:
-		text = st.Error.Render("Cannot preview: "+m.err.Error()) + "\n\nr retries; esc goes back to choose other tables or another snapshot."
+		text = st.Error.Render("Cannot preview: "+termsafe.Text(m.err.Error())) + "\n\nr retries; esc goes back to choose other tables or another snapshot."
 	case m.loaded == "":
 		text = st.Subtle.Render("reading the snapshot…")
 	default:
@@ -262,7 +269,7 @@ func (m *previewScreen) render() {
 
 func (m *previewScreen) View() string {
 	st := m.s.Styles
-	head := st.Header.Render(fmt.Sprintf("Dry run of %d table(s) from %s", len(m.s.Tables), m.s.Snapshot.Key))
+	head := st.Header.Render(fmt.Sprintf("Dry run of %d table(s) from %s", len(m.s.Tables), termsafe.String(m.s.Snapshot.Key)))
 	if m.loaded != "" {
 		head += st.Subtle.Render(fmt.Sprintf("  %d%%", int(m.view.ScrollPercent()*100)))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // progressEventMsg is one event of the restore job.
@@ -220,9 +221,10 @@ func (p *progressScreen) View() string {
 		what += " " + p.s.Database
 	}
 	lines := []string{
-		st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), p.s.Snapshot.Key, what),
+		st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), termsafe.String(p.s.Snapshot.Key), termsafe.String(what)),
 		"",
-		"phase    " + st.Header.Render(p.phase) + "  " + st.Subtle.Render(p.message),
+		// A message names tables: the customer's, escaped.
+		"phase    " + st.Header.Render(termsafe.String(p.phase)) + "  " + st.Subtle.Render(termsafe.String(p.message)),
 	}
 	frac := 0.0
 	if p.total > 0 {
@@ -231,7 +233,7 @@ func (p *progressScreen) View() string {
 	lines = append(lines, progressBar(frac, p.barWidth)+fmt.Sprintf(" %3.0f%%", frac*100),
 		fmt.Sprintf("data     %s of %s", catalog.FormatSize(p.doneBytes), catalog.FormatSize(p.total)))
 	if p.table != (extract.Name{}) {
-		lines = append(lines, fmt.Sprintf("table    %s  %s of %s", p.table, catalog.FormatSize(p.bytes), catalog.FormatSize(p.tableBytes)))
+		lines = append(lines, fmt.Sprintf("table    %s  %s of %s", termsafe.String(p.table.String()), catalog.FormatSize(p.bytes), catalog.FormatSize(p.tableBytes)))
 	}
 	elapsed := p.now().Sub(p.start)
 	t := "elapsed  " + formatDuration(elapsed)
@@ -247,7 +249,7 @@ func (p *progressScreen) View() string {
 	if room := p.height - len(lines) - len(tail) - 2; len(p.loaded) > 0 && room > 0 {
 		lines = append(lines, "", st.Header.Render(fmt.Sprintf("loaded (%d)", len(p.loaded))))
 		for _, l := range p.loaded[max(len(p.loaded)-room, 0):] {
-			lines = append(lines, fmt.Sprintf("  %s  %d rows", l.name, l.rows))
+			lines = append(lines, fmt.Sprintf("  %s  %d rows", termsafe.String(l.name.String()), l.rows))
 		}
 	}
 	lines = append(lines, tail...)

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // resultKeys are the result screen's keys.
@@ -133,22 +134,22 @@ func (r *resultScreen) success() []string {
 		if !c.OK {
 			v = st.Error.Render("MISMATCH")
 		}
-		l = append(l, fmt.Sprintf("%-40s %10d %10d  %s", c.Table.String(), c.Want, c.Got, v))
+		l = append(l, fmt.Sprintf("%-40s %10d %10d  %s", termsafe.String(c.Table.String()), c.Want, c.Got, v))
 	}
 	l = append(l, "")
 	l = append(l, "duration      "+formatDuration(res.Duration))
 	l = append(l, "audit record  "+res.AuditID)
 	if r.s.Mode.Destructive() {
 		if res.SafetyKey != "" {
-			l = append(l, "safety        "+res.SafetyKey)
-			l = append(l, "", "To undo:", "  "+apply.UndoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID))
+			l = append(l, "safety        "+termsafe.String(res.SafetyKey))
+			l = append(l, "", "To undo:", "  "+termsafe.String(apply.UndoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID)))
 		} else {
 			l = append(l, "safety        none written (no existing table was affected)")
 		}
 	}
 	if r.s.Mode == apply.NewProject && res.Database != nil {
-		l = append(l, "", "New project's database "+res.Database.Name+", connect with:",
-			"  psql "+res.Database.Connect)
+		l = append(l, "", "New project's database "+termsafe.String(res.Database.Name)+", connect with:",
+			"  psql "+termsafe.String(res.Database.Connect))
 	}
 	l = append(l, "")
 	if r.noBack {
@@ -163,14 +164,20 @@ func (r *resultScreen) failure() []string {
 	st := r.s.Styles
 	var l []string
 	var refused *apply.RefusedError
-	if errors.As(r.err, &refused) {
+	var other *apply.OtherProjectError
+	switch {
+	case errors.As(r.err, &refused):
 		l = append(l, st.Error.Render("The restore was refused:"))
 		for _, reason := range refused.Reasons {
-			l = append(l, r.wrap("  • ", "    ", reason)...)
+			l = append(l, r.wrap("  • ", "    ", termsafe.String(reason))...)
 		}
-	} else {
+	case errors.As(r.err, &other):
+		l = append(l, st.Error.Render("The restore was refused:"))
+		l = append(l, r.wrap("  • ", "    ", termsafe.String(fmt.Sprintf("snapshot %s belongs to project %s, not %s: the console restores a project's snapshots into that project only",
+			other.Snapshot, other.SnapshotProject, other.Project)))...)
+	default:
 		l = append(l, st.Error.Render("The restore failed:"))
-		for _, e := range strings.Split(r.err.Error(), "\n") {
+		for _, e := range strings.Split(termsafe.Text(r.err.Error()), "\n") {
 			l = append(l, r.wrap("  ", "    ", e)...)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // nextAfterSnapshots makes the screen shown once a snapshot's table of
@@ -328,7 +329,7 @@ func (m *snapshotsScreen) View() string {
 		return fitLines(lines, m.width, m.height)
 
 	case m.listErr != nil:
-		add(st.Error, "✗ Could not list the snapshots of "+t.Project+": "+m.listErr.Error())
+		add(st.Error, "✗ Could not list the snapshots of "+termsafe.String(t.Project)+": "+termsafe.String(m.listErr.Error()))
 		lines = append(lines, "")
 		add(st.Subtle, "Check that the store is reachable and readable (network, credentials, the store's URL), then press r to try again; esc goes back to the ticket.")
 		return fitLines(lines, m.width, m.height)
@@ -370,13 +371,13 @@ func (m *snapshotsScreen) View() string {
 	}
 	switch {
 	case m.opening:
-		text := m.spinner.View() + " reading the table of contents of " + m.s.Snapshot.Key + "…"
+		text := m.spinner.View() + " reading the table of contents of " + termsafe.String(m.s.Snapshot.Key) + "…"
 		if m.total > 0 {
 			text += fmt.Sprintf(" %d%% (%s of %s)", min(100, m.read*100/m.total), catalog.FormatSize(m.read), catalog.FormatSize(m.total))
 		}
 		addFoot(st.Subtle, text)
 	case m.openErr != nil:
-		addFoot(st.Error, "✗ "+m.openErr.Error())
+		addFoot(st.Error, "✗ "+termsafe.String(m.openErr.Error()))
 		addFoot(st.Subtle, "The snapshot may be damaged or incomplete: choose another (↑/↓, enter) or press r to try this one again.")
 	case m.opened != "":
 		addFoot(st.OK, "✓ "+m.opened)
@@ -398,7 +399,7 @@ func (m *snapshotsScreen) View() string {
 		cells := []string{string(r.Position), snapDistance(r), snapAge(ticketNow(m.s).Sub(r.Time)),
 			r.Time.UTC().Format("2006-01-02 15:04"), catalog.FormatSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
-			k := r.Key
+			k := termsafe.String(r.Key)
 			if r.Noncurrent {
 				k += " (older version)"
 			}

@@ -155,15 +155,30 @@ func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress
 	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
 	src.Key = key
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: progress, Now: b.Now}
-	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, Ticket: req.Ticket,
-		Operator: b.Operator, Database: req.Database}
+	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
+		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database}
 	switch req.Mode {
 	case apply.NewProject:
-		cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: b.AdminURL}
+		// The platform's convention: the project's role is named as its ref.
+		cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: b.AdminURL, Owner: req.Project}
 	default:
 		r.Target = b.target(req.Project)
 	}
 	return apply.Run(ctx, cfg, r)
+}
+
+// snapshotProject is the project snap belongs to: the catalog's ref, else
+// the one its key is filed under. The console restores a ticket's snapshot
+// into the ticket's project only (it has no way to ask for another), so
+// apply refuses a mismatch.
+func snapshotProject(snap catalog.Snapshot) string {
+	if snap.Ref != "" {
+		return snap.Ref
+	}
+	if ref, _, ok := catalog.ParseSnapshotKey(snap.Key); ok {
+		return ref
+	}
+	return ""
 }
 
 // Plan runs req as a dry run and returns its plan; a refusal returns the
@@ -173,8 +188,8 @@ func (b *StoreBackend) Plan(ctx context.Context, req RestoreRequest) (*apply.Pla
 	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
 	src.Key = key
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: apply.NoProgress{}, Now: b.Now}
-	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, Ticket: req.Ticket,
-		Operator: b.Operator, Database: req.Database, DryRun: true, Target: b.target(req.Project)}
+	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
+		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, DryRun: true, Target: b.target(req.Project)}
 	res, err := apply.Run(ctx, cfg, r)
 	if res == nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // nextAfterTables builds the screen that follows the tables screen once a
@@ -340,7 +341,7 @@ func (c tablesColumns) total() int {
 func (m *tablesScreen) layout(width int) tablesColumns {
 	c := tablesColumns{name: len("TABLE"), kind: len("KIND"), rows: len("ROWS"), size: len("SIZE")}
 	for _, t := range m.tables() {
-		c.name = max(c.name, ansi.StringWidth(t.Name.String()))
+		c.name = max(c.name, ansi.StringWidth(tablesName(t)))
 		c.kind = max(c.kind, ansi.StringWidth(tablesKind(t)))
 		c.rows = max(c.rows, len(tablesCount(t.Rows)))
 		c.size = max(c.size, len(catalog.FormatSize(t.Bytes)))
@@ -363,17 +364,22 @@ func (m *tablesScreen) layout(width int) tablesColumns {
 	return c
 }
 
-// tablesKind names a table's kind as a support engineer reads it.
+// tablesName is a table's name as drawn: in SQL, control characters
+// escaped (termsafe), since the customer chose it.
+func tablesName(t *extract.Table) string { return termsafe.String(t.Name.String()) }
+
+// tablesKind names a table's kind as a support engineer reads it (names
+// in it escaped).
 func tablesKind(t *extract.Table) string {
 	switch {
 	case t.Partitioned:
 		return "partitioned"
 	case t.PartitionOf != nil:
-		return "partition of " + t.PartitionOf.String()
+		return "partition of " + termsafe.String(t.PartitionOf.String())
 	case t.Parent != nil:
-		return "inherits " + t.Parent.String()
+		return "inherits " + termsafe.String(t.Parent.String())
 	}
-	return string(t.Kind)
+	return termsafe.String(string(t.Kind))
 }
 
 // tablesCount writes n with thousands separators.
@@ -488,7 +494,7 @@ func (m *tablesScreen) View() string {
 		if m.selected[t.Name] {
 			mark = "[x] "
 		}
-		r := mark + row(t.Name.String(), tablesKind(t), tablesCount(t.Rows), catalog.FormatSize(t.Bytes))
+		r := mark + row(tablesName(t), tablesKind(t), tablesCount(t.Rows), catalog.FormatSize(t.Bytes))
 		if i == m.cursor {
 			add(st.Selected.Render("> " + r))
 		} else {

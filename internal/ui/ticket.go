@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/termsafe"
 )
 
 // The ticket screen's fields, in focus order.
@@ -238,9 +239,9 @@ func (m *ticketScreen) View() string {
 		var style lipgloss.Style
 		switch {
 		case f.err != nil && f.missing && !m.submitted:
-			text, style = f.err.Error(), st.Subtle
+			text, style = termsafe.String(f.err.Error()), st.Subtle
 		case f.err != nil:
-			text, style = "✗ "+f.err.Error(), st.Error
+			text, style = "✗ "+termsafe.String(f.err.Error()), st.Error
 		case f.note != "":
 			text, style = f.note, st.OK
 		default:

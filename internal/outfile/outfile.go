@@ -1,0 +1,89 @@
+// Package outfile writes the files restorectl makes for people on the
+// machine it runs on (extract -o, the console's export): scripts full of
+// a customer's rows. Such a file is private and whole:
+//
+//   - private: it is created with mode 0600, less whatever the umask
+//     takes away, and never made wider, as the snapshot store's files are;
+//     the rows in it are the customer's, not every local user's;
+//   - whole: it is written beside its path under a temporary name and
+//     renamed into place only when complete, so an interrupted or failed
+//     write leaves no file, not even a partial one.
+package outfile
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Write writes a file at path atomically and privately (see the package
+// doc): write fills a temporary file beside path, which is renamed into
+// place only when complete and ctx was not cancelled; on any error it is
+// removed. A path ending in .gz is gzip-compressed. It returns the file's
+// size.
+func Write(ctx context.Context, path string, write func(w io.Writer) error) (size int64, err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	// CreateTemp opens with O_EXCL and mode 0600, which the umask can only
+	// narrow.
+	f, err := os.CreateTemp(dir, "."+base+".partial-*")
+	if err != nil {
+		// Name the directory, not the temporary file's pattern.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return 0, fmt.Errorf("create a file in %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var w io.Writer = bw
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(bw)
+		w = zw
+	}
+	if err = write(w); err != nil {
+		return 0, err
+	}
+	if zw != nil {
+		if err = zw.Close(); err != nil {
+			return 0, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err = bw.Flush(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = ctx.Err(); err != nil {
+		return 0, err // cancelled: no file
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	return fi.Size(), nil
+}
