@@ -35,7 +35,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/backupjob:FuzzConnString internal/backupjob:FuzzLoadProjects \
 	internal/catalog:FuzzParseSnapshotKey internal/catalog:FuzzParseTime internal/catalog:FuzzParseAuditKey \
 	internal/apply:FuzzParseSetval \
-	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName
+	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName internal/extract:FuzzVocabulary
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

@@ -94,8 +94,8 @@ func newRestoreFixture(t *testing.T, bigRows int) *restoreFixture {
 		t.Fatalf("not a snapshot key: %s", snaps[0])
 	}
 	f.snap = f.ref + "@" + at.Format(time.RFC3339)
-	f.target, f.targetURL = pg.CreateDatabase(t)
-	pg.Exec(t, f.target, sql+"DELETE FROM public.small WHERE id > 40; DELETE FROM public.big WHERE id % 3 = 0 AND id > 50;")
+	f.target, f.targetURL = pg.CreateProject(t) // its tables belong to the project's role
+	pg.ExecAs(t, f.target, f.target, sql+"DELETE FROM public.small WHERE id > 40; DELETE FROM public.big WHERE id % 3 = 0 AND id > 50;")
 	f.bigSum, f.smallSum = pg.TableChecksum(t, f.target, "public.big"), pg.TableChecksum(t, f.target, "public.small")
 	f.snapRows = int64(bigRows)
 	f.nowRows = f.count(t, f.target, "public.big")

@@ -120,6 +120,11 @@ type Classification struct {
 // vocabulary.go), which includes one pg_query cannot parse, an empty one and
 // several statements in one.
 func Classify(sql string, hint *Header) Classification {
+	if strings.IndexByte(sql, 0) >= 0 {
+		// pg_query (a C string) and the server would stop at the NUL
+		// where this package and psql go on.
+		return Classification{Kind: KindOther, Refused: "a statement holding a NUL byte", RefusedWhy: "SQL text never holds one"}
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		c := classifyUnparsed(sql, hint, err)

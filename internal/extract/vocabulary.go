@@ -21,7 +21,8 @@ package extract
 // --create (CREATE/ALTER/COMMENT ON DATABASE, \connect is tolerated as a
 // meta-command), --inserts/--column-inserts (INSERT), --role (SET ROLE),
 // --use-set-session-authorization and --disable-triggers (SET SESSION
-// AUTHORIZATION),
+// AUTHORIZATION; pg_dump without --no-privileges also wraps a GRANT made by
+// someone other than the owner in SET/RESET SESSION AUTHORIZATION),
 // --binary-upgrade (binary_upgrade_* calls, ALTER TYPE ... ADD VALUE,
 // ALTER EXTENSION ... ADD, DROP COLUMN) and pg_dumpall's globals (roles,
 // tablespaces, databases).
@@ -98,7 +99,8 @@ package extract
 // moves by COPY), DROP, VACUUM, ANALYZE, CLUSTER, REINDEX, CHECKPOINT,
 // LISTEN, NOTIFY, PREPARE, EXECUTE, LOCK, DISCARD, EXPLAIN, CREATE TABLE
 // AS, IMPORT FOREIGN SCHEMA, ALTER EXTENSION, RENAME, SET SCHEMA; an item
-// holding more than one statement (the second would run too) or none; and
+// holding more than one statement (the second would run too), none, or a
+// NUL byte (parsers would disagree on where it ends); and
 // a statement pg_query (PostgreSQL 16's parser) cannot parse: whatever it
 // is cannot be checked. A newer pg_dump's new syntax is refused that way
 // until pg_query learns it; the corpus needs no exception.
@@ -443,7 +445,7 @@ func vetAlterTable(s *pg_query.AlterTableStmt) (what, why string) {
 	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_INDEX,
 		pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_SEQUENCE:
 	default:
-		return "ALTER " + strings.ToUpper(string(objectKind(s.GetObjtype()))) + " of a kind pg_dump never writes", ""
+		return "ALTER TABLE on a " + safeText(string(objectKind(s.GetObjtype())), 40), ""
 	}
 	for _, n := range s.GetCmds() {
 		cmd := n.GetAlterTableCmd()

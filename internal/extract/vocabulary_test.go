@@ -164,6 +164,7 @@ var refusedItems = []struct {
 	// here it is a name, and the server would run three statements.
 	{"three statements", "CREATE FUNCTION public.begin() RETURNS integer LANGUAGE sql AS 'SELECT 1'; DROP TABLE public.t; SELECT 1 AS end;", "3 statements in one"},
 	{"empty", ";", "an empty statement"},
+	{"nul byte", "CREATE TABLE public.a (x int)\x00 DROP TABLE public.t;", "NUL byte"},
 	{"unparseable", "CREATE TABLE public.a (x int) WITH SYSTEM VERSIONING;", "parser cannot read"},
 	{"psql backslash in a statement", "CREATE TABLE public.a (x int) \\! id\n;", "parser cannot read"},
 	{"start transaction", "START TRANSACTION;", "BEGIN or COMMIT"},

@@ -159,7 +159,7 @@ func previewTargetSession(t *testing.T) *Session {
 	}
 	b.Store = st
 	pg := testenv.StartPostgres(t)
-	db, _ := pg.CreateDatabase(t)
+	db, _ := pg.CreateProject(t) // its tables belong to the project's role
 	file := filepath.Join(t.TempDir(), "orders.sql")
 	f, err := os.Create(file)
 	if err != nil {
@@ -171,7 +171,7 @@ func previewTargetSession(t *testing.T) *Session {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	pg.LoadScript(t, db, file)
+	pg.LoadScriptAs(t, db, db, file)
 	pg.Exec(t, db, "DELETE FROM public.orders WHERE id > 40; ALTER TABLE public.orders ADD COLUMN extra text")
 	b.TargetTemplate = pg.URL(db)
 	return s
