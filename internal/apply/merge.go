@@ -35,12 +35,18 @@ func (r *run) merge(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if err := t.rowSecurity(ctx, false); err != nil {
+		return err
+	}
 	err = t.load(ctx)
 	t.syncPlan()
 	if err != nil || r.req.DryRun {
 		return err // a dry run rolls back its staging tables
 	}
 	if err := t.verify(ctx); err != nil {
+		return err
+	}
+	if err := t.rowSecurity(ctx, true); err != nil {
 		return err
 	}
 	return t.commit(ctx)

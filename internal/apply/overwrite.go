@@ -45,10 +45,16 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	if err := t.truncate(ctx); err != nil {
 		return err
 	}
+	if err := t.rowSecurity(ctx, false); err != nil {
+		return err
+	}
 	if err := t.load(ctx); err != nil {
 		return err
 	}
 	if err := t.verify(ctx); err != nil {
+		return err
+	}
+	if err := t.rowSecurity(ctx, true); err != nil {
 		return err
 	}
 	return t.commit(ctx)
@@ -588,7 +594,10 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		}
 		if tp.Exists {
 			var err error
-			if tp.RowsNow, err = countRows(ctx, t.tx, n); err != nil {
+			// As the admin: the owner's count would be filtered by row
+			// security it forces on itself. count(*) of a table (locked,
+			// inspected) runs none of the customer's code.
+			if tp.RowsNow, err = countRows(ctx, t.admin, n); err != nil {
 				return err
 			}
 		}
@@ -628,6 +637,9 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+extract.JoinNames(ex, ", "))
 	}
 	p.Statements = append(p.Statements, "session_replication_role = replica (triggers off)")
+	if f := t.forcedRLS(); len(f) > 0 {
+		p.Statements = append(p.Statements, "ALTER TABLE ONLY "+extract.JoinNames(f, ", ONLY ")+" NO FORCE ROW LEVEL SECURITY (put back before COMMIT)")
+	}
 	if r.req.Mode == Overwrite {
 		if tr := t.truncateSQL(); tr != "" {
 			p.Statements = append(p.Statements, tr)
@@ -721,6 +733,39 @@ func (t *targetRun) triggersOff(ctx context.Context) error {
 	}
 	if mode != "replica" {
 		return fmt.Errorf("triggers are not off on the target %s (session_replication_role is %s): nothing was changed", Redact(t.r.req.Target), mode)
+	}
+	return nil
+}
+
+// forcedRLS returns the existing affected tables that force row security
+// on their owner.
+func (t *targetRun) forcedRLS() []extract.Name {
+	var out []extract.Name
+	for _, n := range t.existing() {
+		if t.onTarget[n].ForceRLS {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// rowSecurity lifts (force false) or puts back FORCE ROW LEVEL SECURITY
+// on the tables that have it, inside the restore's transaction: the owner
+// must load, compare and count every row, and nobody else ever sees the
+// tables without it. It takes ACCESS EXCLUSIVE on them, so it comes only
+// after the safety snapshot has read them.
+func (t *targetRun) rowSecurity(ctx context.Context, force bool) error {
+	verb := "NO FORCE"
+	if force {
+		verb = "FORCE"
+	}
+	for _, n := range t.forcedRLS() {
+		if _, err := t.tx.Exec(ctx, "ALTER TABLE ONLY "+n.String()+" "+verb+" ROW LEVEL SECURITY"); err != nil {
+			if !force {
+				return lockError(n, err)
+			}
+			return fmt.Errorf("put FORCE ROW LEVEL SECURITY back on %s: %w", n, err)
+		}
 	}
 	return nil
 }

@@ -449,6 +449,11 @@ func TestTargetPlatform(t *testing.T) {
 					t.Errorf("%s = %s, want the snapshot's %s", tbl, got, want)
 				}
 			}
+			// Lifted for the restore's transaction only (the owner loads
+			// and counts every row), and back when it commits.
+			if f := s.query(t, s.target, "SELECT relforcerowsecurity::text FROM pg_class WHERE oid = 'public.orders'::regclass"); f != "true" {
+				t.Errorf("public.orders lost FORCE ROW LEVEL SECURITY")
+			}
 			if tc.all {
 				src, got := s.pg.Sequences(t, s.src), s.pg.Sequences(t, s.target)
 				for seq, pos := range src {

@@ -28,7 +28,10 @@ type targetTable struct {
 	// materialized view, f foreign table, ...
 	Kind string
 	// Owner is the role that owns it: the restore runs as this role.
-	Owner   string
+	Owner string
+	// ForceRLS says its row security applies to its owner too
+	// (FORCE ROW LEVEL SECURITY).
+	ForceRLS bool
 	Columns []targetColumn
 	// PK are the primary key's columns, in key order; nil without one.
 	PK []string
@@ -95,7 +98,7 @@ func inspectTables(ctx context.Context, q querier, names []extract.Name) (map[ex
 		texts[i] = n.String()
 	}
 	rows, err := q.Query(ctx, `
-		SELECT n.i::int, c.oid, c.relkind::text, pg_catalog.pg_get_userbyid(c.relowner)::text
+		SELECT n.i::int, c.oid, c.relkind::text, pg_catalog.pg_get_userbyid(c.relowner)::text, c.relforcerowsecurity
 		FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)
 		JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(n.name)`, texts)
 	if err != nil {
@@ -106,7 +109,7 @@ func inspectTables(ctx context.Context, q querier, names []extract.Name) (map[ex
 	for rows.Next() {
 		var i int
 		t := &targetTable{}
-		if err := rows.Scan(&i, &t.OID, &t.Kind, &t.Owner); err != nil {
+		if err := rows.Scan(&i, &t.OID, &t.Kind, &t.Owner, &t.ForceRLS); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("look up the tables on the target: %w", err)
 		}
