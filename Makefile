@@ -17,14 +17,19 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+# The test hooks (cmd/restorectl/testhooks_on.go) build only with their tag.
+TESTHOOKS := -tags restorectl_testhooks
+
 vet:
 	$(GO) vet ./...
+	$(GO) vet $(TESTHOOKS) ./cmd/restorectl
 
 $(STATICCHECK):
 	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
+	$(STATICCHECK) $(TESTHOOKS) ./cmd/restorectl
 
 bench-backup:
 	bench/backup.sh
@@ -35,7 +40,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/backupjob:FuzzConnString internal/backupjob:FuzzLoadProjects \
 	internal/catalog:FuzzParseSnapshotKey internal/catalog:FuzzParseTime internal/catalog:FuzzParseAuditKey \
 	internal/apply:FuzzParseSetval \
-	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName internal/extract:FuzzVocabulary
+	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName internal/termsafe:FuzzString internal/extract:FuzzVocabulary
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

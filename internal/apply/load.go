@@ -40,12 +40,14 @@ func (l *loader) load(ctx context.Context, include func(i int) bool) error {
 	})
 }
 
-// item runs one item; psql meta-commands (never in a selection) are skipped.
+// item runs one item; psql meta-commands (never in a selection) are
+// skipped, and so are the dump's BEGIN and COMMIT: a restore runs in
+// transactions of its own, which a COMMIT of the snapshot would end early.
 func (l *loader) item(ctx context.Context, e *extract.Entry, it *extract.Item) error {
-	switch it.Kind {
-	case extract.MetaCommand:
+	switch {
+	case it.Kind == extract.MetaCommand, e.Kind == extract.KindTransaction:
 		return nil
-	case extract.CopyData:
+	case it.Kind == extract.CopyData:
 		return l.copy(ctx, e, it)
 	}
 	if _, err := l.conn.Exec(ctx, it.SQL); err != nil {

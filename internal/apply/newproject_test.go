@@ -343,3 +343,21 @@ func TestRunJobs(t *testing.T) {
 		})
 	}
 }
+
+// TestNewProjectLargeObject: the BEGIN and COMMIT pg_dump writes around a
+// large object's data do not end the load's own transaction early, and
+// the object arrives, owned by the project's role.
+func TestNewProjectLargeObject(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	s := newTgtScenario(t, `CREATE TABLE public.docs (id integer PRIMARY KEY, blob oid);
+		INSERT INTO public.docs SELECT 1, lo_from_bytea(0, 'hello, large object');`, "")
+	name := newDBName(t, pg)
+	cfg := Config{Store: s.store, Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres"), Owner: "np_owner"}}
+	if _, err := Run(t.Context(), cfg, Request{Mode: NewProject, All: true, Project: "abcd1234", Database: name, Source: s.source}); err != nil {
+		t.Fatalf("new project: %v", err)
+	}
+	got := s.query(t, name, "SELECT convert_from(lo_get(blob), 'UTF8') || ' ' || pg_get_userbyid(m.lomowner) FROM public.docs JOIN pg_largeobject_metadata m ON m.oid = blob")
+	if want := "hello, large object np_owner"; got != want {
+		t.Errorf("large object: %q, want %q", got, want)
+	}
+}

@@ -54,6 +54,7 @@ const (
 	KindSet              Kind = "set" // SET ..., SELECT pg_catalog.set_config(...)
 	KindSelect           Kind = "select"
 	KindCopy             Kind = "copy"
+	KindTransaction      Kind = "transaction" // BEGIN, COMMIT (around large objects)
 	KindOther            Kind = "other"
 )
 
@@ -224,6 +225,8 @@ func classifyNonTable(n *pg_query.Node) Classification {
 		return classifyAlterOwner(n.GetAlterOwnerStmt())
 	case n.GetGrantStmt() != nil:
 		return classifyGrant(n.GetGrantStmt())
+	case n.GetTransactionStmt() != nil:
+		return Classification{Kind: KindTransaction}
 	}
 	return Classification{Kind: KindOther}
 }
