@@ -32,7 +32,7 @@ type targetTable struct {
 	// ForceRLS says its row security applies to its owner too
 	// (FORCE ROW LEVEL SECURITY).
 	ForceRLS bool
-	Columns []targetColumn
+	Columns  []targetColumn
 	// PK are the primary key's columns, in key order; nil without one.
 	PK []string
 }
