@@ -300,7 +300,11 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 }
 
 func printPlan(w io.Writer, p *apply.Plan) {
-	fmt.Fprintf(w, "Plan: %s of %s into %s\n\n", p.Mode, termsafe.String(p.Snapshot), termsafe.String(p.Target))
+	fmt.Fprintf(w, "Plan: %s of %s into %s\n", p.Mode, termsafe.String(p.Snapshot), termsafe.String(p.Target))
+	if p.Role != "" {
+		fmt.Fprintf(w, "Loaded as role %s (the snapshot's code never runs as a superuser)\n", termsafe.String(p.Role))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE")
 	for _, t := range p.Tables {

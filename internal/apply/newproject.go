@@ -124,8 +124,7 @@ func (r *run) loadPlatform(ctx context.Context, db *Database, ld *newProjectLoad
 	if last < 0 {
 		return nil
 	}
-	cfg := db.Config.Copy()
-	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	cfg := db.Config
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, cfg.User, err)
@@ -418,8 +417,7 @@ func (r *run) verifyNewProject(ctx context.Context, db *Database, n int, ld *new
 			tables = append(tables, t.Name)
 		}
 	}
-	cfg := db.Config.Copy()
-	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	cfg := db.Config
 	conns := make([]*pgx.Conn, min(n, max(len(tables), 1)))
 	defer func() {
 		for _, c := range conns {

@@ -90,6 +90,7 @@ func (p *PostgresProvisioner) config() (*pgx.ConnConfig, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "restorectl"
 	}
+	cfg.RuntimeParams["search_path"] = pinnedSearchPath
 	return cfg, nil
 }
 
