@@ -323,7 +323,7 @@ func TestVocabularyIndexCannotPromote(t *testing.T) {
 		t.Fatal(err)
 	}
 	i := len(toc.Entries) - 2 // COMMIT, before \unrestrict
-	if toc.Entries[i].Offset != off || toc.Entries[i].Kind != KindOther {
+	if toc.Entries[i].Offset != off || toc.Entries[i].Kind != KindTransaction {
 		t.Fatalf("entry %d: %+v", i, toc.Entries[i])
 	}
 	toc.Entries[i].Kind, toc.Entries[i].Detail = KindSet, "statement_timeout"
