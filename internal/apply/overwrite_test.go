@@ -541,3 +541,15 @@ func TestSafetySnapshotFailureChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkOverwrite restores one table over a target again and again:
+// what a restore costs end to end, for comparing its fixed costs (the
+// load role, the safety snapshot) across versions.
+func BenchmarkOverwrite(b *testing.B) {
+	s := newTgtScenario(b, tgtShop, "")
+	for b.Loop() {
+		if _, err := s.run(b.Context(), s.request(Overwrite, "public.products"), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

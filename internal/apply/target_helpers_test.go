@@ -28,7 +28,7 @@ type tgtScenario struct {
 // newTgtScenario fills a source database with setup, dumps it as the
 // backup job does, and loads the dump into a fresh target database; then
 // it runs drift on the target.
-func newTgtScenario(t *testing.T, setup, drift string) *tgtScenario {
+func newTgtScenario(t testing.TB, setup, drift string) *tgtScenario {
 	t.Helper()
 	pg := testenv.StartPostgres(t)
 	s := &tgtScenario{pg: pg}
@@ -40,7 +40,7 @@ func newTgtScenario(t *testing.T, setup, drift string) *tgtScenario {
 
 // withTarget creates the target from the source's dump, applies drift to
 // it, and records both sides' checksums.
-func (s *tgtScenario) withTarget(t *testing.T, drift string) *tgtScenario {
+func (s *tgtScenario) withTarget(t testing.TB, drift string) *tgtScenario {
 	t.Helper()
 	s.source = fileSource(t, s.dump)
 	// As on the platform, the project's role owns its tables.
@@ -61,7 +61,7 @@ func (s *tgtScenario) withTarget(t *testing.T, drift string) *tgtScenario {
 
 // tgtDump dumps the database at url with the cluster's pg_dump, as the
 // backup job does, and returns the file.
-func tgtDump(t *testing.T, pg *testenv.Postgres, url string) string {
+func tgtDump(t testing.TB, pg *testenv.Postgres, url string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "snapshot.sql")
 	out, err := exec.Command(pg.Bin("pg_dump"), "--no-owner", "--no-privileges", "-f", path, url).CombinedOutput()
@@ -72,7 +72,7 @@ func tgtDump(t *testing.T, pg *testenv.Postgres, url string) string {
 }
 
 // tgtSums returns the checksum of every table of db.
-func tgtSums(t *testing.T, pg *testenv.Postgres, db string) map[string]string {
+func tgtSums(t testing.TB, pg *testenv.Postgres, db string) map[string]string {
 	t.Helper()
 	sums := map[string]string{}
 	for _, tbl := range pg.Tables(t, db) {
