@@ -124,6 +124,15 @@ func (r *run) loadPlatform(ctx context.Context, db *Database, ld *newProjectLoad
 	if last < 0 {
 		return nil
 	}
+	// An extension placed in pg_catalog stands before everything on every
+	// search_path of the new database: the admin puts none there for a
+	// snapshot.
+	for i, e := range ld.toc.Entries {
+		if ld.platform[i] && e.Kind == extract.KindExtension && e.Detail == "pg_catalog" && e.Object.Name != "plpgsql" {
+			return &RefusedError{Reasons: []string{fmt.Sprintf("the snapshot installs extension %s into pg_catalog (at byte %d): restorectl creates extensions only in the project's own schemas",
+				extract.QuoteIdent(e.Object.Name), e.Offset)}}
+		}
+	}
 	cfg := db.Config
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -241,3 +241,20 @@ func TestRestoreRefusesUnsafeOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestNewProjectRefusesExtensionInCatalog: the admin creates a snapshot's
+// extensions, but never into pg_catalog, where they would shadow the
+// catalog for every session of the new database.
+func TestNewProjectRefusesExtensionInCatalog(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	s := newTgtScenario(t, `CREATE EXTENSION hstore WITH SCHEMA pg_catalog; CREATE TABLE public.t (id integer PRIMARY KEY);`, "")
+	name := newDBName(t, pg)
+	cfg := Config{Store: s.store, Provisioner: &PostgresProvisioner{AdminURL: pg.URL("postgres"), Owner: "np_owner"}}
+	_, err := Run(t.Context(), cfg, Request{Mode: NewProject, All: true, Project: "abcd1234", Database: name, Source: s.source})
+	if err == nil || !strings.Contains(err.Error(), "into pg_catalog") {
+		t.Fatalf("err = %v, want a refusal of the extension in pg_catalog", err)
+	}
+	if dbs := databases(t, pg, name+"%"); len(dbs) > 0 {
+		t.Errorf("the refused restore left %v", dbs)
+	}
+}
