@@ -130,6 +130,9 @@ func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 		fmt.Fprintf(b, "  cannot compare with the target: %s\n\n", termsafe.Text(err.Error()))
 		return
 	}
+	if plan.Role != "" {
+		fmt.Fprintf(b, "  loaded as role %s (never a superuser)\n", termsafe.String(plan.Role))
+	}
 	for _, t := range plan.Tables {
 		state := "exists"
 		if !t.Exists {
