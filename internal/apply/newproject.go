@@ -36,11 +36,14 @@ func isDataKind(k extract.Kind) bool {
 
 // newProjectEntries decides which entries of the snapshot a new project
 // runs, and returns the plan's warnings.
-func (r *run) newProjectEntries() (*newProjectLoad, []string) {
+func (r *run) newProjectEntries() (*newProjectLoad, []string, error) {
 	toc := r.req.Source.TOC
 	n := len(toc.Entries)
 	ld := &newProjectLoad{toc: toc, schema: make([]bool, n), data: make([]bool, n), firstCopy: n, rows: map[extract.Name]int64{}}
-	ld.platform, ld.platformSchemas = platformEntries(toc)
+	var err error
+	if ld.platform, ld.platformSchemas, err = platformEntries(toc); err != nil {
+		return nil, nil, err
+	}
 	sel := toc.Select(r.selected())
 	var warnings []string
 	warnings = append(warnings, toc.Warnings...)
@@ -80,7 +83,7 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string) {
 			break
 		}
 	}
-	return ld, warnings
+	return ld, warnings, nil
 }
 
 // platformEntries picks what the admin runs in a new project before the
@@ -88,13 +91,19 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string) {
 // the server, which often only a superuser may create), the schemas they go
 // into and the comments on them. None of it is customer code: CREATE
 // EXTENSION runs the server's own scripts, into schemas still empty. The
-// admin's schemas are then given to the project's role.
-func platformEntries(toc *extract.TOC) (platform []bool, schemas []string) {
+// admin's schemas are then given to the project's role. An extension
+// placed in pg_catalog would stand before everything on every search_path
+// of the new database: the admin puts none there for a snapshot.
+func platformEntries(toc *extract.TOC) (platform []bool, schemas []string, err error) {
 	platform = make([]bool, len(toc.Entries))
 	home := map[string]bool{}
 	for i, e := range toc.Entries {
 		switch {
 		case e.Kind == extract.KindExtension:
+			if e.Detail == "pg_catalog" && e.Object.Name != "plpgsql" {
+				return nil, nil, &RefusedError{Reasons: []string{fmt.Sprintf("the snapshot installs extension %s into pg_catalog (at byte %d): restorectl creates extensions only in the project's own schemas",
+					extract.QuoteIdent(e.Object.Name), e.Offset)}}
+			}
 			platform[i] = true
 			if e.Detail != "" && e.Detail != "public" && e.Detail != "pg_catalog" {
 				home[e.Detail] = true
@@ -109,12 +118,12 @@ func platformEntries(toc *extract.TOC) (platform []bool, schemas []string) {
 			schemas = append(schemas, e.Object.Name)
 		}
 	}
-	return platform, schemas
+	return platform, schemas, nil
 }
 
-// loadPlatform runs the platform entries as the admin, on the new
-// database, and hands their schemas to the project's role.
-func (r *run) loadPlatform(ctx context.Context, db *Database, ld *newProjectLoad) error {
+// loadPlatform runs the platform entries on admin, the admin's session on
+// the new database, and hands their schemas to the project's role.
+func (r *run) loadPlatform(ctx context.Context, admin *pgx.Conn, db *Database, ld *newProjectLoad) error {
 	last := -1
 	for i, p := range ld.platform {
 		if p {
@@ -124,30 +133,15 @@ func (r *run) loadPlatform(ctx context.Context, db *Database, ld *newProjectLoad
 	if last < 0 {
 		return nil
 	}
-	// An extension placed in pg_catalog stands before everything on every
-	// search_path of the new database: the admin puts none there for a
-	// snapshot.
-	for i, e := range ld.toc.Entries {
-		if ld.platform[i] && e.Kind == extract.KindExtension && e.Detail == "pg_catalog" && e.Object.Name != "plpgsql" {
-			return &RefusedError{Reasons: []string{fmt.Sprintf("the snapshot installs extension %s into pg_catalog (at byte %d): restorectl creates extensions only in the project's own schemas",
-				extract.QuoteIdent(e.Object.Name), e.Offset)}}
-		}
-	}
-	cfg := db.Config
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, cfg.User, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	var done atomic.Int64
-	err = r.newLoader(conn, &done, 0).load(ctx, func(i int) bool {
+	err := r.newLoader(admin, &done, 0).load(ctx, func(i int) bool {
 		return ld.platform[i] || (i < last && ld.toc.Entries[i].Kind == extract.KindSet)
 	})
 	if err != nil {
-		return fmt.Errorf("create the snapshot's extensions (as %s): %w", cfg.User, err)
+		return fmt.Errorf("create the snapshot's extensions (as %s): %w", admin.Config().User, err)
 	}
 	for _, s := range ld.platformSchemas {
-		if _, err := conn.Exec(ctx, "ALTER SCHEMA "+pgx.Identifier{s}.Sanitize()+" OWNER TO "+pgx.Identifier{db.load.Owner}.Sanitize()); err != nil {
+		if _, err := admin.Exec(ctx, "ALTER SCHEMA "+pgx.Identifier{s}.Sanitize()+" OWNER TO "+pgx.Identifier{db.load.Owner}.Sanitize()); err != nil {
 			return fmt.Errorf("give schema %s to role %s: %w", s, db.load.Owner, err)
 		}
 	}
@@ -222,7 +216,10 @@ func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 // failure or cancellation.
 func (r *run) newProject(ctx context.Context) error {
 	r.progress(Event{Phase: PhasePlan, Message: "planning new project " + r.req.Database})
-	ld, warnings := r.newProjectEntries()
+	ld, warnings, err := r.newProjectEntries()
+	if err != nil {
+		return err
+	}
 	r.res.Plan = r.planNewProject(ld, warnings)
 	if r.req.DryRun {
 		return nil
@@ -257,7 +254,14 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 	if db.load == nil {
 		return errors.New("the new database has no load role: nothing of the snapshot may run as the admin")
 	}
-	if err := r.loadPlatform(ctx, db, ld); err != nil {
+	// The admin's session on the new database: extensions before the
+	// load, clean-up and verification after it.
+	admin, err := pgx.ConnectConfig(ctx, db.Config)
+	if err != nil {
+		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, db.Config.User, err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if err := r.loadPlatform(ctx, admin, db, ld); err != nil {
 		return err
 	}
 	conns := make([]*pgx.Conn, parallel)
@@ -283,7 +287,6 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 	if err := db.load.lock(ctx, db.admin); err != nil {
 		return err
 	}
-	var err error
 	if parallel == 1 {
 		err = r.loadSerial(ctx, conns[0], ld)
 	} else {
@@ -298,25 +301,19 @@ func (r *run) loadNewProject(ctx context.Context, db *Database, ld *newProjectLo
 		}
 		conns[i] = nil
 	}
-	if err := r.disownNewProject(ctx, db); err != nil {
+	// What the load role itself owns or was granted goes, so that the
+	// role can be dropped once the database is renamed.
+	if err := db.load.disown(ctx, admin); err != nil {
 		return err
 	}
-	if err := r.verifyNewProject(ctx, db, parallel, ld); err != nil {
+	if err := r.verifyNewProject(ctx, db, admin, parallel, ld); err != nil {
 		return err
+	}
+	if err := admin.Close(ctx); err != nil { // the rename wants no session on it
+		return fmt.Errorf("close the admin's connection to the new database: %w", err)
 	}
 	r.progress(Event{Phase: PhaseCommit, Message: fmt.Sprintf("renaming database %s to %s", db.Temp, db.Name)})
 	return r.cfg.Provisioner.Commit(ctx, db)
-}
-
-// disownNewProject drops what the load role itself owns or was granted
-// in the new database, so that the role can be dropped once it is renamed.
-func (r *run) disownNewProject(ctx context.Context, db *Database) error {
-	conn, err := pgx.ConnectConfig(ctx, db.Config)
-	if err != nil {
-		return fmt.Errorf("connect to the new database %s as %s: %w", db.Temp, db.Config.User, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return db.load.disown(ctx, conn)
 }
 
 // phaser sends the schema, index events of one walk as it crosses into
@@ -412,12 +409,12 @@ func inTx(ctx context.Context, conn *pgx.Conn, fn func() error) error {
 
 // verifyNewProject counts every table's own rows (FROM ONLY) and compares
 // them with the snapshot: the selected tables hold their rows, the others
-// none. It counts as the admin, over n connections, once the load role's
-// sessions are closed: the owner's count would be filtered by the
-// snapshot's row security policies. A superuser's count(*) of a table runs
+// none. It counts as the admin (on admin and up to n-1 more connections),
+// once the load role's sessions are closed: the owner's count would be
+// filtered by the snapshot's row security policies. A superuser's count(*) of a table runs
 // no code of the snapshot; each table is locked and checked to be one
 // before it is counted.
-func (r *run) verifyNewProject(ctx context.Context, db *Database, n int, ld *newProjectLoad) error {
+func (r *run) verifyNewProject(ctx context.Context, db *Database, admin *pgx.Conn, n int, ld *newProjectLoad) error {
 	var tables []extract.Name
 	seen := map[extract.Name]bool{}
 	for _, t := range ld.toc.Tables {
@@ -426,19 +423,19 @@ func (r *run) verifyNewProject(ctx context.Context, db *Database, n int, ld *new
 			tables = append(tables, t.Name)
 		}
 	}
-	cfg := db.Config
 	conns := make([]*pgx.Conn, min(n, max(len(tables), 1)))
+	conns[0] = admin
 	defer func() {
-		for _, c := range conns {
+		for _, c := range conns[1:] {
 			if c != nil {
 				c.Close(context.WithoutCancel(ctx))
 			}
 		}
 	}()
-	for i := range conns {
-		c, err := pgx.ConnectConfig(ctx, cfg)
+	for i := 1; i < len(conns); i++ {
+		c, err := pgx.ConnectConfig(ctx, db.Config)
 		if err != nil {
-			return fmt.Errorf("connect to the new database %s as %s to verify it: %w", db.Temp, cfg.User, err)
+			return fmt.Errorf("connect to the new database %s as %s to verify it: %w", db.Temp, db.Config.User, err)
 		}
 		conns[i] = c
 	}

@@ -193,6 +193,10 @@ func (p *PostgresProvisioner) Create(ctx context.Context, name string) (*Databas
 }
 
 func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, name string) (*Database, error) {
+	// The snapshot runs as the new project's own role, never the admin.
+	if p.Owner == "" {
+		return nil, &RefusedError{Reasons: []string{"a new project needs an owner role that the snapshot is loaded as (--owner, by default the project ref): the admin connection never runs the snapshot's code"}}
+	}
 	if err := ensureRegistry(ctx, conn); err != nil {
 		return nil, err
 	}
@@ -213,10 +217,6 @@ func (p *PostgresProvisioner) create(ctx context.Context, conn *pgx.Conn, cfg *p
 	// Created owned by the admin role, and given to Owner only once its OID
 	// is registered: see registry.go.
 	create := "CREATE DATABASE " + pgx.Identifier{tmp}.Sanitize() + " TEMPLATE template0"
-	// The snapshot runs as the new project's own role, never the admin.
-	if p.Owner == "" {
-		return nil, &RefusedError{Reasons: []string{"a new project needs an owner role that the snapshot is loaded as (--owner, by default the project ref): the admin connection never runs the snapshot's code"}}
-	}
 	if err := ensureRole(ctx, conn, p.Owner); err != nil {
 		return nil, err
 	}

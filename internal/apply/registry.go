@@ -124,7 +124,7 @@ func register(ctx context.Context, conn *pgx.Conn, tmp, name string) (registrati
 }
 
 // adopt records the OID of database tmp, created by the admin role, then
-// gives it to owner (if set) and comments it, at once.
+// gives it to owner and comments it, at once.
 func (r *registration) adopt(ctx context.Context, conn *pgx.Conn, tmp, owner, comment string) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE restorectl.restoring r SET datoid = d.oid
@@ -137,10 +137,8 @@ func (r *registration) adopt(ctx context.Context, conn *pgx.Conn, tmp, owner, co
 		if err != nil {
 			return fmt.Errorf("record the OID of database %s in restorectl.restoring: %w", tmp, err)
 		}
-		if owner != "" {
-			if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{tmp}.Sanitize()+" OWNER TO "+pgx.Identifier{owner}.Sanitize()); err != nil {
-				return fmt.Errorf("give database %s to role %s (the admin role must be able to SET ROLE %s): %w", tmp, owner, owner, err)
-			}
+		if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{tmp}.Sanitize()+" OWNER TO "+pgx.Identifier{owner}.Sanitize()); err != nil {
+			return fmt.Errorf("give database %s to role %s (the admin role must be able to SET ROLE %s): %w", tmp, owner, owner, err)
 		}
 		if _, err := tx.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{tmp}.Sanitize()+" IS "+quoteLiteral(comment)); err != nil {
 			return fmt.Errorf("comment database %s: %w", tmp, err)

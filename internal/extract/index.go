@@ -503,9 +503,10 @@ type ScanHooks struct {
 
 // ScanTOC is ReadTOC reporting the dump's COPY block boundaries through
 // hooks as it reads. Every item is vetted (Vet): one outside pg_dump's
-// vocabulary stops the scan with a *RefusedStatementError. During a COPY block Scanned advances with every chunk
-// of rows, so a caller holding data until the scan is past it holds at
-// most the Reader's buffer (about 1 MiB, or the current statement).
+// vocabulary stops the scan with a *RefusedStatementError. During a COPY
+// block Scanned advances with every chunk of rows, so a caller holding
+// data until the scan is past it holds at most the Reader's buffer (about
+// 1 MiB, or the current statement).
 func ScanTOC(ctx context.Context, r *Reader, hooks ScanHooks) (*TOC, error) {
 	boundary, scanned := hooks.Boundary, hooks.Scanned
 	if boundary == nil {
