@@ -195,7 +195,9 @@ func (m *MinIO) start(bin string, port, consolePort int) error {
 	return nil
 }
 
-// waitReady polls MinIO's readiness endpoint until it answers 200.
+// waitReady polls MinIO's readiness endpoint until it answers 200, then
+// the S3 API until it answers too: the endpoint can say ready while the
+// object layer still answers "Server not initialized yet" (503).
 func (m *MinIO) waitReady(timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(timeout)
@@ -203,10 +205,15 @@ func (m *MinIO) waitReady(timeout time.Duration) error {
 		resp, err := client.Get(m.Endpoint + "/minio/health/ready")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
 			err = fmt.Errorf("readiness check answered %s", resp.Status)
+			if resp.StatusCode == http.StatusOK {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_, err = m.Client().ListBuckets(ctx, &s3.ListBucketsInput{})
+				cancel()
+				if err == nil {
+					return nil
+				}
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not ready after %v: %w", timeout, err)
