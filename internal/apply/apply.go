@@ -88,12 +88,36 @@ type Request struct {
 	// Parallel is how many connections a new project loads with when the
 	// source is Concurrent; 0 means DefaultParallel.
 	Parallel int
+	// LockTimeout bounds every wait for a lock on the target: the
+	// restore's own and its safety dump's; 0 means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Timeout bounds the whole restore (0: no bound). A restore that runs
+	// out of time rolls back and is recorded as cancelled.
+	Timeout time.Duration
+	// RewindSequences (overwrite, merge) sets the selected tables'
+	// sequences to the snapshot's values even when that moves them back;
+	// by default a sequence only ever moves forward.
+	RewindSequences bool
 
 	Ticket, Operator string
 }
 
 // DefaultParallel is how many connections load a new project at once.
 const DefaultParallel = 4
+
+// DefaultLockTimeout is how long a restore waits for a lock on a table of
+// a live project before giving up: long enough for a busy table's short
+// transactions, short enough that the sessions queued behind the restore
+// (every reader, once an ALTER waits too) are not stalled for long.
+const DefaultLockTimeout = 10 * time.Second
+
+// lockTimeout is the restore's bound on lock waits.
+func (r *run) lockTimeout() time.Duration {
+	if r.req.LockTimeout > 0 {
+		return r.req.LockTimeout
+	}
+	return DefaultLockTimeout
+}
 
 // Config is what every restore shares.
 type Config struct {
@@ -111,8 +135,35 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Outcome is what a restore did to its target, as a fact: the command
+// line, the JSON output, the console and the audit record all say it from
+// this.
+type Outcome string
+
+// Outcomes.
+const (
+	// NotStarted: the restore stopped before changing anything (refused,
+	// failed while planning or taking its safety snapshot, a dry run).
+	NotStarted Outcome = "not-started"
+	// RolledBack: the restore had begun changing the target in its
+	// transaction, which was rolled back: the target is as it was. A new
+	// project's database was dropped.
+	RolledBack Outcome = "rolled-back"
+	// Committed: the restore's changes are on the target.
+	Committed Outcome = "committed"
+	// Unknown: COMMIT was sent and its acknowledgement lost, and asking
+	// the target afterwards failed too: the changes may or may not be on
+	// it. Result.XID names the transaction to ask about.
+	Unknown Outcome = "unknown"
+)
+
 // Result is what a restore did.
 type Result struct {
+	// Outcome is what happened to the target.
+	Outcome Outcome
+	// XID is the restore's transaction on the target (txid_current), 0
+	// before it wrote anything; txid_status(XID) says whether it committed.
+	XID uint64
 	// AuditID names the audit record (restorectl undo AUDIT-ID); AuditKey is
 	// where it is.
 	AuditID, AuditKey string
@@ -163,6 +214,26 @@ func (e *RefusedError) Error() string {
 	return s
 }
 
+// BusyError is a restore that gave up waiting for a lock on the target
+// (Request.LockTimeout) rather than stall the project's own sessions:
+// nothing was changed.
+type BusyError struct {
+	// Tables are the tables waited for; Wait how long; Who what waited
+	// ("the restore", "the safety snapshot").
+	Tables []extract.Name
+	Wait   time.Duration
+	Who    string
+}
+
+func (e *BusyError) Error() string {
+	what := "table " + describeTables(e.Tables)
+	if len(e.Tables) > 1 {
+		what = "one of the tables " + describeTables(e.Tables)
+	}
+	return fmt.Sprintf("%s is busy: %s got no lock on it within %s (another session holds or is queued for a conflicting lock): "+
+		"nothing was changed; try again or pick a quieter time (pg_stat_activity and pg_locks show who holds it)", what, e.Who, e.Wait)
+}
+
 // OtherProjectError refuses a restore of one project's snapshot into
 // another project that was not asked for (Request.IntoOtherProject):
 // nothing was changed, and no audit record written.
@@ -183,6 +254,8 @@ type run struct {
 	req Request
 	res *Result
 	rec *Record
+	// committedRecorded is set once the audit record says committed.
+	committedRecorded bool
 }
 
 func (r *run) progress(e Event) { r.cfg.Progress.Event(e) }
@@ -203,7 +276,13 @@ func Run(ctx context.Context, cfg Config, req Request) (*Result, error) {
 	if err := req.validate(cfg); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, req: req, res: &Result{}}
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout,
+			fmt.Errorf("the restore ran longer than its time limit of %s: %w", req.Timeout, context.DeadlineExceeded))
+		defer cancel()
+	}
+	r := &run{cfg: cfg, req: req, res: &Result{Outcome: NotStarted}}
 	start := cfg.Now()
 	r.rec = newRecord(req, start)
 	r.res.AuditID = r.rec.ID
@@ -221,17 +300,60 @@ func Run(ctx context.Context, cfg Config, req Request) (*Result, error) {
 	case NewProject:
 		err = r.newProject(ctx)
 	}
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Cancelled (Ctrl-C, Esc, SIGTERM, Timeout): what broke first is
+		// often only the connection that the cancellation closed.
+		err = fmt.Errorf("the restore was stopped (%w): %w", context.Cause(ctx), err)
+	}
 	r.res.Duration = cfg.Now().Sub(start)
-	r.rec.finish(r.res, err)
-	// The outcome is recorded even when ctx was cancelled (Ctrl-C): give
-	// the write a moment of its own.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if _, werr := writeRecord(wctx, cfg.Store, r.rec); werr != nil {
-		err = errors.Join(err, fmt.Errorf("write the outcome to audit record %s: %w", key, werr))
+	if werr := r.record(ctx, err); werr != nil {
+		err = errors.Join(err, r.recordError(werr))
 	}
 	r.progress(Event{Phase: PhaseDone})
 	return r.res, err
+}
+
+// record rewrites the audit record with what the restore did so far, and
+// err, its error (nil: it succeeded, or has not ended). It is written even
+// when ctx was cancelled (Ctrl-C): the write gets a moment of its own.
+func (r *run) record(ctx context.Context, err error) error {
+	r.rec.finish(r.res, err)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, werr := writeRecord(wctx, r.cfg.Store, r.rec)
+	if werr == nil && r.res.Outcome == Committed {
+		r.committedRecorded = true
+	}
+	return werr
+}
+
+// recordRunning rewrites the "running" audit record with what the restore
+// knows before it changes anything (the safety snapshot's key, its
+// transaction): a restore killed from now on can still be undone. A
+// restore that cannot write it changes nothing.
+func (r *run) recordRunning(ctx context.Context) error {
+	r.rec.update(r.res)
+	if _, err := writeRecord(ctx, r.cfg.Store, r.rec); err != nil {
+		return fmt.Errorf("record the safety snapshot in audit record %s (nothing was changed): %w", r.res.AuditKey, err)
+	}
+	return nil
+}
+
+// recordError says what a failed write of the audit record means, from
+// what the restore did.
+func (r *run) recordError(err error) error {
+	key := r.res.AuditKey
+	switch {
+	case r.res.Outcome != Committed:
+		return fmt.Errorf("write the outcome to audit record %s: %w", key, err)
+	case r.committedRecorded:
+		// An earlier write (right after COMMIT) has the outcome; this
+		// one only added details.
+		return nil
+	case r.res.SafetyKey != "":
+		return fmt.Errorf("the restore was committed; recording it in audit record %s failed (it still says running): %w; undo still works: it asks the target whether transaction %d committed", key, err, r.res.XID)
+	}
+	return fmt.Errorf("the restore was committed; recording it in audit record %s failed (it still says running): %w", key, err)
 }
 
 func (req Request) validate(cfg Config) error {

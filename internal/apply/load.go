@@ -54,11 +54,26 @@ func (l *loader) item(ctx context.Context, e *extract.Entry, it *extract.Item) e
 		return &StatementError{Entry: e, Err: err}
 	}
 	if e.Kind == extract.KindSet {
-		// The dump's own SETs (search_path = '' among them) must not
-		// unpin what restorectl's statements rely on.
-		if _, err := l.conn.Exec(ctx, "SELECT pg_catalog.set_config('search_path', $1, false)", pinnedSearchPath); err != nil {
-			return fmt.Errorf("pin search_path after the snapshot's SET at byte %d: %w", e.Offset, err)
+		// The dump's own SETs (search_path = '', lock_timeout = 0 among
+		// them) must not unpin what restorectl's statements rely on, nor
+		// lift the bound on lock waits.
+		if err := l.r.boundWaits(ctx, l.conn); err != nil {
+			return fmt.Errorf("after the snapshot's SET at byte %d: %w", e.Offset, err)
 		}
+	}
+	return nil
+}
+
+// boundWaits pins the session's search_path and bounds its lock waits and
+// idle time in a transaction (for the rest of the session: the dump's SETs
+// are session-wide too).
+func (r *run) boundWaits(ctx context.Context, q querier) error {
+	_, err := q.Exec(ctx, `SELECT pg_catalog.set_config('search_path', $1, false),
+		pg_catalog.set_config('lock_timeout', $2, false),
+		pg_catalog.set_config('idle_in_transaction_session_timeout', $3, false)`,
+		pinnedSearchPath, fmt.Sprint(r.lockTimeout().Milliseconds()), fmt.Sprint(idleTimeout.Milliseconds()))
+	if err != nil {
+		return fmt.Errorf("pin search_path and bound lock waits: %w", err)
 	}
 	return nil
 }

@@ -27,23 +27,40 @@ func (r *run) merge(ctx context.Context) (err error) {
 	if err := t.buildPlan(ctx); err != nil {
 		return err
 	}
-	if !r.req.DryRun {
-		if err := t.safetySnapshot(ctx); err != nil {
+	if r.req.DryRun {
+		// Counted without a lock on the tables and without lifting FORCE
+		// ROW LEVEL SECURITY (which would take ACCESS EXCLUSIVE).
+		if f := t.forcedRLS(); len(f) > 0 {
+			r.res.Plan.Warnings = append(r.res.Plan.Warnings, fmt.Sprintf("%s force row level security on their owner: the dry run compares only the rows their policies show it (the restore lifts FORCE in its own transaction)", extract.JoinNames(f, ", ")))
+		}
+		if err := t.stageOutside(ctx); err != nil {
 			return err
 		}
-		if err := t.triggersOff(ctx); err != nil {
-			return err
-		}
+		err = t.load(ctx)
+		t.syncPlan()
+		return err
+	}
+	if err := t.safetySnapshot(ctx); err != nil {
+		return err
+	}
+	if err := t.triggersOff(ctx); err != nil {
+		return err
+	}
+	if err := t.begin(ctx); err != nil {
+		return err
 	}
 	if err := t.rowSecurity(ctx, false); err != nil {
 		return err
 	}
 	err = t.load(ctx)
 	t.syncPlan()
-	if err != nil || r.req.DryRun {
-		return err // a dry run rolls back its staging tables
+	if err != nil {
+		return err
 	}
 	if err := t.verify(ctx); err != nil {
+		return err
+	}
+	if err := t.setSequences(ctx); err != nil {
 		return err
 	}
 	if err := t.rowSecurity(ctx, true); err != nil {
@@ -157,11 +174,11 @@ func (t *targetRun) mergeTable(ctx context.Context, l *loader, e *extract.Entry,
 			return &StatementError{Entry: e, Err: fmt.Errorf("column %s is not on the target", extract.QuoteIdent(c))}
 		}
 	}
-	t.nstage++
-	st := &stage{table: n, name: fmt.Sprintf("pg_temp.restorectl_stage_%d", t.nstage), cols: cols, pk: tt.PK}
-	create := fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM ONLY %s WITH NO DATA", st.name, quoteColumns("", cols), n)
-	if _, err := t.tx.Exec(ctx, create); err != nil {
-		return fmt.Errorf("create the staging table of %s: %w", n, err)
+	st := t.stages[n] // a dry run's, created beforehand
+	if st == nil {
+		if st, err = t.newStage(ctx, t.tx, n, cols, "ON COMMIT DROP"); err != nil {
+			return err
+		}
 	}
 	before := l.Rows[e.Object]
 	staged := *it
@@ -224,6 +241,52 @@ func (t *targetRun) mergeTable(ctx context.Context, l *loader, e *extract.Entry,
 		return fmt.Errorf("update the changed rows of %s: %w", n, err)
 	}
 	tp.Updated = tag.RowsAffected()
+	return nil
+}
+
+// newStage creates the staging table of table n with columns cols.
+func (t *targetRun) newStage(ctx context.Context, q querier, n extract.Name, cols []string, onCommit string) (*stage, error) {
+	t.nstage++
+	st := &stage{table: n, name: fmt.Sprintf("pg_temp.restorectl_stage_%d", t.nstage), cols: cols, pk: t.onTarget[n].PK}
+	create := fmt.Sprintf("CREATE TEMP TABLE %s %s AS SELECT %s FROM ONLY %s WITH NO DATA", st.name, onCommit, quoteColumns("", cols), n)
+	if _, err := q.Exec(ctx, create); err != nil {
+		return nil, fmt.Errorf("create the staging table of %s: %w", n, err)
+	}
+	return st, nil
+}
+
+// stageOutside prepares a merge's dry run: a read-only transaction may
+// not create tables, even temporary ones, so the planning transaction
+// ends, the staging tables are created in the session (they go with it),
+// and the comparison runs in a new read-only transaction.
+func (t *targetRun) stageOutside(ctx context.Context) error {
+	err := t.tx.Rollback(ctx)
+	t.tx = nil
+	if err != nil {
+		return fmt.Errorf("end the planning transaction on the target: %w", err)
+	}
+	// Settings made in the transaction went with it.
+	if err := t.r.boundWaits(ctx, t.conn); err != nil {
+		return err
+	}
+	toc := t.r.req.Source.TOC
+	for i, a := range t.acts {
+		if a != actStage {
+			continue
+		}
+		n := toc.Entries[i].Tables[0]
+		if t.stages[n] != nil || t.snap[n] == nil {
+			continue
+		}
+		st, err := t.newStage(ctx, t.conn, n, t.snap[n].copyColumns(), "")
+		if err != nil {
+			return err
+		}
+		t.stages[n] = st
+	}
+	if t.tx, err = t.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}); err != nil {
+		return fmt.Errorf("begin a read-only transaction on the target: %w", err)
+	}
 	return nil
 }
 

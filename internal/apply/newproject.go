@@ -229,6 +229,7 @@ func (r *run) newProject(ctx context.Context) error {
 		return fmt.Errorf("new project %s: %w", r.req.Database, err)
 	}
 	r.res.Plan.Target = db.Connect
+	r.res.Outcome = RolledBack // the database is dropped on failure
 	if err := r.loadNewProject(ctx, db, ld); err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
@@ -239,6 +240,7 @@ func (r *run) newProject(ctx context.Context) error {
 		return err
 	}
 	r.res.Database = db
+	r.res.Outcome = Committed
 	return nil
 }
 

@@ -42,6 +42,9 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	if err := t.triggersOff(ctx); err != nil {
 		return err
 	}
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
 	if err := t.truncate(ctx); err != nil {
 		return err
 	}
@@ -54,15 +57,20 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	if err := t.verify(ctx); err != nil {
 		return err
 	}
+	if err := t.setSequences(ctx); err != nil {
+		return err
+	}
 	if err := t.rowSecurity(ctx, true); err != nil {
 		return err
 	}
 	return t.commit(ctx)
 }
 
-// lockTimeout is how long a restore waits for a lock on a table of the
-// target before giving up (a variable for tests).
-var lockTimeout = 30 * time.Second
+// idleTimeout bounds how long the restore's transaction may sit idle
+// (idle_in_transaction_session_timeout): a restorectl that stops talking
+// (frozen, cut off) releases its locks within it. Keep-alives hold it off
+// while the safety dump runs.
+const idleTimeout = 2 * time.Minute
 
 // targetRun is an overwrite or a merge in progress on the target.
 type targetRun struct {
@@ -159,19 +167,31 @@ func (r *run) openTarget(ctx context.Context) (_ *targetRun, err error) {
 	if err = t.role.lock(ctx, admin); err != nil {
 		return nil, err
 	}
-	t.tx, err = t.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	t.tx, err = t.conn.BeginTx(ctx, r.txOptions())
 	if err == nil {
 		// A table someone else holds makes the restore fail in seconds,
-		// rather than queue every other session behind it. The role's own
-		// timeouts must not cut a long count, load or safety snapshot
-		// (during which this transaction is idle) short.
-		_, err = t.tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
-			lockTimeout.Milliseconds()))
+		// rather than queue every other session behind it; a long load
+		// or count is not cut short; a restorectl gone silent does not
+		// hold its locks for ever. load sets these again after each SET
+		// of the snapshot (which sets them to 0).
+		_, err = t.tx.Exec(ctx, "SET LOCAL statement_timeout = 0")
+	}
+	if err == nil {
+		err = r.boundWaits(ctx, t.tx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("begin a transaction on the target %s: %w", Redact(r.req.Target), err)
 	}
 	return t, nil
+}
+
+// txOptions are the restore's transaction's: a dry run's sees one
+// snapshot of the target (and turns read-only once planned: prepare).
+func (r *run) txOptions() pgx.TxOptions {
+	if r.req.DryRun {
+		return pgx.TxOptions{IsoLevel: pgx.RepeatableRead}
+	}
+	return pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 }
 
 // owner is the role the restore runs as: the owner of the selected tables
@@ -263,6 +283,19 @@ func (t *targetRun) prepare(ctx context.Context) error {
 	if err := t.resolve(ctx); err != nil {
 		return err
 	}
+	if t.r.req.DryRun {
+		// No lock that would keep the project's writers waiting: the plan
+		// is what the target holds now. The drift check creates (and
+		// rolls back) a temporary table; from then on the transaction is
+		// read-only.
+		if err := t.check(ctx); err != nil {
+			return err
+		}
+		if _, err := t.tx.Exec(ctx, "SET TRANSACTION READ ONLY"); err != nil {
+			return fmt.Errorf("make the dry run's transaction read-only: %w", err)
+		}
+		return nil
+	}
 	if err := t.lock(ctx); err != nil {
 		return err
 	}
@@ -281,6 +314,11 @@ func (t *targetRun) prepare(ctx context.Context) error {
 			return fmt.Errorf("the target %s changed while the restore was being planned (%s was created or replaced): nothing was changed; run the restore again", Redact(t.r.req.Target), n)
 		}
 	}
+	return t.check(ctx)
+}
+
+// check refuses tables of another owner, drift and (merge) missing keys.
+func (t *targetRun) check(ctx context.Context) error {
 	if err := t.checkOwners(); err != nil {
 		return err
 	}
@@ -427,18 +465,25 @@ func (t *targetRun) checkOwners() error {
 func (t *targetRun) lock(ctx context.Context) error {
 	for _, n := range t.existing() {
 		if _, err := t.tx.Exec(ctx, "LOCK TABLE ONLY "+n.String()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
-			return lockError(n, err)
+			return t.r.lockError(err, "lock", n)
 		}
 	}
 	return nil
 }
 
-func lockError(n extract.Name, err error) error {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "55P03" {
-		return fmt.Errorf("%s is in use by another session (no lock within %s): nothing was changed; retry when it is free (pg_stat_activity shows who holds it)", n, lockTimeout)
+// lockError is a *BusyError when err is a lock wait that timed out, else
+// err wrapped with what was done to which tables.
+func (r *run) lockError(err error, what string, tables ...extract.Name) error {
+	if isLockTimeout(err) {
+		return &BusyError{Tables: tables, Wait: r.lockTimeout(), Who: "the restore"}
 	}
-	return fmt.Errorf("lock %s on the target: %w", n, err)
+	return fmt.Errorf("%s %s on the target: %w", what, extract.JoinNames(tables, ", "), err)
+}
+
+// isLockTimeout: lock_timeout expired (lock_not_available).
+func isLockTimeout(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "55P03"
 }
 
 // checkDrift compares the affected tables the target holds with the
@@ -579,6 +624,7 @@ func (t *targetRun) runActions(planned []entryAction) []entryAction {
 // row counts.
 func (t *targetRun) buildPlan(ctx context.Context) error {
 	r := t.r
+	var err error
 	planned := t.plannedActions()
 	t.acts = t.runActions(planned)
 	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target), Role: t.role.Owner}
@@ -593,7 +639,6 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 			continue
 		}
 		if tp.Exists {
-			var err error
 			// As the admin: the owner's count would be filtered by row
 			// security it forces on itself. count(*) of a table (locked,
 			// inspected) runs none of the customer's code.
@@ -665,17 +710,20 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 			if r.req.UpdateChanged {
 				p.Statements = append(p.Statements, fmt.Sprintf("UPDATE %s rows that differ from the snapshot's", e.Object))
 			}
-		case actSequence:
-			s := "SELECT setval " + e.Object.String()
-			if r.req.Mode == Merge {
-				s += " (only if ahead of the target's)"
-			}
-			p.Statements = append(p.Statements, s)
 		case actRefresh:
 			p.Statements = append(p.Statements, "REFRESH MATERIALIZED VIEW "+e.Object.String())
 		}
 	}
-	p.Statements = append(p.Statements, "verify row counts", "COMMIT")
+	p.Statements = append(p.Statements, "verify row counts")
+	if p.Sequences, err = t.planSequences(ctx, planned); err != nil {
+		return err
+	}
+	for _, sp := range p.Sequences {
+		if sp.Action != SeqKept && sp.Action != SeqNotOwned {
+			p.Statements = append(p.Statements, fmt.Sprintf("SELECT setval %s (%s)", sp.Name, sp.Action))
+		}
+	}
+	p.Statements = append(p.Statements, "COMMIT")
 	return nil
 }
 
@@ -713,12 +761,44 @@ func (t *targetRun) safetySnapshot(ctx context.Context) error {
 	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
 		return fmt.Errorf("safety snapshot failed, nothing was changed: export the transaction's snapshot: %w", err)
 	}
+	stop := t.keepAlive(ctx)
 	key, err := t.r.safety(ctx, snap, ex)
+	stop()
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("safety snapshot failed, nothing was changed: %w", err)
 	}
 	t.r.res.SafetyKey = key
 	return nil
+}
+
+// keepAlive pings the restore's transaction until stop is called, so that
+// idle_in_transaction_session_timeout does not end it while pg_dump, in
+// another session, reads the tables under its locks.
+func (t *targetRun) keepAlive(ctx context.Context) (stop func()) {
+	// Not a cancelled context: pgx closes a connection whose query is
+	// cancelled, and this one carries the restore.
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(idleTimeout / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				// A failed ping shows again at the next statement.
+				_, _ = t.tx.Exec(ctx, "SELECT 1")
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // triggersOff makes sure the restored rows fire no user triggers
@@ -762,7 +842,7 @@ func (t *targetRun) rowSecurity(ctx context.Context, force bool) error {
 	for _, n := range t.forcedRLS() {
 		if _, err := t.tx.Exec(ctx, "ALTER TABLE ONLY "+n.String()+" "+verb+" ROW LEVEL SECURITY"); err != nil {
 			if !force {
-				return lockError(n, err)
+				return t.r.lockError(err, "lift FORCE ROW LEVEL SECURITY of", n)
 			}
 			return fmt.Errorf("put FORCE ROW LEVEL SECURITY back on %s: %w", n, err)
 		}
@@ -788,11 +868,7 @@ func (t *targetRun) truncate(ctx context.Context) error {
 		return nil
 	}
 	if _, err := t.tx.Exec(ctx, sql); err != nil {
-		var pg *pgconn.PgError
-		if errors.As(err, &pg) && pg.Code == "55P03" {
-			return fmt.Errorf("empty %s: a table is in use by another session (no lock within %s): nothing was changed; retry when it is free", extract.JoinNames(t.withRows(), ", "), lockTimeout)
-		}
-		return fmt.Errorf("empty %s: %w", extract.JoinNames(t.withRows(), ", "), err)
+		return t.r.lockError(err, "empty", t.withRows()...)
 	}
 	return nil
 }
@@ -810,7 +886,7 @@ func (t *targetRun) load(ctx context.Context) error {
 	}
 	var done atomic.Int64
 	l := r.newLoader(t.conn, &done, total)
-	return r.req.Source.Walk(ctx, func(i int) bool { return t.acts[i] != actSkip }, func(i int, it *extract.Item) error {
+	err := r.req.Source.Walk(ctx, func(i int) bool { return t.acts[i] != actSkip }, func(i int, it *extract.Item) error {
 		e := &toc.Entries[i]
 		switch t.acts[i] {
 		case actSet, actRefresh:
@@ -832,13 +908,15 @@ func (t *targetRun) load(ctx context.Context) error {
 		case actStage:
 			return t.mergeTable(ctx, l, e, it)
 		case actSequence:
-			if r.req.Mode == Merge {
-				return t.sequenceForward(ctx, e, it)
-			}
-			return l.item(ctx, e, it)
+			t.setval(e, it)
 		}
 		return nil
 	})
+	var se *StatementError
+	if errors.As(err, &se) && isLockTimeout(err) {
+		return r.lockError(err, "load", se.Entry.Object)
+	}
+	return err
 }
 
 // create runs a statement of a relation the target lacks.
@@ -967,22 +1045,6 @@ func parseSetval(sql string) (seq string, value int64, called bool, ok bool) {
 	return strings.ReplaceAll(m[1], "''", "'"), v, strings.EqualFold(m[3], "true"), true
 }
 
-// sequenceForward runs a setval only when it moves the sequence forward:
-// a merge keeps the target's rows, whose keys must stay unique.
-func (t *targetRun) sequenceForward(ctx context.Context, e *extract.Entry, it *extract.Item) error {
-	seq, v, called, ok := parseSetval(it.SQL)
-	if !ok {
-		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("sequence %s: its setval is not in pg_dump's form, left as the target has it", e.Object))
-		return nil
-	}
-	_, err := t.tx.Exec(ctx, `SELECT pg_catalog.setval($1::text::regclass, $2, $3)
-		WHERE $2 > coalesce(pg_catalog.pg_sequence_last_value($1::text::regclass), $2 - 1)`, seq, v, called)
-	if err != nil {
-		return &StatementError{Entry: e, Err: err}
-	}
-	return nil
-}
-
 // verify counts what the target holds now against the snapshot, and
 // checks the foreign keys of the tables loaded with triggers off.
 func (t *targetRun) verify(ctx context.Context) error {
@@ -1052,11 +1114,75 @@ func (t *targetRun) checkForeignKeys(ctx context.Context) error {
 	return nil
 }
 
+// begin names the restore's transaction and records it, with the safety
+// snapshot, before the first change: from here on a failure rolls back.
+func (t *targetRun) begin(ctx context.Context) error {
+	r := t.r
+	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.txid_current()").Scan(&r.res.XID); err != nil {
+		return fmt.Errorf("begin the restore's transaction on the target %s: %w", Redact(r.req.Target), err)
+	}
+	if err := r.recordRunning(ctx); err != nil {
+		return err
+	}
+	r.res.Outcome = RolledBack // should anything fail from here on
+	return nil
+}
+
+// commit commits the restore's transaction and records that it did. A
+// COMMIT whose acknowledgement is lost is settled by asking the target
+// about the transaction; when that fails too, the outcome is Unknown.
 func (t *targetRun) commit(ctx context.Context) error {
-	t.r.progress(Event{Phase: PhaseCommit, Message: "committing on " + Redact(t.r.req.Target)})
-	if err := t.tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit on the target %s (nothing was changed): %w", Redact(t.r.req.Target), err)
+	r := t.r
+	r.progress(Event{Phase: PhaseCommit, Message: "committing on " + Redact(r.req.Target)})
+	err := t.tx.Commit(ctx)
+	var pg *pgconn.PgError
+	switch {
+	case err == nil:
+	case errors.As(err, &pg), errors.Is(err, pgx.ErrTxCommitRollback):
+		return fmt.Errorf("commit on the target %s was refused, and the restore rolled back: %w", Redact(r.req.Target), err)
+	default:
+		switch r.res.Outcome = t.xactStatus(ctx); r.res.Outcome {
+		case RolledBack:
+			return fmt.Errorf("commit on the target %s failed, and the restore rolled back: %w", Redact(r.req.Target), err)
+		case Unknown:
+			return fmt.Errorf("commit on the target %s: the COMMIT was sent, but its acknowledgement was lost and asking the target failed too: "+
+				"the restore may or may not be on the target; ask it with SELECT pg_catalog.txid_status(%d) ('committed': the restore is done and can be undone; 'aborted': nothing changed): %w",
+				Redact(r.req.Target), r.res.XID, err)
+		}
 	}
 	t.committed = true
+	r.res.Outcome = Committed
+	// Recorded now, before the clean-up: Run records it again at the end.
+	_ = r.record(ctx, nil)
 	return nil
+}
+
+// xactStatus asks the target, on the admin session (the restore's own is
+// broken), whether the restore's transaction committed.
+func (t *targetRun) xactStatus(ctx context.Context) Outcome {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return XactStatus(cctx, t.admin, t.r.res.XID)
+}
+
+// XactStatus asks a database whether transaction xid (txid_current)
+// committed: Committed, RolledBack, or Unknown when it cannot tell (still
+// in progress, too old, or the question failed).
+func XactStatus(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, xid uint64) Outcome {
+	if xid == 0 {
+		return Unknown
+	}
+	var status *string
+	if err := q.QueryRow(ctx, "SELECT pg_catalog.txid_status($1)", int64(xid)).Scan(&status); err != nil || status == nil {
+		return Unknown
+	}
+	switch *status {
+	case "committed":
+		return Committed
+	case "aborted":
+		return RolledBack
+	}
+	return Unknown
 }

@@ -17,6 +17,9 @@ type Plan struct {
 	// public.orders", "COPY public.orders: 120 rows", "CREATE TABLE
 	// public.new_table"), in order.
 	Statements []string `json:"statements"`
+	// Sequences are the selection's sequences: what the target has, the
+	// snapshot's value, and what the restore does (overwrite, merge).
+	Sequences []SequencePlan `json:"sequences,omitempty"`
 	// Warnings are about drift that is compatible, foreign keys left out,
 	// statements pg_query could not parse.
 	Warnings []string `json:"warnings,omitempty"`

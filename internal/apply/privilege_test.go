@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -272,10 +273,8 @@ func TestNewProjectRefusesExtensionInCatalog(t *testing.T) {
 // TestMergeForcedRowSecurityBusy: lifting FORCE ROW LEVEL SECURITY for the
 // restore's transaction takes ACCESS EXCLUSIVE; with a reader's
 // transaction open on the table, the merge gives up within the lock
-// timeout, says the table is in use, and changes nothing (FORCE stays).
+// timeout, says the table is busy, and changes nothing (FORCE stays).
 func TestMergeForcedRowSecurityBusy(t *testing.T) {
-	defer func(d time.Duration) { lockTimeout = d }(lockTimeout)
-	lockTimeout = 500 * time.Millisecond
 	s := newTgtScenario(t, `CREATE TABLE public.accounts (id integer PRIMARY KEY, balance integer);
 		INSERT INTO public.accounts SELECT g, g FROM generate_series(1, 20) g;
 		ALTER TABLE public.accounts ENABLE ROW LEVEL SECURITY;
@@ -290,9 +289,12 @@ func TestMergeForcedRowSecurityBusy(t *testing.T) {
 	if _, err := tx.Exec(t.Context(), "SELECT count(*) FROM public.accounts"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.run(t.Context(), s.request(Merge, "public.accounts"), nil)
-	if err == nil || !strings.Contains(err.Error(), "public.accounts is in use by another session") {
-		t.Fatalf("err = %v, want it to say public.accounts is in use", err)
+	req := s.request(Merge, "public.accounts")
+	req.LockTimeout = 500 * time.Millisecond
+	_, err = s.run(t.Context(), req, nil)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "table public.accounts is busy") {
+		t.Fatalf("err = %v, want a BusyError saying public.accounts is busy", err)
 	}
 	tx.Rollback(t.Context())
 	s.assertUnchanged(t)

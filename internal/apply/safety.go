@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,10 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 		PgDump: r.cfg.PgDump,
 		Env:    r.cfg.Env,
 		Now:    func() time.Time { return now },
+		// pg_dump's ACCESS SHARE can queue behind another session's
+		// ACCESS EXCLUSIVE request, itself queued behind the restore's
+		// lock: a cycle through restorectl that PostgreSQL cannot see.
+		LockWaitTimeout: r.lockTimeout(),
 		Progress: backupjob.ProgressFunc(func(e backupjob.Event) {
 			msg := fmt.Sprintf("safety snapshot: %s (%d bytes dumped, %d stored)", e.Stage, e.RawBytes, e.CompressedBytes)
 			if e.Done && e.Err == nil {
@@ -50,6 +55,9 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 		Tables:      tables,
 		Snapshot:    snapshotID,
 	})
+	if errors.Is(res.Err, backupjob.ErrLockWait) {
+		return "", &BusyError{Tables: tables, Wait: r.lockTimeout(), Who: "the safety snapshot (pg_dump)"}
+	}
 	if !res.OK() {
 		// res.Err never holds a password (backupjob scrubs it).
 		return "", fmt.Errorf("write the safety snapshot of %s to %s: %w; nothing was changed", what, r.cfg.Store, res.Err)

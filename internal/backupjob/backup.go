@@ -139,6 +139,10 @@ func (c Config) validate() error {
 	return nil
 }
 
+// ErrLockWait is wrapped by the error of a backup whose pg_dump gave up
+// waiting for a table lock (Config.LockWaitTimeout).
+var ErrLockWait = errors.New("lock wait timeout")
+
 // Result is the outcome of one project's backup.
 type Result struct {
 	Ref   string
@@ -335,7 +339,7 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 			return
 		}
 		if cfg.LockWaitTimeout > 0 && strings.Contains(msg, "LOCK TABLE") && strings.Contains(msg, "timeout") {
-			r.fail(StageDump, "pg_dump gave up: a table is locked by another session for longer than the lock wait timeout (%v): %s; find the blocker in pg_locks and pg_stat_activity, or run again later", cfg.LockWaitTimeout, msg)
+			r.fail(StageDump, "pg_dump gave up: a table is locked by another session for longer than the lock wait timeout (%v): %s; find the blocker in pg_locks and pg_stat_activity, or run again later: %w", cfg.LockWaitTimeout, msg, ErrLockWait)
 			return
 		}
 		r.fail(StageDump, "pg_dump failed after %d bytes (%v): %s; check pg_dump's message (pg_dump must be at least the server's major version)", sink.raw, waitErr, msg)

@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v5"
@@ -330,7 +331,7 @@ func classifySelect(s *pg_query.SelectStmt) Classification {
 	case fn.Name == "setval" && (fn.Schema == "" || fn.Schema == "pg_catalog"):
 		seq, err := ParseName(stringArg(call, 0))
 		if err == nil {
-			return Classification{Kind: KindSequenceSet, Object: seq}
+			return Classification{Kind: KindSequenceSet, Object: seq, Detail: setvalDetail(call)}
 		}
 	}
 	return Classification{Kind: KindSelect, Uses: collectUses(s).uses}
@@ -568,6 +569,51 @@ func walk(m protoreflect.Message, visit func(proto.Message) bool) {
 
 // stringArg returns the i'th argument of a call when it is a string
 // constant, possibly cast ('x'::regclass); else "".
+// setvalDetail is "VALUE,CALLED" of pg_dump's setval('seq', VALUE,
+// CALLED) (see ParseSetvalDetail), "" for any other form.
+func setvalDetail(call *pg_query.FuncCall) string {
+	args := call.GetArgs()
+	if len(args) != 3 {
+		return ""
+	}
+	var v string
+	switch c := args[1].GetAConst(); {
+	case c == nil:
+		return ""
+	case c.GetIval() != nil:
+		v = strconv.FormatInt(int64(c.GetIval().GetIval()), 10)
+	case c.GetFval() != nil:
+		v = c.GetFval().GetFval()
+	default:
+		return ""
+	}
+	b := args[2].GetAConst().GetBoolval()
+	if b == nil {
+		return ""
+	}
+	if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+		return ""
+	}
+	return v + "," + strconv.FormatBool(b.GetBoolval())
+}
+
+// ParseSetvalDetail reads the Detail of a KindSequenceSet entry: the
+// value and is_called its setval gives the sequence; ok is false when the
+// statement was not in pg_dump's form (or the entry comes from an index
+// written before the detail was recorded).
+func ParseSetvalDetail(detail string) (value int64, called bool, ok bool) {
+	v, c, found := strings.Cut(detail, ",")
+	if !found {
+		return 0, false, false
+	}
+	value, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false, false
+	}
+	called, err = strconv.ParseBool(c)
+	return value, called, err == nil
+}
+
 func stringArg(call *pg_query.FuncCall, i int) string {
 	args := call.GetArgs()
 	if i >= len(args) {

@@ -1,0 +1,126 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// busyWait bounds how long a busy-target test may take: a restore that
+// waits without bound on a lock fails the test instead of hanging it.
+const busyWait = 60 * time.Second
+
+// waitForLockWaiter waits until a session of db is waiting for a lock
+// while running a statement that contains query.
+func (s *tgtScenario) waitForLockWaiter(t *testing.T, query string) {
+	t.Helper()
+	deadline := time.Now().Add(busyWait)
+	for time.Now().Before(deadline) {
+		n := s.query(t, "postgres", "SELECT count(*)::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = '"+s.target+"' AND query LIKE '%"+query+"%'")
+		if n != "0" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no session of %s waits for a lock running %q", s.target, query)
+}
+
+// assertNoLockWaiters fails when a session of the target still waits for
+// a lock.
+func (s *tgtScenario) assertNoLockWaiters(t *testing.T) {
+	t.Helper()
+	if n := s.query(t, "postgres", "SELECT count(*)::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = '"+s.target+"'"); n != "0" {
+		t.Errorf("%s sessions of the target still wait for a lock", n)
+	}
+	if n := s.query(t, "postgres", "SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'restorectl\\_load\\_%'"); n != "0" {
+		t.Errorf("%s load roles left behind", n)
+	}
+}
+
+// TestOverwriteSafetyDumpLockCycle: the restore holds its lock on
+// products; an application's ACCESS EXCLUSIVE request queues behind it;
+// the safety pg_dump's ACCESS SHARE queues behind the application's. The
+// cycle runs through restorectl, so PostgreSQL's deadlock detector cannot
+// break it: the restore must, within its lock timeout, with the target
+// unchanged and the application's statement let through.
+func TestOverwriteSafetyDumpLockCycle(t *testing.T) {
+	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+	app := tgtConnect(t, s.targetURL)
+	appDone := make(chan error, 1)
+	progress := ProgressFunc(func(e Event) {
+		if e.Phase != PhaseSafety || !strings.HasPrefix(e.Message, "writing the safety snapshot") {
+			return
+		}
+		// pg_dump starts when this returns: queue the application first.
+		go func() {
+			tx, err := app.Begin(context.Background())
+			if err == nil {
+				_, err = tx.Exec(context.Background(), "LOCK TABLE public.products IN ACCESS EXCLUSIVE MODE")
+				tx.Rollback(context.Background())
+			}
+			appDone <- err
+		}()
+		s.waitForLockWaiter(t, "ACCESS EXCLUSIVE")
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), busyWait)
+	defer cancel()
+	req := s.request(Overwrite, "public.products")
+	req.LockTimeout = time.Second
+	res, err := s.run(ctx, req, progress)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "table public.products is busy: the safety snapshot (pg_dump) got no lock") {
+		t.Fatalf("err = %v, want a BusyError of the safety snapshot on public.products", err)
+	}
+	if res.Outcome != NotStarted {
+		t.Errorf("outcome = %s, want %s", res.Outcome, NotStarted)
+	}
+	select {
+	case err := <-appDone:
+		if err != nil {
+			t.Errorf("the application's LOCK: %v", err)
+		}
+	case <-time.After(busyWait):
+		t.Fatal("the application's LOCK is still waiting")
+	}
+	s.assertUnchanged(t)
+	s.assertNoLockWaiters(t)
+}
+
+// TestOverwriteReplayedLockTimeoutZero: the dump's own "SET lock_timeout
+// = 0", replayed during the load, must not lift the restore's bound: a
+// REFRESH of a materialized view that a reader holds gives up within the
+// lock timeout and changes nothing.
+func TestOverwriteReplayedLockTimeoutZero(t *testing.T) {
+	s := newTgtScenario(t, tgtShop+`CREATE MATERIALIZED VIEW public.product_names AS SELECT id, name FROM public.products;`,
+		"DELETE FROM public.products WHERE id > 45")
+	if dump, err := os.ReadFile(s.dump); err != nil || !strings.Contains(string(dump), "SET lock_timeout = 0;") {
+		t.Fatal("the dump has no SET lock_timeout = 0: the test tests nothing")
+	}
+	reader := tgtConnect(t, s.targetURL)
+	tx, err := reader.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), "SELECT count(*) FROM public.product_names"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), busyWait)
+	defer cancel()
+	req := s.request(Overwrite, "public.products", "public.product_names")
+	req.LockTimeout = time.Second
+	res, err := s.run(ctx, req, nil)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "public.product_names is busy") {
+		t.Fatalf("err = %v, want a BusyError on public.product_names", err)
+	}
+	if res.Outcome != RolledBack {
+		t.Errorf("outcome = %s, want %s", res.Outcome, RolledBack)
+	}
+	tx.Rollback(t.Context())
+	s.assertUnchanged(t)
+	s.assertNoLockWaiters(t)
+}
