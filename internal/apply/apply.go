@@ -100,6 +100,11 @@ type Request struct {
 	RewindSequences bool
 
 	Ticket, Operator string
+
+	// UndoOf is the audit record of the restore this one undoes (from its
+	// safety snapshot): the plan counts, table by table, the rows the
+	// project wrote since.
+	UndoOf *Record
 }
 
 // DefaultParallel is how many connections load a new project at once.

@@ -78,10 +78,11 @@ type Record struct {
 	DurationMS     int64         `json:"duration_ms"`
 	// Outcome is one of the Outcome constants.
 	Outcome string `json:"outcome"`
-	// Transaction is what the restore did to the target (Result.Outcome);
-	// XID its transaction there, once it began changing the target: while
-	// Outcome is running, txid_status(XID) on the target tells whether it
-	// committed. Records written before they existed have neither.
+	// Transaction is what the restore did to the target (Result.Outcome),
+	// empty while Outcome is running; XID its transaction there, once it
+	// began changing the target: txid_status(XID) on the target tells
+	// whether a restore whose record still says running committed.
+	// Records written before they existed have neither.
 	Transaction Outcome `json:"transaction,omitempty"`
 	XID         uint64  `json:"xid,omitempty"`
 	// Error is the restore's error, scrubbed of passwords.
@@ -191,6 +192,9 @@ func (rec *Record) finish(res *Result, err error) {
 		rec.Error = scrubSecrets(err.Error(), rec.secrets)
 	}
 	rec.update(res)
+	if res != nil {
+		rec.Transaction = res.Outcome
+	}
 }
 
 // update copies what the restore did so far into the record, leaving its
@@ -199,7 +203,7 @@ func (rec *Record) update(res *Result) {
 	if res == nil {
 		return
 	}
-	rec.Transaction, rec.XID = res.Outcome, res.XID
+	rec.XID = res.XID
 	rec.Rows, rec.Cascaded = []RecordRows{}, []string{}
 	if res.Plan != nil {
 		for _, tp := range res.Plan.Tables {

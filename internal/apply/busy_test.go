@@ -124,3 +124,62 @@ func TestOverwriteReplayedLockTimeoutZero(t *testing.T) {
 	s.assertUnchanged(t)
 	s.assertNoLockWaiters(t)
 }
+
+// TestDryRunLockFree: a dry run (overwrite's plan, merge's comparison)
+// succeeds while another session holds an open write transaction on the
+// table, and never blocks the project's writers: an INSERT made while the
+// dry run stages the snapshot's rows goes through at once. It changes
+// nothing.
+func TestDryRunLockFree(t *testing.T) {
+	for _, mode := range []Mode{Overwrite, Merge} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+			holder := tgtConnect(t, s.targetURL)
+			tx, err := holder.Begin(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			if _, err := tx.Exec(t.Context(), "INSERT INTO public.products (id, name) VALUES (1000, 'in flight')"); err != nil {
+				t.Fatal(err)
+			}
+			writer := tgtConnect(t, s.targetURL)
+			if _, err := writer.Exec(t.Context(), "SET lock_timeout = '500ms'"); err != nil {
+				t.Fatal(err)
+			}
+			var writes int
+			var writeErr error
+			progress := ProgressFunc(func(e Event) {
+				if e.Phase != PhaseCopy && e.Phase != PhasePlan || writeErr != nil {
+					return
+				}
+				writes++
+				_, writeErr = writer.Exec(context.Background(), "INSERT INTO public.products (id, name) VALUES ($1, 'written during the dry run')", 2000+writes)
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), busyWait)
+			defer cancel()
+			req := s.request(mode, "public.products")
+			req.DryRun, req.LockTimeout = true, time.Second
+			res, err := s.run(ctx, req, progress)
+			if err != nil {
+				t.Fatalf("dry run: %v", err)
+			}
+			if writeErr != nil || writes == 0 {
+				t.Fatalf("a writer during the dry run: %d writes, err %v", writes, writeErr)
+			}
+			if res.Outcome != NotStarted {
+				t.Errorf("outcome = %s, want %s", res.Outcome, NotStarted)
+			}
+			if mode == Merge {
+				if tp := res.Plan.Tables[0]; tp.Missing != 5 {
+					t.Errorf("plan = %+v, want 5 missing rows", tp)
+				}
+			}
+			tx.Rollback(t.Context())
+			// The writes (and what their trigger logged) were the application's.
+			s.pg.Exec(t, s.target, "DELETE FROM public.products WHERE id > 2000; DELETE FROM public.audit_log WHERE msg ~ '^products INSERT 20[0-9][0-9]$'")
+			s.assertUnchanged(t)
+			s.assertNoLockWaiters(t)
+		})
+	}
+}

@@ -645,6 +645,9 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 			if tp.RowsNow, err = countRows(ctx, t.admin, n); err != nil {
 				return err
 			}
+			if err := t.sinceUndone(ctx, tp); err != nil {
+				return err
+			}
 		}
 		switch {
 		case !tp.Exists:
@@ -724,6 +727,36 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		}
 	}
 	p.Statements = append(p.Statements, "COMMIT")
+	return nil
+}
+
+// sinceUndone counts, for an undo, what the project wrote to tp's table
+// since the restore being undone: that restore's rows carry its
+// transaction id in xmin, rows written later do not.
+func (t *targetRun) sinceUndone(ctx context.Context, tp *TablePlan) error {
+	rec := t.r.req.UndoOf
+	if rec == nil || rec.XID == 0 {
+		return nil
+	}
+	var written int64 = -1
+	for _, rr := range rec.Rows {
+		if rr.Table == tp.Name {
+			written = rr.Inserted + rr.Updated
+		}
+	}
+	var intact int64
+	xid := strconv.FormatUint(rec.XID&0xffffffff, 10) // xmin is the 32-bit xid
+	if err := t.admin.QueryRow(ctx, "SELECT count(*) FROM ONLY "+tp.Table.String()+" WHERE xmin::text = $1", xid).Scan(&intact); err != nil {
+		return fmt.Errorf("count the rows of %s written since restore %s: %w", tp.Table, rec.ID, err)
+	}
+	tp.WrittenSince = tp.RowsNow - intact
+	if written >= 0 {
+		tp.GoneSince = max(written-intact, 0)
+	}
+	if tp.WrittenSince > 0 || tp.GoneSince > 0 {
+		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("%s: since restore %s, %d rows were written and %d of its rows changed or deleted; undo discards those changes",
+			tp.Table, rec.ID, tp.WrittenSince, tp.GoneSince))
+	}
 	return nil
 }
 

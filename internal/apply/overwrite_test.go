@@ -456,7 +456,10 @@ func TestTargetPlatform(t *testing.T) {
 				t.Errorf("public.orders lost FORCE ROW LEVEL SECURITY")
 			}
 			if tc.all {
+				// The snapshot's values, except where the target is ahead:
+				// sequences never go backwards unasked.
 				src, got := s.pg.Sequences(t, s.src), s.pg.Sequences(t, s.target)
+				src["public.invoice_number_seq"] = "20005 true"
 				for seq, pos := range src {
 					if got[seq] != pos {
 						t.Errorf("sequence %s = %s, want %s", seq, got[seq], pos)

@@ -46,6 +46,12 @@ type TablePlan struct {
 	Different int64 `json:"different,omitempty"`
 	// Drift are the column-level differences from the snapshot.
 	Drift []Drift `json:"drift,omitempty"`
+	// Undo (Request.UndoOf): of the rows the target holds now, how many
+	// were written (inserted or updated) since the restore being undone;
+	// and how many of the rows that restore wrote are gone or changed.
+	// Undo discards both.
+	WrittenSince int64 `json:"written_since,omitempty"`
+	GoneSince    int64 `json:"gone_since,omitempty"`
 	// Cascaded says the table was added by --cascade.
 	Cascaded bool `json:"cascaded,omitempty"`
 }
