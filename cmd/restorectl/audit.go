@@ -51,6 +51,11 @@ func printRecords(w io.Writer, recs []apply.Record) {
 	for _, r := range recs {
 		mode := string(r.Mode)
 		outcome := r.Outcome
+		if r.Transaction != "" && r.Outcome != apply.OutcomeOK && r.Outcome != apply.OutcomeDryRun {
+			// What happened to the target, when the outcome alone does
+			// not say: "failed (committed)", "cancelled (rolled-back)".
+			outcome += " (" + string(r.Transaction) + ")"
+		}
 		tables := termsafe.String(strings.Join(r.Tables, ","))
 		if t := []rune(tables); len(t) > 40 {
 			tables = string(t[:37]) + "..."

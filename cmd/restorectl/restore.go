@@ -90,8 +90,9 @@ func runRestore(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	req := apply.Request{Mode: m, Source: src.applySource(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
-		DryRun: rf.dryRun, Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther,
-		Parallel: *parallel, Ticket: rf.ticket, Operator: rf.operator(e)}
+		Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther,
+		Parallel: *parallel, Operator: rf.operator(e)}
+	rf.apply(&req)
 	if !*all {
 		if req.Tables, err = src.toc.Resolve(tables); err != nil {
 			return fmt.Errorf("restore from snapshot %s: %w", snap.Name, err)
@@ -135,6 +136,8 @@ func otherProjectError(err error) error {
 type runFlags struct {
 	targetURL, ticket, operatorName, pgDump string
 	yes, dryRun, asJSON, progress           bool
+	lockTimeout, timeout                    time.Duration
+	rewindSequences                         bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -147,12 +150,26 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.BoolVar(&rf.dryRun, "dry-run", false, "print the plan and change nothing (still audited)")
 	fs.BoolVar(&rf.asJSON, "json", false, "print the plan and result as JSON")
 	fs.BoolVar(&rf.progress, "progress", false, "print progress lines on stderr (default when stderr is a terminal)")
+	fs.DurationVar(&rf.lockTimeout, "lock-timeout", apply.DefaultLockTimeout, "overwrite/merge: give up (changing nothing) when a table stays locked by another session this long, for the restore and its safety snapshot")
+	fs.DurationVar(&rf.timeout, "timeout", 0, "give up (rolling back) when the whole restore takes longer than this (0: no limit)")
+	fs.BoolVar(&rf.rewindSequences, "rewind-sequences", false, "overwrite/merge: set sequences to the snapshot's values even when that moves them back (the application may then reuse keys); by default they only move forward")
 	return rf
+}
+
+// apply copies the flags that shape a restore into req.
+func (rf *runFlags) apply(req *apply.Request) {
+	req.DryRun, req.Ticket = rf.dryRun, rf.ticket
+	req.LockTimeout, req.Timeout, req.RewindSequences = rf.lockTimeout, rf.timeout, rf.rewindSequences
 }
 
 // check refuses an unconfirmed change before any work.
 func (rf *runFlags) check(cmd string, destructive bool) error {
-	if rf.dryRun {
+	switch {
+	case rf.lockTimeout <= 0:
+		return usagef("%s: --lock-timeout must be positive (waiting for ever would stall the project's sessions queued behind the restore)", cmd)
+	case rf.timeout < 0:
+		return usagef("%s: --timeout must not be negative", cmd)
+	case rf.dryRun:
 		return nil
 	}
 	if rf.ticket == "" {
@@ -267,7 +284,7 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 	}
 	var refused *apply.RefusedError
 	switch {
-	case errors.As(err, &refused):
+	case errors.As(err, &refused) && res.Outcome != apply.Committed:
 		return // main prints the reasons
 	case req.DryRun && err == nil:
 		fmt.Fprintf(w, "\nDry run: nothing was changed. Audit record %s.\n", res.AuditID)
@@ -283,11 +300,23 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 			fmt.Fprintf(w, "  %-40s %d of %d rows  %s\n", termsafe.String(c.Table.String()), c.Got, c.Want, mark)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(w, "\nThe restore failed and was rolled back: the target is as it was. Audit record %s.\n", res.AuditID)
+	fmt.Fprintln(w)
+	switch res.Outcome {
+	case apply.Committed:
+		fmt.Fprintf(w, "Restored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, termsafe.String(res.AuditKey))
+		if err != nil {
+			fmt.Fprintf(w, "The restore is committed: the target has changed, whatever the error below says about what came after.\n")
+		}
+	case apply.Unknown:
+		fmt.Fprintf(w, "The restore's COMMIT was sent, but its acknowledgement was lost: the target may or may not have changed. Audit record %s.\n", res.AuditID)
+		fmt.Fprintf(w, "Ask the target: SELECT pg_catalog.txid_status(%d);\n  committed: the restore is done; undo it with the command below if needed\n  aborted:   nothing was changed\n", res.XID)
+	case apply.RolledBack:
+		fmt.Fprintf(w, "The restore %s and was rolled back: the target is as it was. Audit record %s.\n", failedOrStopped(err), res.AuditID)
+		return
+	default:
+		fmt.Fprintf(w, "The restore %s before changing anything: the target is as it was. Audit record %s.\n", failedOrStopped(err), res.AuditID)
 		return
 	}
-	fmt.Fprintf(w, "\nRestored in %s. Audit record %s (%s).\n", res.Duration.Round(time.Millisecond), res.AuditID, termsafe.String(res.AuditKey))
 	if len(res.Created) > 0 {
 		fmt.Fprintf(w, "Created on the target: %s\n", termsafe.String(extract.JoinNames(res.Created, ", ")))
 	}
@@ -297,6 +326,18 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 	if db := res.Database; db != nil {
 		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", termsafe.String(db.Name), termsafe.String(apply.ShellQuote(db.Connect)))
 	}
+}
+
+// failedOrStopped says how a restore that changed nothing ended.
+func failedOrStopped(err error) string {
+	var busy *apply.BusyError
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "was cancelled"
+	case errors.As(err, &busy):
+		return "found a table busy"
+	}
+	return "failed"
 }
 
 func printPlan(w io.Writer, p *apply.Plan) {
@@ -324,6 +365,9 @@ func printPlan(w io.Writer, p *apply.Plan) {
 	tw.Flush()
 	for _, t := range p.Tables {
 		name := termsafe.String(t.Name)
+		if t.WrittenSince+t.GoneSince > 0 {
+			fmt.Fprintf(w, "  %s: since that restore, %d rows were written and %d of its rows changed or deleted: undo discards them\n", name, t.WrittenSince, t.GoneSince)
+		}
 		if t.Missing+t.Identical+t.Different > 0 {
 			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", name, t.Missing, t.Identical, t.Different)
 		}
@@ -342,9 +386,37 @@ func printPlan(w io.Writer, p *apply.Plan) {
 			fmt.Fprintf(w, "  %s\n", termsafe.String(s))
 		}
 	}
+	if len(p.Sequences) > 0 {
+		fmt.Fprintf(w, "\nSequences (next value now → after the restore):\n")
+		for _, sq := range p.Sequences {
+			now, snap := fmt.Sprint(sq.Now), fmt.Sprint(sq.Snapshot)
+			if !sq.Exists {
+				now = "new"
+			}
+			if sq.Snapshot == 0 && sq.Action == apply.SeqIfAhead {
+				snap = "?"
+			}
+			fmt.Fprintf(w, "  %-40s %s → %d  (%s; the snapshot's: %s)\n", termsafe.String(sq.Name), now, sq.After, sequenceWhy(sq.Action), snap)
+		}
+	}
 	for _, s := range p.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", termsafe.String(s))
 	}
+}
+
+// sequenceWhy explains a sequence's action in a plan.
+func sequenceWhy(a apply.SequenceAction) string {
+	switch a {
+	case apply.SeqKept:
+		return "kept: the snapshot's is not ahead; --rewind-sequences sets it back"
+	case apply.SeqNotOwned:
+		return "not owned by a restored table: left as it is"
+	case apply.SeqIfAhead:
+		return "set if the snapshot's is ahead"
+	case apply.SeqRewound:
+		return "rewound, as --rewind-sequences asks"
+	}
+	return string(a)
 }
 
 func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err error) error {
@@ -355,6 +427,10 @@ func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err err
 		OK    bool   `json:"ok"`
 	}
 	out := struct {
+		// Outcome is what happened to the target (apply.Outcome); XID
+		// its transaction, to ask the target about when it is unknown.
+		Outcome   apply.Outcome   `json:"outcome"`
+		XID       uint64          `json:"xid,omitempty"`
 		AuditID   string          `json:"audit_id,omitempty"`
 		AuditKey  string          `json:"audit_key,omitempty"`
 		DryRun    bool            `json:"dry_run"`
@@ -368,8 +444,9 @@ func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err err
 		Error     string          `json:"error,omitempty"`
 		Refused   []string        `json:"refused,omitempty"`
 		Succeeded bool            `json:"ok"`
-	}{DryRun: req.DryRun, Succeeded: err == nil}
+	}{DryRun: req.DryRun, Succeeded: err == nil, Outcome: apply.NotStarted}
 	if res != nil {
+		out.Outcome, out.XID = res.Outcome, res.XID
 		out.AuditID, out.AuditKey, out.Plan, out.Safety, out.Database = res.AuditID, res.AuditKey, res.Plan, res.SafetyKey, res.Database
 		out.Verified, out.Duration = res.Verified(), res.Duration.Milliseconds()
 		for _, n := range res.Created {

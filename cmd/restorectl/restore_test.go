@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,12 +38,56 @@ func TestRestoreUsageErrors(t *testing.T) {
 		{"no target", []string{"restore", snap, "--project", "demo", "--all", "--mode", "overwrite", "--dry-run", "--store", t.TempDir()}, "no target database"},
 		{"no admin url", []string{"restore", snap, "--project", "demo", "--all", "--ticket", "T-1", "--store", t.TempDir()}, "needs --admin-url"},
 		{"no project", []string{"restore", snap, "--all", "--dry-run", "--store", t.TempDir()}, "pass --project REF"},
+		{"no lock timeout", []string{"restore", snap, "--all", "--mode", "overwrite", "--dry-run", "--lock-timeout", "0s"}, "--lock-timeout must be positive"},
+		{"negative timeout", []string{"restore", snap, "--all", "--mode", "overwrite", "--dry-run", "--timeout", "-1s"}, "--timeout must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, nil, tt.args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit status %d, stderr %q; want %d and %q", code, stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrintRestoreOutcome: what the command line says of a restore comes
+// from its outcome: a committed restore whose recording failed is not
+// "rolled back", a lost COMMIT acknowledgement says how to ask the target,
+// a cancelled restore is not "failed".
+func TestPrintRestoreOutcome(t *testing.T) {
+	req := apply.Request{Project: "demo", Ticket: "T-1"}
+	for _, tc := range []struct {
+		name    string
+		res     apply.Result
+		err     error
+		want    []string
+		notWant []string
+	}{
+		{"committed, recording failed", apply.Result{Outcome: apply.Committed, AuditID: "a1", SafetyKey: "demo/pre-restore/x.sql.gz"},
+			errors.New("the restore was committed; recording it in audit record k failed"),
+			[]string{"Restored in", "The restore is committed", "Undo with: restorectl undo a1"}, []string{"rolled back", "as it was"}},
+		{"unknown", apply.Result{Outcome: apply.Unknown, AuditID: "a2", XID: 4242, SafetyKey: "demo/pre-restore/y.sql.gz"}, errors.New("commit: connection reset"),
+			[]string{"may or may not have changed", "SELECT pg_catalog.txid_status(4242);", "Undo with: restorectl undo a2"}, []string{"rolled back"}},
+		{"rolled back", apply.Result{Outcome: apply.RolledBack, AuditID: "a3"}, errors.New("copy: boom"),
+			[]string{"The restore failed and was rolled back: the target is as it was"}, []string{"Undo with"}},
+		{"cancelled", apply.Result{Outcome: apply.RolledBack, AuditID: "a4"}, fmt.Errorf("the restore was stopped (%w): read: use of closed network connection", context.Canceled),
+			[]string{"The restore was cancelled and was rolled back"}, []string{"failed"}},
+		{"busy", apply.Result{Outcome: apply.NotStarted, AuditID: "a5"}, &apply.BusyError{Who: "the restore"},
+			[]string{"found a table busy before changing anything"}, []string{"Undo with"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			printRestore(&b, req, &tc.res, tc.err)
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, b.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("output has %q:\n%s", w, b.String())
+				}
 			}
 		})
 	}

@@ -33,15 +33,17 @@ func runUndo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if rec.SafetySnapshot == "" {
-		return fmt.Errorf("undo %s: that restore (%s, %s) wrote no safety snapshot: there is nothing to put back", rec.ID, rec.Mode, rec.Outcome)
-	}
 	target, err := rf.target(*project, e)
 	if err != nil {
 		return err
 	}
 	if rec.Target != "" && apply.Redact(target) != rec.Target {
 		return fmt.Errorf("undo %s: the restore changed %s, but the target is %s: pass the same database with --target", rec.ID, rec.Target, apply.Redact(target))
+	}
+	// Only what committed: undoing anything else would discard the
+	// project's writes since for nothing.
+	if err := apply.Undoable(ctx, rec, target); err != nil {
+		return err
 	}
 	snap := catalog.Resolved{Store: store, Key: rec.SafetySnapshot, Name: strings.TrimSuffix(store.String(), "/") + "/" + rec.SafetySnapshot}
 	// The safety snapshot is the project's own (<ref>/pre-restore/...):
@@ -60,7 +62,8 @@ func runUndo(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "note: restore %s created %s; undo leaves them in place (drop them by hand if they are not wanted)\n", rec.ID, termsafe.String(strings.Join(rec.Created, ", ")))
 	}
 	// The safety snapshot holds exactly the tables the restore replaced.
-	req := apply.Request{Mode: apply.Overwrite, Source: src.applySource(), All: true, DryRun: rf.dryRun,
-		Project: *project, SnapshotProject: snapRef, Target: target, Ticket: rf.ticket, Operator: rf.operator(e)}
+	req := apply.Request{Mode: apply.Overwrite, Source: src.applySource(), All: true,
+		Project: *project, SnapshotProject: snapRef, Target: target, Operator: rf.operator(e), UndoOf: &rec}
+	rf.apply(&req)
 	return rf.run(ctx, rf.config(store, e), req, src, e)
 }
