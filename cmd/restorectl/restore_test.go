@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -351,6 +353,51 @@ func TestRestoreKilled(t *testing.T) {
 		t.Errorf("%d databases named killed_np*, want 1 (the new project)", n)
 	}
 	f.pg.Exec(t, "postgres", `DROP DATABASE killed_np WITH (FORCE)`)
+}
+
+// TestRestoreTerminated: SIGTERM mid-COPY (a pod evicted, Ctrl-C) rolls
+// the restore back, says it was cancelled, and records it as cancelled
+// with the transaction rolled back, not as failed.
+func TestRestoreTerminated(t *testing.T) {
+	bin := buildBinary(t, testHooksTag)
+	f := newRestoreFixture(t, 200000)
+	cmd := exec.Command(bin, f.args("--table", "public.big", "--mode", "overwrite", "--cascade", "--ticket", "T-9", "--yes")...)
+	cmd.Env = append(os.Environ(), "RESTORECTL_TEST_STALL_AT=copy")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "stalled at copy") {
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stderr)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
+		t.Errorf("exit status %d, want %d", code, exitSIGTERM)
+	}
+	if !strings.Contains(stdout.String(), "The restore was cancelled and was rolled back") {
+		t.Errorf("stdout does not say the restore was cancelled and rolled back:\n%s", stdout.String())
+	}
+	f.assertTargetUnchanged(t)
+	store, err := catalog.NewLocal(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := apply.ListRecords(t.Context(), store, f.ref)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records %+v, %v; want one", recs, err)
+	}
+	if r := recs[0]; r.Outcome != apply.OutcomeCancelled || r.Transaction != apply.RolledBack {
+		t.Errorf("record: outcome %s, transaction %s; want cancelled, rolled-back", r.Outcome, r.Transaction)
+	}
 }
 
 // TestRestoreNeverShowsPassword: the target's password appears nowhere a
