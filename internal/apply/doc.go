@@ -7,13 +7,14 @@
 //
 // The map:
 //
-//	apply.go      Request, Config, Result, Run: one restore from start to audit record
+//	apply.go      Request, Config, Result (its Outcome), Run: one restore from start to audit record
 //	plan.go       Plan: what a restore will do, table by table, for --dry-run and the audit
 //	load.go       running a source's entries on a connection: statements as parsed, rows by COPY
 //	target.go     what the target holds: tables, columns, keys, references, row counts
 //	drift.go      column-level differences between the snapshot and the target
-//	overwrite.go  overwrite: one transaction, triggers silent, sequences set, verified
+//	overwrite.go  overwrite: one transaction, triggers silent, verified, committed (or its fate asked)
 //	merge.go      merge: rows missing by primary key (and, optionally, changed ones)
+//	sequences.go  sequences: planned now → after, set last and only forward
 //	newproject.go new project: provision, load (tables in parallel with an index), verify
 //	parallel.go   the parallel load's jobs: each table's rows, then its indexes, over N connections
 //	provision.go  Provisioner and its PostgreSQL implementation
@@ -21,6 +22,7 @@
 //	role.go       the load role: the only session that runs the snapshot's code
 //	safety.go     the safety snapshot: pg_dump of the affected tables in the restore's own snapshot
 //	audit.go      audit records: written, listed, found
+//	undo.go       what may be undone (only what committed), and the undo command line
 //	progress.go   Progress and its events
 //
 // Guarantees: rows move with the COPY protocol, never as SQL text; the only
@@ -31,6 +33,16 @@
 // target as it was: overwrite and merge run in one transaction, and a new
 // project's database is created under a temporary name, renamed into place
 // only when complete, and dropped (or swept up later) otherwise.
+//
+// On a busy target: every lock wait, the safety pg_dump's included, is
+// bounded by Request.LockTimeout (re-asserted after each SET the snapshot
+// carries) and gives up with a *BusyError; the transaction's idle time is
+// bounded too, with keep-alives while pg_dump runs. Dry runs take no lock
+// that blocks writers and read in a read-only transaction. Sequences are
+// set after verification, only forward unless asked (setval is not
+// transactional). Result.Outcome says what happened to the target; the
+// audit record is rewritten with the safety snapshot and the transaction
+// id before the first change, and right after COMMIT.
 //
 // # Who runs what
 //
