@@ -1,12 +1,17 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -119,6 +124,145 @@ func TestUndoRefusesWhatDidNotCommit(t *testing.T) {
 		err := Undoable(t.Context(), r, s.targetURL)
 		if !errors.As(err, &refused) || !strings.Contains(err.Error(), "nothing to undo") {
 			t.Errorf("%s: undo: %v, want it refused", name, err)
+		}
+	}
+}
+
+// commitCutter is a TCP proxy to PostgreSQL that loses the
+// acknowledgement of a COMMIT: it passes the COMMIT to the server, then
+// closes the client's connection before the answer comes back. With
+// cutAll it also closes every other connection and refuses new ones (the
+// network is gone, not one connection).
+type commitCutter struct {
+	ln     net.Listener
+	target string
+	cutAll bool
+	mu     sync.Mutex
+	conns  []net.Conn
+	cut    bool
+}
+
+func newCommitCutter(t *testing.T, target string, cutAll bool) *commitCutter {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &commitCutter{ln: ln, target: target, cutAll: cutAll}
+	t.Cleanup(func() { ln.Close(); c.closeAll() })
+	go c.serve()
+	return c
+}
+
+func (c *commitCutter) serve() {
+	for {
+		client, err := c.ln.Accept()
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		if c.cut && c.cutAll {
+			c.mu.Unlock()
+			client.Close()
+			continue
+		}
+		server, err := net.Dial("tcp", c.target)
+		if err != nil {
+			c.mu.Unlock()
+			client.Close()
+			continue
+		}
+		c.conns = append(c.conns, client, server)
+		c.mu.Unlock()
+		go func() { io.Copy(client, server); client.Close() }()
+		go c.forward(client, server)
+	}
+}
+
+// forward copies the client's messages to the server until the load
+// role's session (the restore's transaction) has sent a COMMIT (a simple
+// Query "commit", as pgx sends it), then cuts.
+func (c *commitCutter) forward(client, server net.Conn) {
+	commit := []byte("Q\x00\x00\x00\x0bcommit\x00")
+	buf := make([]byte, 64<<10)
+	var tail []byte
+	load, first := false, true
+	for {
+		n, err := client.Read(buf)
+		if n > 0 {
+			if _, werr := server.Write(buf[:n]); werr != nil {
+				return
+			}
+			if first {
+				// The startup message names the user.
+				load, first = bytes.Contains(buf[:n], []byte("restorectl_load_")), false
+			}
+			tail = append(tail, buf[:n]...)
+			if load && bytes.Contains(tail, commit) {
+				c.mu.Lock()
+				c.cut = true
+				c.mu.Unlock()
+				client.Close()
+				if c.cutAll {
+					c.closeAll()
+				}
+				return
+			}
+			tail = tail[max(len(tail)-len(commit), 0):]
+		}
+		if err != nil {
+			server.Close()
+			return
+		}
+	}
+}
+
+func (c *commitCutter) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+}
+
+// TestOverwriteCommitAcknowledgementLost: the COMMIT reaches the server
+// but its answer never comes back. When the target can still be asked,
+// the restore settles the outcome from txid_status (committed); when it
+// cannot, the outcome is unknown, the error names the transaction to ask
+// about, and undo (asking the target itself later) still works.
+func TestOverwriteCommitAcknowledgementLost(t *testing.T) {
+	for _, cutAll := range []bool{false, true} {
+		s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+		cutter := newCommitCutter(t, fmt.Sprintf("%s:%d", s.pg.Host, s.pg.Port), cutAll)
+		u, err := url.Parse(s.targetURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = cutter.ln.Addr().String()
+		req := s.request(Overwrite, "public.products")
+		req.Target = u.String()
+		res, err := s.run(t.Context(), req, nil)
+		if got, want := s.pg.TableChecksum(t, s.target, "public.products"), s.srcSums["public.products"]; got != want {
+			t.Fatalf("cut all %v: products = %s, want the snapshot's %s (the COMMIT reached the server)", cutAll, got, want)
+		}
+		if !cutAll {
+			if err != nil || res.Outcome != Committed {
+				t.Errorf("one connection cut: outcome %s, err %v; want committed, settled by asking the target", res.Outcome, err)
+			}
+			continue
+		}
+		if res.Outcome != Unknown || err == nil || !strings.Contains(err.Error(), fmt.Sprintf("SELECT pg_catalog.txid_status(%d)", res.XID)) {
+			t.Fatalf("network cut: outcome %s, err %v; want unknown, naming txid_status(%d)", res.Outcome, err, res.XID)
+		}
+		rec, err := FindRecord(t.Context(), s.store, "abcd1234", res.AuditID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Transaction != Unknown || rec.XID != res.XID {
+			t.Errorf("record: transaction %s, xid %d; want unknown, %d", rec.Transaction, rec.XID, res.XID)
+		}
+		if err := Undoable(t.Context(), rec, s.targetURL); err != nil {
+			t.Errorf("undo refused once the target answers: %v", err)
 		}
 	}
 }

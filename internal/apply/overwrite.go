@@ -1175,6 +1175,8 @@ func (t *targetRun) commit(ctx context.Context) error {
 		return fmt.Errorf("commit on the target %s was refused, and the restore rolled back: %w", Redact(r.req.Target), err)
 	default:
 		switch r.res.Outcome = t.xactStatus(ctx); r.res.Outcome {
+		case Committed:
+			r.res.Plan.Warnings = append(r.res.Plan.Warnings, fmt.Sprintf("the acknowledgement of the COMMIT was lost (%v); the target says the restore's transaction committed", err))
 		case RolledBack:
 			return fmt.Errorf("commit on the target %s failed, and the restore rolled back: %w", Redact(r.req.Target), err)
 		case Unknown:
@@ -1191,31 +1193,43 @@ func (t *targetRun) commit(ctx context.Context) error {
 }
 
 // xactStatus asks the target, on the admin session (the restore's own is
-// broken), whether the restore's transaction committed.
+// broken), whether the restore's transaction committed. "In progress"
+// means the server has not yet ended it (it may still be committing, or
+// has not noticed the connection is gone): ask again for a while.
 func (t *targetRun) xactStatus(ctx context.Context) Outcome {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	return XactStatus(cctx, t.admin, t.r.res.XID)
+	for {
+		o, inProgress := XactStatus(cctx, t.admin, t.r.res.XID)
+		if !inProgress {
+			return o
+		}
+		select {
+		case <-cctx.Done():
+			return Unknown
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // XactStatus asks a database whether transaction xid (txid_current)
-// committed: Committed, RolledBack, or Unknown when it cannot tell (still
-// in progress, too old, or the question failed).
+// committed: Committed, RolledBack, or Unknown when it cannot tell (too
+// old, the question failed, or still in progress, which inProgress says).
 func XactStatus(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, xid uint64) Outcome {
+}, xid uint64) (o Outcome, inProgress bool) {
 	if xid == 0 {
-		return Unknown
+		return Unknown, false
 	}
 	var status *string
 	if err := q.QueryRow(ctx, "SELECT pg_catalog.txid_status($1)", int64(xid)).Scan(&status); err != nil || status == nil {
-		return Unknown
+		return Unknown, false
 	}
 	switch *status {
 	case "committed":
-		return Committed
+		return Committed, false
 	case "aborted":
-		return RolledBack
+		return RolledBack, false
 	}
-	return Unknown
+	return Unknown, true
 }

@@ -60,11 +60,13 @@ func Undoable(ctx context.Context, rec Record, target string) error {
 		return fmt.Errorf("ask the target %s whether restore %s committed: %w", Redact(target), rec.ID, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	switch XactStatus(ctx, conn, rec.XID) {
-	case Committed:
+	switch o, inProgress := XactStatus(ctx, conn, rec.XID); {
+	case o == Committed:
 		return nil
-	case RolledBack:
+	case o == RolledBack:
 		return refuse("its record says %s, and the target says its transaction %d was rolled back: there is nothing to undo", rec.Outcome, rec.XID)
+	case inProgress:
+		return refuse("its record says %s, and its transaction %d is still in progress on the target: wait for it to end, then undo again", rec.Outcome, rec.XID)
 	}
 	return refuse("its record says %s, and the target cannot tell whether its transaction %d committed (SELECT pg_catalog.txid_status(%d) is not 'committed'): "+
 		"if it is still running, wait for it; otherwise compare the tables with its safety snapshot %s by hand", rec.Outcome, rec.XID, rec.XID, rec.SafetySnapshot)
