@@ -305,7 +305,7 @@ func Run(ctx context.Context, cfg Config, req Request) (*Result, error) {
 	case NewProject:
 		err = r.newProject(ctx)
 	}
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 		// Cancelled (Ctrl-C, Esc, SIGTERM, Timeout): what broke first is
 		// often only the connection that the cancellation closed.
 		err = fmt.Errorf("the restore was stopped (%w): %w", context.Cause(ctx), err)

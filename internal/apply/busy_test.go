@@ -183,3 +183,34 @@ func TestDryRunLockFree(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreTimeout: Timeout bounds the whole restore, whatever it waits
+// for: it stops, changes nothing, and is recorded as cancelled.
+func TestRestoreTimeout(t *testing.T) {
+	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
+	holder := tgtConnect(t, s.targetURL)
+	tx, err := holder.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE public.products IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	req := s.request(Overwrite, "public.products")
+	req.LockTimeout, req.Timeout = busyWait, time.Second
+	res, err := s.run(t.Context(), req, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "ran longer than its time limit of 1s") {
+		t.Fatalf("err = %v, want the time limit", err)
+	}
+	rec, ferr := FindRecord(t.Context(), s.store, "abcd1234", res.AuditID)
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	if rec.Outcome != OutcomeCancelled || rec.Transaction != NotStarted {
+		t.Errorf("record: outcome %s, transaction %s; want cancelled, not-started", rec.Outcome, rec.Transaction)
+	}
+	tx.Rollback(t.Context())
+	s.assertUnchanged(t)
+	s.assertNoLockWaiters(t)
+}
