@@ -27,6 +27,7 @@ var alertBackoff = []time.Duration{500 * time.Millisecond, 2 * time.Second}
 type alert struct {
 	Text            string    `json:"text"`
 	Project         string    `json:"project,omitempty"`
+	Outcome         string    `json:"outcome"` // OutcomeFailed or OutcomeCancelled
 	Stage           string    `json:"stage"`
 	Error           string    `json:"error"`
 	RawBytes        int64     `json:"raw_bytes"`
@@ -35,12 +36,20 @@ type alert struct {
 	StartedAt       time.Time `json:"started_at"`
 	DurationMS      int64     `json:"duration_ms"`
 	Projects        []string  `json:"projects,omitempty"` // for the "not started" alert of Run
+	Committed       bool      `json:"committed"`          // the snapshot was stored (and kept) all the same
 }
 
 func alertResult(ctx context.Context, cfg Config, r Result) {
+	text := fmt.Sprintf("restorectl backup FAILED for project %s at stage %s: %v", r.Ref, r.Stage, r.Err)
+	if r.Cancelled() {
+		// Stopped (SIGTERM, deadline), not broken: still no new snapshot.
+		text = fmt.Sprintf("restorectl backup CANCELLED for project %s: %v", r.Ref, r.Err)
+	}
 	sendAlert(ctx, cfg, alert{
-		Text:            fmt.Sprintf("restorectl backup FAILED for project %s at stage %s: %v", r.Ref, r.Stage, r.Err),
+		Text:            text,
 		Project:         r.Ref,
+		Outcome:         r.Outcome(),
+		Committed:       r.Committed,
 		Stage:           r.Stage,
 		Error:           r.Err.Error(),
 		RawBytes:        r.RawBytes,

@@ -147,7 +147,11 @@ var ErrLockWait = errors.New("lock wait timeout")
 type Result struct {
 	Ref   string
 	Key   string // the snapshot's key in the store (set even when it failed: where it would have gone)
-	Stage string // StageDone on success, else where it failed
+	Stage string // StageDone on success, StageCancelled if cancelled, else where it failed
+	// Committed reports that the snapshot was stored at Key. It can be true
+	// when Err is set: a step after the commit (checking the stored size,
+	// pruning) failed or was cancelled, and the snapshot was kept.
+	Committed bool
 	// RawBytes is what pg_dump wrote; CompressedBytes what went to the store.
 	RawBytes, CompressedBytes int64
 	Started                   time.Time // the snapshot time (Config.Now)
@@ -158,21 +162,52 @@ type Result struct {
 	// snapshot is valid without it (readers scan it instead); it does not
 	// make the backup fail.
 	IndexErr error
+	// Swept counts what killed writes of the project had left in the store
+	// (catalog.PartialSweeper) and this backup removed; SweepErr says why
+	// that sweep failed, which does not make the backup fail.
+	Swept    int
+	SweepErr error
 }
+
+// Outcomes of a backup, as Result.Outcome gives them.
+const (
+	OutcomeOK        = "ok"
+	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled" // the context was cancelled (SIGTERM) or its deadline passed
+)
 
 // OK reports whether the backup succeeded.
 func (r Result) OK() bool { return r.Err == nil }
 
-// Summarize counts successful and failed results.
-func Summarize(rs []Result) (ok, failed int) {
+// Cancelled reports whether the backup was stopped by its context rather
+// than by a failure.
+func (r Result) Cancelled() bool { return r.Err != nil && r.Stage == StageCancelled }
+
+// Outcome is OutcomeOK, OutcomeCancelled or OutcomeFailed.
+func (r Result) Outcome() string {
+	switch {
+	case r.OK():
+		return OutcomeOK
+	case r.Cancelled():
+		return OutcomeCancelled
+	default:
+		return OutcomeFailed
+	}
+}
+
+// Summarize counts the results by outcome.
+func Summarize(rs []Result) (ok, failed, cancelled int) {
 	for _, r := range rs {
-		if r.OK() {
+		switch r.Outcome() {
+		case OutcomeOK:
 			ok++
-		} else {
+		case OutcomeCancelled:
+			cancelled++
+		default:
 			failed++
 		}
 	}
-	return ok, failed
+	return ok, failed, cancelled
 }
 
 // BackupProject dumps one project with pg_dump, compresses the dump and
@@ -207,12 +242,20 @@ func finish(ctx context.Context, cfg Config, r Result) {
 	attrs := []any{
 		slog.String("project", r.Ref),
 		slog.String("key", r.Key),
+		slog.String("outcome", r.Outcome()),
 		slog.String("stage", r.Stage),
 		slog.Int64("raw_bytes", r.RawBytes),
 		slog.Int64("compressed_bytes", r.CompressedBytes),
 		slog.Int64("duration_ms", r.Duration.Milliseconds()),
 	}
-	if r.Err == nil {
+	if r.Swept > 0 {
+		attrs = append(attrs, slog.Int("swept_partial", r.Swept))
+	}
+	if r.SweepErr != nil {
+		attrs = append(attrs, slog.String("sweep_error", r.SweepErr.Error()))
+	}
+	switch {
+	case r.Err == nil:
 		attrs = append(attrs, slog.Int("pruned", r.Pruned), slog.Bool("indexed", r.IndexErr == nil))
 		level := slog.LevelInfo
 		if r.IndexErr != nil {
@@ -220,9 +263,15 @@ func finish(ctx context.Context, cfg Config, r Result) {
 			attrs = append(attrs, slog.String("index_error", r.IndexErr.Error()))
 			level = slog.LevelWarn
 		}
+		if r.SweepErr != nil {
+			level = slog.LevelWarn
+		}
 		cfg.Logger.Log(context.WithoutCancel(ctx), level, "backup ok", attrs...)
-	} else {
-		attrs = append(attrs, slog.String("error", r.Err.Error()))
+	case r.Cancelled():
+		attrs = append(attrs, slog.Bool("committed", r.Committed), slog.String("error", r.Err.Error()))
+		cfg.Logger.ErrorContext(context.WithoutCancel(ctx), "backup cancelled", attrs...)
+	default:
+		attrs = append(attrs, slog.Bool("committed", r.Committed), slog.String("error", r.Err.Error()))
 		cfg.Logger.ErrorContext(context.WithoutCancel(ctx), "backup failed", attrs...)
 	}
 	cfg.Progress.Event(Event{Project: r.Ref, Key: r.Key, Stage: r.Stage, RawBytes: r.RawBytes,
@@ -238,9 +287,37 @@ func (r *Result) fail(stage string, format string, args ...any) {
 	r.Err = fmt.Errorf("backup of project %s: "+format, append([]any{r.Ref}, args...)...)
 }
 
-// cancelled records a cancellation; the error wraps ctx.Err().
+// cancelled records a cancellation before the commit; the error wraps
+// ctx.Err().
 func (r *Result) cancelled(ctx context.Context, during string) {
 	r.fail(StageCancelled, "cancelled during %s, nothing was stored: %w", during, ctx.Err())
+}
+
+// abortUpload discards the uncommitted upload after a failure (or a
+// cancellation) that r already records, adding the abort's own failure to
+// r.Err: S3 keeps an unaborted upload's parts, and the operator must know.
+func (r *Result) abortUpload(ow catalog.ObjectWriter, t target) {
+	if err := ow.Abort(); err != nil && r.Err != nil {
+		r.Err = fmt.Errorf("%w; discarding the upload failed too: %s", r.Err, oneLine(t.scrub(err.Error())))
+	}
+}
+
+// oneLine joins the lines of a message (errors.Join makes several) for
+// log lines and alerts.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
+
+// sweepPartial removes what killed writes of ref's left in the store
+// more than catalog.PartialMaxAge ago, if the store can leave any.
+func sweepPartial(ctx context.Context, s catalog.Store, ref string, t target) (int, error) {
+	sw, ok := s.(catalog.PartialSweeper)
+	if !ok {
+		return 0, nil
+	}
+	n, err := sw.SweepPartial(ctx, catalog.ProjectPrefix(ref), catalog.PartialMaxAge)
+	if err != nil {
+		err = fmt.Errorf("removing what interrupted backups of project %s left in %s failed (the backup went on): %s", ref, s, oneLine(t.scrub(err.Error())))
+	}
+	return n, err
 }
 
 func backup(ctx context.Context, cfg Config, p Project, r *Result) {
@@ -261,8 +338,15 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		r.cancelled(ctx, "start")
 		return
 	}
+	if p.Key == "" {
+		// Daily snapshots only: a restore's safety snapshot runs while the
+		// restore holds its locks, and must not wait on housekeeping.
+		r.Swept, r.SweepErr = sweepPartial(ctx, cfg.Store, p.Ref, t)
+	}
 
-	ow, err := cfg.Store.Create(ctx, r.Key)
+	// Exclusive: two backups of a project in the same second have the same
+	// key, and the second must not replace the first's snapshot.
+	ow, err := cfg.Store.CreateExclusive(ctx, r.Key)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.cancelled(ctx, "upload start")
@@ -271,10 +355,9 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		r.fail(StageUpload, "start upload to %s at %s: %s; check the store's credentials and that it is reachable", cfg.Store, r.Key, t.scrub(err.Error()))
 		return
 	}
-	committed := false
 	defer func() {
-		if !committed {
-			_ = ow.Abort()
+		if !r.Committed {
+			r.abortUpload(ow, t)
 		}
 	}()
 
@@ -325,7 +408,7 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		r.cancelled(ctx, "dump")
 		return
 	case comp.err != nil:
-		r.fail(StageUpload, "write to %s at %s: %s; check the store (credentials, space, network) and try again", cfg.Store, r.Key, t.scrub(comp.err.Error()))
+		r.fail(StageUpload, "write to %s at %s: %s; check the store (credentials, space, network) and try again", cfg.Store, r.Key, oneLine(t.scrub(comp.err.Error())))
 		return
 	case waitErr != nil:
 		msg := t.scrub(lastLines(stderr.bytes(), stderrLines))
@@ -365,27 +448,36 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 
 	cfg.Progress.Event(Event{Project: p.Ref, Key: r.Key, Stage: StageUpload, RawBytes: r.RawBytes, CompressedBytes: r.CompressedBytes})
 	if err := ow.Commit(); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(err, catalog.ErrExists):
+			r.fail(StageUpload, "a snapshot of project %s for %s already exists at %s in %s (%w): it was kept and this dump was not stored (two backups of the project started within the same second); run the backup again if another snapshot is needed",
+				p.Ref, r.Started.UTC().Format(catalog.TimestampLayout), r.Key, cfg.Store, catalog.ErrExists)
+		case ctx.Err() != nil:
 			r.cancelled(ctx, "commit")
-			return
+		default:
+			r.fail(StageUpload, "commit %s in %s: %s; try again", r.Key, cfg.Store, oneLine(t.scrub(err.Error())))
 		}
-		r.fail(StageUpload, "commit %s in %s: %s; try again", r.Key, cfg.Store, t.scrub(err.Error()))
 		return
 	}
-	committed = true
+	r.Committed = true
 
+	// From here on the snapshot is complete and verified: whatever fails or
+	// is cancelled later, it is reported and the snapshot is kept, never
+	// deleted (a failed check says nothing certain about the snapshot, and
+	// deleting it would leave the project with none).
 	obj, err := cfg.Store.Stat(ctx, r.Key)
-	if err == nil && obj.Size != r.CompressedBytes {
-		err = fmt.Errorf("stored size is %d bytes, %d were written", obj.Size, r.CompressedBytes)
-	}
-	if err != nil {
-		// A snapshot that cannot be confirmed must not be restored from.
-		delErr := cfg.Store.Delete(context.WithoutCancel(ctx), r.Key)
-		what := "it was deleted"
-		if delErr != nil {
-			what = "deleting it failed too (" + t.scrub(delErr.Error()) + "): delete it by hand"
-		}
-		r.fail(StageVerify, "check %s in %s after upload: %s; %s; try again", r.Key, cfg.Store, t.scrub(err.Error()), what)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		r.fail(StageCancelled, "cancelled after snapshot %s was stored in %s: it is kept, but its stored size was not checked (%d bytes were written): %w",
+			r.Key, cfg.Store, r.CompressedBytes, ctx.Err())
+		return
+	case err != nil:
+		r.fail(StageVerify, "snapshot %s is stored in %s and was kept, but checking it failed: %s; check that it holds %d bytes before restoring from it, or run the backup again",
+			r.Key, cfg.Store, oneLine(t.scrub(err.Error())), r.CompressedBytes)
+		return
+	case obj.Size != r.CompressedBytes:
+		r.fail(StageVerify, "snapshot %s is stored in %s, but its stored size is %d bytes where %d were written: it was kept, not deleted; check the store and do not restore from it before it is understood, and run the backup again",
+			r.Key, cfg.Store, obj.Size, r.CompressedBytes)
 		return
 	}
 
@@ -398,7 +490,11 @@ func backup(ctx context.Context, cfg Config, p Project, r *Result) {
 		cfg.Progress.Event(Event{Project: p.Ref, Key: r.Key, Stage: StagePrune, RawBytes: r.RawBytes, CompressedBytes: r.CompressedBytes})
 		deleted, err := catalog.Prune(ctx, cfg.Store, p.Ref, *cfg.Retention, r.Started, false)
 		r.Pruned = len(deleted)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			r.fail(StageCancelled, "cancelled while pruning old snapshots, after snapshot %s was stored (it is kept): %w", r.Key, ctx.Err())
+			return
+		case err != nil:
 			r.fail(StagePrune, "snapshot %s is stored, but pruning old snapshots failed: %s; run the prune again", r.Key, t.scrub(err.Error()))
 			return
 		}

@@ -304,8 +304,16 @@ func TestBackupCancelled(t *testing.T) {
 	if n := multipartUploads(t, m, bucket); n != 0 {
 		t.Errorf("%d multipart uploads left in the bucket", n)
 	}
-	if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != StageCancelled {
+	if res.Outcome() != OutcomeCancelled || res.Committed {
+		t.Errorf("outcome %s, committed %v; want cancelled, nothing stored", res.Outcome(), res.Committed)
+	}
+	// Reported as cancelled, not failed: the job was stopped, nothing broke.
+	if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != StageCancelled || a[0]["outcome"] != OutcomeCancelled ||
+		!strings.HasPrefix(a[0]["text"].(string), "restorectl backup CANCELLED for project proj1: ") {
 		t.Errorf("alerts = %v", a)
+	}
+	if lines := logs.lines(t); len(lines) != 1 || lines[0]["msg"] != "backup cancelled" || lines[0]["outcome"] != OutcomeCancelled {
+		t.Errorf("log = %s", logs.String())
 	}
 	assertNoSecret(t, "log", logs.String())
 }

@@ -9,7 +9,7 @@
 //	if err := backupjob.ValidateShard(i, n); err != nil { ... }
 //	ps = backupjob.Shard(ps, i, n)                          // Kubernetes Indexed Job i of n: index k → shard k mod n
 //	results := backupjob.Run(ctx, backupjob.Config{Store: store, Env: os.Environ(), Logger: jsonLogger, ...}, ps)
-//	ok, failed := backupjob.Summarize(results)
+//	ok, failed, cancelled := backupjob.Summarize(results)
 //
 // BackupProject backs up a single project; Run runs it over a list with a
 // worker pool of Config.Concurrency and returns the results in input order.
@@ -52,8 +52,27 @@
 // "-- PostgreSQL database dump complete" is within the last 4 KiB of its
 // output (pg_dump 15.14+/17.6+ write a "\unrestrict" line after it), and the
 // compressed dump is at least MinDumpSize (100) bytes. Anything else aborts
-// the upload, so nothing appears in the store. After committing, the
-// object's size in the store is checked against what was written.
+// the upload, so nothing appears in the store; if aborting fails too (an
+// unreachable S3 keeps the upload's parts), the error says so. After
+// committing, the object's size in the store is checked against what was
+// written.
+//
+// A committed snapshot is never deleted by the job: when the check after
+// the commit fails, or the context is cancelled after it (SIGTERM as the
+// upload completes), or pruning fails, the Result has Committed set and an
+// error saying the snapshot was kept.
+//
+// The snapshot is created with catalog.Store.CreateExclusive: its key has
+// second resolution, and a second backup of the project in the same second
+// (or a racing one) is refused at commit ("a snapshot of project X for
+// <timestamp> already exists ...", wrapping catalog.ErrExists) instead of
+// replacing the first.
+//
+// Before a daily snapshot is dumped, what killed writes of the project
+// left in the store more than catalog.PartialMaxAge (a day) ago is removed
+// (catalog.PartialSweeper: a local store's hidden ".partial-*" files, S3's
+// unfinished multipart uploads). Result.Swept counts it; a failed sweep is
+// logged (sweep_error) and does not fail the backup.
 //
 // # Safety snapshots
 //
@@ -94,18 +113,26 @@
 //
 // # Failures, logs and alerts
 //
-// Every project gets exactly one log line on Config.Logger: "backup ok" or
-// "backup failed", with project, key, stage, raw_bytes, compressed_bytes,
-// duration_ms, indexed (on success) and (on failure) error. A failed
-// Result's Stage tells where it failed: "config", "connect", "dump",
-// "verify", "upload", "prune" or "cancelled" (the context was cancelled,
-// e.g. SIGTERM on pod eviction: pg_dump is killed, the upload aborted, and
-// Err wraps context.Canceled).
+// A Result's Outcome is "ok", "failed" or "cancelled" (OutcomeOK, ...):
+// cancelled means the context was cancelled or its deadline passed, e.g.
+// SIGTERM on pod eviction: pg_dump is killed, the upload aborted (unless
+// it was already committed), and Err wraps the context's error. It is
+// reported as cancelled, not as failed, everywhere: Summarize counts it
+// apart, the log line says "backup cancelled", the alert "CANCELLED".
 //
-// With Config.Webhook, a failure is POSTed as JSON with a Slack-compatible
-// "text" line plus project, stage, error, raw_bytes, compressed_bytes, key,
-// started_at and duration_ms, with up to 3 attempts. Alerts are sent even
-// after the context is cancelled. A webhook failure is logged and does not
+// Every project gets exactly one log line on Config.Logger: "backup ok",
+// "backup failed" or "backup cancelled", with project, key, outcome,
+// stage, raw_bytes, compressed_bytes, duration_ms, indexed (on success),
+// committed and error (otherwise), and swept_partial or sweep_error when
+// there was something to sweep. A failed Result's Stage tells where it
+// failed: "config", "connect", "dump", "verify", "upload" or "prune"; a
+// cancelled one's is "cancelled".
+//
+// With Config.Webhook, a failure or cancellation is POSTed as JSON with a
+// Slack-compatible "text" line plus project, outcome, stage, error,
+// raw_bytes, compressed_bytes, key, started_at, duration_ms and committed,
+// with up to 3 attempts. Alerts are sent even after the context is
+// cancelled. A webhook failure is logged and does not
 // change the result. When Run is cancelled, projects it had not started get
 // a "cancelled" result and a log line each, and one alert lists them.
 //

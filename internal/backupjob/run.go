@@ -66,16 +66,21 @@ func FailAll(ctx context.Context, cfg Config, ps []Project, stage string, cause 
 	}
 	if cfg.Webhook != "" {
 		const show = 20
-		text := fmt.Sprintf("restorectl backup FAILED at stage %s: %v", stage, cause)
+		outcome, what := OutcomeFailed, "FAILED at stage "+stage
+		if stage == StageCancelled {
+			outcome, what = OutcomeCancelled, "CANCELLED"
+		}
+		text := fmt.Sprintf("restorectl backup %s: %v", what, cause)
 		if len(refs) > 0 {
 			list := strings.Join(refs[:min(len(refs), show)], ", ")
 			if len(refs) > show {
 				list += fmt.Sprintf(" and %d more", len(refs)-show)
 			}
-			text = fmt.Sprintf("restorectl backup FAILED at stage %s for %d project(s): %s: %v", stage, len(refs), list, cause)
+			text = fmt.Sprintf("restorectl backup %s for %d project(s): %s: %v", what, len(refs), list, cause)
 		}
 		sendAlert(ctx, cfg, alert{
 			Text:      text,
+			Outcome:   outcome,
 			Stage:     stage,
 			Error:     cause.Error(),
 			StartedAt: cfg.Now().UTC(),

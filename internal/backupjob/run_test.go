@@ -54,8 +54,8 @@ func TestRunManyProjects(t *testing.T) {
 			}
 		}
 	}
-	if ok, failed := Summarize(rs); ok != 3 || failed != 2 {
-		t.Errorf("Summarize = %d ok, %d failed", ok, failed)
+	if ok, failed, cancelled := Summarize(rs); ok != 3 || failed != 2 || cancelled != 0 {
+		t.Errorf("Summarize = %d ok, %d failed, %d cancelled", ok, failed, cancelled)
 	}
 	if keys := listKeys(t, store); !reflect.DeepEqual(keys, []string{
 		"proj0/20260314T150926Z.sql.gz", "proj0/20260314T150926Z.sql.gz.index.json",
@@ -81,15 +81,25 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	ps := []Project{{Ref: "a"}, {Ref: "b"}, {Ref: "c"}}
 	rs := Run(ctx, Config{Store: localStore(t), PgDump: "/nonexistent", Webhook: hook.URL, Logger: newLogger(&logs)}, ps)
 	for i, r := range rs {
-		if r.Ref != ps[i].Ref || r.Stage != StageCancelled || r.OK() {
+		if r.Ref != ps[i].Ref || r.Stage != StageCancelled || r.OK() || !r.Cancelled() || r.Outcome() != OutcomeCancelled {
 			t.Errorf("result %d = %+v", i, r)
 		}
 	}
-	if lines := logs.lines(t); len(lines) != 3 {
+	if ok, failed, cancelled := Summarize(rs); ok != 0 || failed != 0 || cancelled != 3 {
+		t.Errorf("Summarize = %d ok, %d failed, %d cancelled; want 3 cancelled", ok, failed, cancelled)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 3 {
 		t.Errorf("%d log lines, want 3:\n%s", len(lines), logs.String())
 	}
+	for _, l := range lines {
+		if l["msg"] != "backup cancelled" || l["outcome"] != OutcomeCancelled {
+			t.Errorf("log line %v, want a cancellation", l)
+		}
+	}
 	a := hook.alerts(t)
-	if len(a) != 1 || !strings.Contains(a[0]["text"].(string), "3 project(s): a, b, c: not started, the job was cancelled") {
+	if len(a) != 1 || a[0]["outcome"] != OutcomeCancelled ||
+		!strings.HasPrefix(a[0]["text"].(string), "restorectl backup CANCELLED for 3 project(s): a, b, c: not started, the job was cancelled") {
 		t.Errorf("alerts = %v", a)
 	}
 }

@@ -6,6 +6,11 @@
 //
 //	<project-ref>/<YYYYMMDDTHHMMSSZ>.sql.gz
 //
+// Every S3 request is bounded in time: connecting by Options.S3DialTimeout,
+// requests that move little data by Options.S3RequestTimeout, and uploads
+// and downloads, of any size, by Options.S3IdleTimeout of no progress. A
+// frozen endpoint fails the call with an error saying it timed out.
+//
 // Nothing in this package reads flags or environment variables; callers pass
 // configuration in as values (see Options).
 package catalog

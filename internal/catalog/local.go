@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // localStore keeps objects as files under root. Objects being written are
@@ -21,7 +22,14 @@ type localStore struct {
 	root string // absolute
 }
 
-var _ Store = (*localStore)(nil)
+var (
+	_ Store          = (*localStore)(nil)
+	_ PartialSweeper = (*localStore)(nil)
+)
+
+// partialMark is in the name of every partial write's file, after the
+// hidden destination name: ".<base>.partial-<random>".
+const partialMark = ".partial-"
 
 // NewLocal opens dir as a Store. Nothing is created until the first write,
 // so opening a store (for listing, say) never litters.
@@ -65,6 +73,16 @@ func (s *localStore) path(key string) string {
 }
 
 func (s *localStore) Create(ctx context.Context, key string) (ObjectWriter, error) {
+	return s.create(ctx, key, false)
+}
+
+// CreateExclusive publishes the file with a hard link, which fails if the
+// destination exists, instead of a rename, which would replace it.
+func (s *localStore) CreateExclusive(ctx context.Context, key string) (ObjectWriter, error) {
+	return s.create(ctx, key, true)
+}
+
+func (s *localStore) create(ctx context.Context, key string, exclusive bool) (ObjectWriter, error) {
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}
@@ -72,11 +90,11 @@ func (s *localStore) Create(ctx context.Context, key string) (ObjectWriter, erro
 		return nil, err
 	}
 	dst := s.path(key)
-	f, err := createTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".partial-*")
+	f, err := createTemp(filepath.Dir(dst), "."+filepath.Base(dst)+partialMark+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s in %s: %w", key, s, err)
 	}
-	return &localWriter{ctx: ctx, f: f, dst: dst, key: key}, nil
+	return &localWriter{ctx: ctx, f: f, dst: dst, key: key, exclusive: exclusive}, nil
 }
 
 // createTemp creates the temp file, making its directory first. It retries
@@ -273,11 +291,12 @@ func (s *localStore) walk(ctx context.Context, dirKey, prefix string, fn func(Ob
 // localWriter writes one object to a hidden temp file and renames it into
 // place on Commit. Not safe for concurrent use.
 type localWriter struct {
-	ctx  context.Context
-	f    *os.File
-	dst  string
-	key  string
-	done bool // committed or aborted
+	ctx       context.Context
+	f         *os.File
+	dst       string
+	key       string
+	done      bool // committed or aborted
+	exclusive bool // never replace an existing file at dst
 }
 
 var errWriterClosed = errors.New("object writer already committed or aborted")
@@ -309,15 +328,33 @@ func (w *localWriter) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, w.dst)
+		err = w.publish(tmp)
 	}
 	if err != nil {
 		os.Remove(tmp)
+		if w.exclusive && errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("commit %s: %w", w.dst, ErrExists)
+		}
 		return fmt.Errorf("commit %s: %w", w.dst, err)
 	}
 	if err := syncDir(filepath.Dir(w.dst)); err != nil {
 		return fmt.Errorf("commit %s: sync directory: %w", w.dst, err)
 	}
+	return nil
+}
+
+// publish makes the complete temp file tmp appear at dst.
+func (w *localWriter) publish(tmp string) error {
+	if !w.exclusive {
+		return os.Rename(tmp, w.dst)
+	}
+	// link(2) fails with EEXIST rather than replace dst, atomically. The
+	// object is published once linked: should removing the temp name fail
+	// (or a crash come first), SweepPartial removes the leftover.
+	if err := os.Link(tmp, w.dst); err != nil {
+		return err
+	}
+	os.Remove(tmp)
 	return nil
 }
 
@@ -331,6 +368,55 @@ func (w *localWriter) Abort() error {
 		return fmt.Errorf("abort %s: %w", w.dst, err)
 	}
 	return nil
+}
+
+// SweepPartial removes the partial-write files in prefix's directory and
+// below whose last write is more than olderThan ago: what writers killed
+// before Commit or Abort left behind.
+func (s *localStore) SweepPartial(ctx context.Context, prefix string, olderThan time.Duration) (int, error) {
+	if err := checkDirPrefix(prefix); err != nil {
+		return 0, fmt.Errorf("sweep partial writes in %s: %w", s, err)
+	}
+	dir := s.root
+	if prefix != "" {
+		dir = s.path(strings.TrimSuffix(prefix, "/"))
+	}
+	cutoff := time.Now().Add(-olderThan)
+	swept := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // never written, or pruned meanwhile
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		if !d.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, partialMark) {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // committed or aborted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if !info.ModTime().Before(cutoff) {
+			return nil
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		swept++
+		return nil
+	})
+	if err != nil {
+		return swept, fmt.Errorf("sweep partial writes under %s in %s: %w", prefix, s, err)
+	}
+	return swept, nil
 }
 
 // syncDir makes a rename in dir durable.

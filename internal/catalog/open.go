@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -22,6 +23,21 @@ type Options struct {
 	S3Credentials aws.CredentialsProvider
 	// PartSize is the S3 multipart part size in bytes; 0 means DefaultPartSize.
 	PartSize int64
+
+	// S3DialTimeout bounds opening a connection to S3 (TCP and TLS); 0
+	// means DefaultS3DialTimeout.
+	S3DialTimeout time.Duration
+	// S3IdleTimeout fails a request that makes no progress for this long:
+	// nothing sent while uploading, no response after the request was
+	// sent, nothing received while a read of the response waits. It bounds
+	// uploads and downloads of any size by inactivity rather than by total
+	// duration, and time the caller spends between reads of a download
+	// does not count. 0 means DefaultS3IdleTimeout.
+	S3IdleTimeout time.Duration
+	// S3RequestTimeout bounds each request that moves little data (list,
+	// stat, delete, small puts, starting and aborting a multipart upload),
+	// retries included; 0 means DefaultS3RequestTimeout.
+	S3RequestTimeout time.Duration
 }
 
 // Open opens the store named by rawURL:

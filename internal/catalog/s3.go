@@ -40,8 +40,14 @@ const (
 	maxInFlight = 2
 
 	// cleanupTimeout bounds aborting a multipart upload, which runs even
-	// after the caller's context was cancelled.
+	// after the caller's context was cancelled, unless the per-request
+	// timeout is shorter: a pod has 30 s between SIGTERM and SIGKILL.
 	cleanupTimeout = 30 * time.Second
+
+	// smallBody is the largest PutObject body that counts as a small
+	// request (bounded by the per-request timeout): audit records and most
+	// indexes. Larger ones stream, bounded by the idle timeout.
+	smallBody = 1 << 20
 )
 
 // s3Store keeps objects in a bucket under prefix.
@@ -50,18 +56,22 @@ type s3Store struct {
 	bucket   string
 	prefix   string // without slashes at either end; may be empty
 	partSize int64
+	timeouts s3Timeouts
 }
 
 var (
-	_ Store         = (*s3Store)(nil)
-	_ VersionLister = (*s3Store)(nil)
+	_ Store          = (*s3Store)(nil)
+	_ VersionLister  = (*s3Store)(nil)
+	_ PartialSweeper = (*s3Store)(nil)
 )
 
 // NewS3 opens the bucket's prefix as a Store. Credentials and region come
 // from the AWS SDK's standard chain unless opts provides them. It checks the
 // bucket once (HeadBucket), so that a wrong bucket, wrong credentials or an
 // unreachable endpoint fail before any work starts, with a message saying
-// which.
+// which. Every request is bounded in time (see Options.S3IdleTimeout and
+// Options.S3RequestTimeout), so an endpoint that stops answering fails the
+// call instead of hanging it.
 func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, error) {
 	if bucket == "" {
 		return nil, errors.New("s3 store: no bucket")
@@ -72,6 +82,10 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 	}
 	if partSize < minPartSize || partSize > maxPartSize {
 		return nil, fmt.Errorf("s3 store: part size %d out of range [%d, %d]", partSize, minPartSize, maxPartSize)
+	}
+	timeouts, err := newS3Timeouts(opts)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -92,13 +106,14 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 	// that the SDK sends and checks by default.
 	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	cfg.HTTPClient = newS3HTTPClient(cfg.HTTPClient, timeouts)
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if opts.S3Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.S3Endpoint)
 			o.UsePathStyle = true
 		}
 	})
-	s := &s3Store{client: client, bucket: bucket, prefix: strings.Trim(prefix, "/"), partSize: partSize}
+	s := &s3Store{client: client, bucket: bucket, prefix: strings.Trim(prefix, "/"), partSize: partSize, timeouts: timeouts}
 	if err := s.checkBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -106,7 +121,10 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 }
 
 func (s *s3Store) checkBucket(ctx context.Context) error {
-	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	rctx, cancel := s.small(ctx)
+	defer cancel()
+	_, err := s.client.HeadBucket(rctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	err = timedOut(rctx, err)
 	var status interface{ HTTPStatusCode() int }
 	switch {
 	case err == nil:
@@ -138,7 +156,45 @@ func (s *s3Store) objectKey(key string) string {
 // url names an object in messages.
 func (s *s3Store) url(objectKey string) string { return "s3://" + s.bucket + "/" + objectKey }
 
+// requestTimeoutError says that a small request got no answer within the
+// per-request timeout. It reports Timeout() like a network timeout.
+type requestTimeoutError struct{ timeout time.Duration }
+
+func (e *requestTimeoutError) Error() string {
+	return fmt.Sprintf("S3 request timeout: no answer within %v (the endpoint is unreachable or stuck)", e.timeout)
+}
+
+func (e *requestTimeoutError) Timeout() bool { return true }
+
+// small bounds a request that moves little data by the per-request
+// timeout.
+func (s *s3Store) small(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, s.timeouts.request, &requestTimeoutError{s.timeouts.request})
+}
+
+// timedOut replaces err by the per-request timeout if that is why rctx
+// (from small) ended; the SDK itself only says "context deadline
+// exceeded", which would read as the caller's own deadline, so its error
+// is kept as text only. Call it before rctx's cancel function.
+func timedOut(rctx context.Context, err error) error {
+	var rt *requestTimeoutError
+	if err != nil && errors.As(context.Cause(rctx), &rt) {
+		return fmt.Errorf("%w: %v", rt, err)
+	}
+	return err
+}
+
 func (s *s3Store) Create(ctx context.Context, key string) (ObjectWriter, error) {
+	return s.create(ctx, key, false)
+}
+
+// CreateExclusive commits with If-None-Match: *, which S3 (since 2024) and
+// MinIO evaluate atomically with the write.
+func (s *s3Store) CreateExclusive(ctx context.Context, key string) (ObjectWriter, error) {
+	return s.create(ctx, key, true)
+}
+
+func (s *s3Store) create(ctx context.Context, key string, exclusive bool) (ObjectWriter, error) {
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}
@@ -147,13 +203,14 @@ func (s *s3Store) Create(ctx context.Context, key string) (ObjectWriter, error) 
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	return &s3Writer{
-		s:        s,
-		key:      s.objectKey(key),
-		parent:   ctx,
-		ctx:      wctx,
-		cancel:   cancel,
-		partNum:  1,
-		inflight: make(chan struct{}, maxInFlight),
+		s:         s,
+		key:       s.objectKey(key),
+		parent:    ctx,
+		ctx:       wctx,
+		cancel:    cancel,
+		partNum:   1,
+		inflight:  make(chan struct{}, maxInFlight),
+		exclusive: exclusive,
 	}, nil
 }
 
@@ -215,9 +272,11 @@ func (s *s3Store) Stat(ctx context.Context, key string) (Object, error) {
 		return Object{}, err
 	}
 	ok := s.objectKey(key)
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &ok})
+	rctx, cancel := s.small(ctx)
+	defer cancel()
+	out, err := s.client.HeadObject(rctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &ok})
 	if err != nil {
-		return Object{}, s.opErr("stat", ok, err)
+		return Object{}, s.opErr("stat", ok, timedOut(rctx, err))
 	}
 	return Object{
 		Key:       key,
@@ -235,7 +294,10 @@ func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error
 		Prefix: aws.String(s.objectKey(prefix)),
 	})
 	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
+		rctx, cancel := s.small(ctx)
+		page, err := pages.NextPage(rctx)
+		err = timedOut(rctx, err)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("list %s: %w", s.url(s.objectKey(prefix)), err)
 		}
@@ -263,7 +325,10 @@ func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error
 func (s *s3Store) ListVersions(ctx context.Context, prefix string, fn func(Object) error) error {
 	in := &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: aws.String(s.objectKey(prefix))}
 	for {
-		page, err := s.client.ListObjectVersions(ctx, in)
+		rctx, cancel := s.small(ctx)
+		page, err := s.client.ListObjectVersions(rctx, in)
+		err = timedOut(rctx, err)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("list versions of %s: check that the credentials may list object versions (s3:ListBucketVersions): %w", s.url(s.objectKey(prefix)), err)
 		}
@@ -321,7 +386,10 @@ func (s *s3Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	ok := s.objectKey(key)
-	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &ok})
+	rctx, cancel := s.small(ctx)
+	defer cancel()
+	_, err := s.client.DeleteObject(rctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &ok})
+	err = timedOut(rctx, err)
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("delete %s: %w", s.url(ok), err)
 	}
@@ -373,10 +441,11 @@ type s3Writer struct {
 	ctx    context.Context // cancelled by Abort and by a failed part upload
 	cancel context.CancelFunc
 
-	buf      []byte // the part being filled
-	partNum  int32  // the number of the part in buf
-	uploadID string // empty until the first part is full
-	done     bool   // Commit or Abort was called
+	buf       []byte // the part being filled
+	partNum   int32  // the number of the part in buf
+	uploadID  string // empty until the first part is full
+	done      bool   // Commit or Abort was called
+	exclusive bool   // commit only if no object exists at key
 
 	inflight chan struct{} // one token per part upload in flight
 	wg       sync.WaitGroup
@@ -461,7 +530,10 @@ func (w *s3Writer) reuse(size int64) []byte {
 // bounds memory to maxInFlight+1 parts.
 func (w *s3Writer) flush() error {
 	if w.uploadID == "" {
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.s.bucket, Key: &w.key})
+		rctx, cancel := w.s.small(w.ctx)
+		out, err := w.s.client.CreateMultipartUpload(rctx, &s3.CreateMultipartUploadInput{Bucket: &w.s.bucket, Key: &w.key})
+		err = timedOut(rctx, err)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("start upload of %s: %w", w.s.url(w.key), err)
 		}
@@ -537,28 +609,65 @@ func (w *s3Writer) commit() error {
 	slices.SortFunc(w.parts, func(a, b types.CompletedPart) int {
 		return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber))
 	})
+	// No per-request timeout: S3 may take minutes to assemble a large
+	// object, sending whitespace meanwhile, which the idle timeout allows.
 	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          &w.s.bucket,
 		Key:             &w.key,
 		UploadId:        &w.uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+		IfNoneMatch:     w.ifNoneMatch(),
 	})
+	if isPreconditionFailed(err) {
+		return fmt.Errorf("complete upload of %s: %w", w.s.url(w.key), ErrExists)
+	}
 	if err != nil {
 		return fmt.Errorf("complete upload of %s (%d parts): %w", w.s.url(w.key), len(w.parts), err)
 	}
 	return nil
 }
 
+// ifNoneMatch is the condition of an exclusive writer's commit: that no
+// object exists at its key.
+func (w *s3Writer) ifNoneMatch() *string {
+	if w.exclusive {
+		return aws.String("*")
+	}
+	return nil
+}
+
+// isPreconditionFailed reports whether err is S3's answer to a conditional
+// write whose condition did not hold (412).
+func isPreconditionFailed(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed" {
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusPreconditionFailed
+}
+
 // putObject uploads an object that fits in one part: no multipart upload,
 // so nothing to clean up if it fails.
 func (w *s3Writer) putObject() error {
-	_, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
+	ctx := w.ctx
+	if len(w.buf) <= smallBody {
+		var cancel context.CancelFunc
+		ctx, cancel = w.s.small(ctx)
+		defer cancel()
+	}
+	_, err := w.s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        &w.s.bucket,
 		Key:           &w.key,
 		Body:          bytes.NewReader(w.buf),
 		ContentLength: aws.Int64(int64(len(w.buf))),
+		IfNoneMatch:   w.ifNoneMatch(),
 	})
+	err = timedOut(ctx, err)
 	w.buf = nil
+	if isPreconditionFailed(err) {
+		return fmt.Errorf("upload %s: %w", w.s.url(w.key), ErrExists)
+	}
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", w.s.url(w.key), err)
 	}
@@ -583,16 +692,65 @@ func (w *s3Writer) cleanup() error {
 	if w.uploadID == "" {
 		return nil
 	}
+	// Bounded by the per-request timeout, and by cleanupTimeout if that
+	// is longer than the grace a SIGTERM leaves.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), cleanupTimeout)
 	defer cancel()
-	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   &w.s.bucket,
-		Key:      &w.key,
-		UploadId: &w.uploadID,
-	})
-	var noUpload *types.NoSuchUpload
-	if err != nil && !errors.As(err, &noUpload) {
-		return fmt.Errorf("abort upload %s of %s: %w", w.uploadID, w.s.url(w.key), err)
+	if err := w.s.abortUpload(ctx, w.key, w.uploadID); err != nil {
+		return fmt.Errorf("abort upload %s of %s (its parts stay stored until it is aborted: by a bucket lifecycle rule for incomplete multipart uploads, or by the project's next backup a day later): %w", w.uploadID, w.s.url(w.key), err)
 	}
 	return nil
+}
+
+// SweepPartial aborts the multipart uploads under prefix started more
+// than olderThan ago (by S3's clock): uploads whose writer was killed
+// before it could abort them, whose parts are billed until then. It lists
+// the whole bucket's uploads and picks the prefix's itself, because MinIO
+// lists uploads by exact object name only (any other prefix lists none);
+// a backup bucket holds few uploads at a time.
+func (s *s3Store) SweepPartial(ctx context.Context, prefix string, olderThan time.Duration) (int, error) {
+	if err := checkDirPrefix(prefix); err != nil {
+		return 0, fmt.Errorf("sweep unfinished uploads in %s: %w", s, err)
+	}
+	under := s.objectKey(prefix)
+	in := &s3.ListMultipartUploadsInput{Bucket: &s.bucket}
+	swept := 0
+	for {
+		rctx, cancel := s.small(ctx)
+		page, err := s.client.ListMultipartUploads(rctx, in)
+		err = timedOut(rctx, err)
+		cancel()
+		if err != nil {
+			return swept, fmt.Errorf("list unfinished uploads in s3://%s: %w", s.bucket, err)
+		}
+		for _, u := range page.Uploads {
+			key, id := aws.ToString(u.Key), aws.ToString(u.UploadId)
+			// S3 stamps Initiated with its own clock; at a day's margin
+			// comparing it with ours is safe.
+			if !strings.HasPrefix(key, under) || u.Initiated == nil || time.Since(*u.Initiated) < olderThan {
+				continue
+			}
+			if err := s.abortUpload(ctx, key, id); err != nil {
+				return swept, fmt.Errorf("abort unfinished upload %s of %s: %w", id, s.url(key), err)
+			}
+			swept++
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return swept, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+}
+
+// abortUpload aborts one multipart upload; one that is gone already is not
+// an error.
+func (s *s3Store) abortUpload(ctx context.Context, objectKey, uploadID string) error {
+	rctx, cancel := s.small(ctx)
+	defer cancel()
+	_, err := s.client.AbortMultipartUpload(rctx, &s3.AbortMultipartUploadInput{Bucket: &s.bucket, Key: &objectKey, UploadId: &uploadID})
+	var noUpload *types.NoSuchUpload
+	if errors.As(err, &noUpload) {
+		return nil
+	}
+	return timedOut(rctx, err)
 }

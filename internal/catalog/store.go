@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
 // ErrNotFound is returned (wrapped) when an object does not exist.
 var ErrNotFound = errors.New("object not found")
+
+// ErrExists is returned (wrapped) by the Commit of a writer from
+// CreateExclusive when an object already exists at its key.
+var ErrExists = errors.New("object already exists")
 
 // Store is the snapshot store. Keys are slash-separated and relative to the
 // store's root; implementations map them onto S3 object keys or file paths.
@@ -22,6 +27,14 @@ type Store interface {
 	// sync fails has already renamed the complete file into place). Whatever
 	// its size, an object is streamed in bounded memory.
 	Create(ctx context.Context, key string) (ObjectWriter, error)
+	// CreateExclusive is Create, except that Commit never replaces an
+	// object: if one exists at key when Commit runs, Commit fails with an
+	// error wrapping ErrExists and leaves it as it was. The check and the
+	// publication are one atomic step (a conditional put on S3, a hard link
+	// locally), so of several writers racing for one key exactly one
+	// commits. Create's overwriting stays the default: audit records are
+	// rewritten in place.
+	CreateExclusive(ctx context.Context, key string) (ObjectWriter, error)
 	// Open streams the object's content.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// OpenRange streams length bytes of the object starting at offset;
@@ -53,6 +66,38 @@ type ObjectWriter interface {
 	// (then it does nothing) and more than once.
 	Abort() error
 }
+
+// PartialSweeper is implemented by stores in which writes that never
+// finished (the process was killed before Commit or Abort) can leave
+// debris behind: hidden ".partial-*" files of a local store, unfinished
+// multipart uploads on S3.
+type PartialSweeper interface {
+	// SweepPartial removes the debris under prefix (a key prefix ending in
+	// "/", such as ProjectPrefix(ref), or "" for the whole store) that is
+	// older than olderThan, measured by the store's clock against when the write
+	// began (or last wrote, for a local file), and returns how many it
+	// removed. Writes still running are never that old: use an age far
+	// beyond the longest write, such as PartialMaxAge.
+	SweepPartial(ctx context.Context, prefix string, olderThan time.Duration) (int, error)
+}
+
+// checkDirPrefix validates SweepPartial's prefix.
+func checkDirPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("invalid prefix %q: want a directory, ending in \"/\"", prefix)
+	}
+	if err := validateKey(strings.TrimSuffix(prefix, "/")); err != nil {
+		return fmt.Errorf("invalid prefix %q: %w", prefix, err)
+	}
+	return nil
+}
+
+// PartialMaxAge is the age beyond which a write that never finished is
+// taken for debris: no snapshot upload runs for a day.
+const PartialMaxAge = 24 * time.Hour
 
 // Object describes one stored object.
 type Object struct {

@@ -1,10 +1,13 @@
 package catalog_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
@@ -141,5 +144,67 @@ func TestOpenURL(t *testing.T) {
 				t.Errorf("Open(%q).String() = %q, want %q", tt.url, s.String(), tt.want)
 			}
 		})
+	}
+}
+
+// SweepPartial removes the partial-write files under the prefix whose last
+// write is older than the age given, at any depth, and nothing else.
+func TestLocalStoreSweepPartial(t *testing.T) {
+	dir := t.TempDir()
+	s := newLocal(t, dir)
+	old := time.Now().Add(-48 * time.Hour)
+	files := []struct {
+		name  string
+		old   bool
+		swept bool
+	}{
+		{"ref/.20260101T000000Z.sql.gz.partial-123", true, true},
+		{"ref/pre-restore/.20260101T000000Z-id.sql.gz.partial-456", true, true},
+		{"ref/.20260102T000000Z.sql.gz.partial-789", false, false}, // a write that may be running
+		{"ref/.hidden", true, false},                               // not a partial write
+		{"ref/20260101T000000Z.sql.gz", true, false},               // an object
+		{"ref2/.20260101T000000Z.sql.gz.partial-123", true, false}, // another project
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if f.old {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sweeper, ok := s.(catalog.PartialSweeper)
+	if !ok {
+		t.Fatal("the local store is no PartialSweeper")
+	}
+	for _, want := range []int{2, 0} { // the second time finds nothing left
+		n, err := sweeper.SweepPartial(t.Context(), "ref/", catalog.PartialMaxAge)
+		if err != nil || n != want {
+			t.Errorf("SweepPartial(ref/) = %d, %v; want %d", n, err, want)
+		}
+	}
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.name)))
+		if gone := errors.Is(err, fs.ErrNotExist); gone != f.swept {
+			t.Errorf("%s: swept = %v, want %v", f.name, gone, f.swept)
+		}
+	}
+	// A project never written has nothing to sweep; the empty prefix is
+	// the whole store.
+	for prefix, want := range map[string]int{"missing/": 0, "": 1} {
+		if n, err := sweeper.SweepPartial(t.Context(), prefix, catalog.PartialMaxAge); err != nil || n != want {
+			t.Errorf("SweepPartial(%q) = %d, %v; want %d, nil", prefix, n, err, want)
+		}
+	}
+	for _, prefix := range []string{"../", "ref", "/ref/", ".partial/"} {
+		if _, err := sweeper.SweepPartial(t.Context(), prefix, catalog.PartialMaxAge); err == nil {
+			t.Errorf("SweepPartial(%q) succeeded, want an invalid prefix", prefix)
+		}
 	}
 }

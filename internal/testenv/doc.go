@@ -19,6 +19,11 @@
 //		...
 //	}
 //
+// StartPrivateMinIO starts a MinIO server for one test alone, stopped when
+// the test ends; MinIO.Freeze (SIGSTOP) and Thaw (SIGCONT) make it play an
+// endpoint that stops answering without closing its connections. The
+// shared server cannot be frozen.
+//
 // Main must be the package's TestMain: it stops the servers after the tests
 // have run. Nothing relies on servers started by hand, and a server that
 // cannot be started fails the test (it is never skipped). Servers left

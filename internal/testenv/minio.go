@@ -40,6 +40,7 @@ type MinIO struct {
 	dataDir string // temp dir holding the data and minio.log
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited
+	private bool          // started by StartPrivateMinIO: may be frozen
 }
 
 // The shared MinIO server of this test binary.
@@ -59,6 +60,70 @@ func StartMinIO(t testing.TB) *MinIO {
 		t.Fatalf("testenv: %v", minioErr)
 	}
 	return minioInst
+}
+
+// StartPrivateMinIO starts a MinIO server of the test's own, stopped when
+// the test ends. Unlike the shared server it may be frozen (Freeze), to
+// play an S3 endpoint that stops answering mid-request without closing
+// its connections; use it only for that, since each one takes a second or
+// two to start.
+func StartPrivateMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	requireMain(t)
+	bin, err := minioBinary()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	var m *MinIO
+	for attempt := 1; ; attempt++ {
+		if m, err = launchMinIO(bin); err == nil {
+			break
+		}
+		if attempt == 3 { // a free port may have been taken meanwhile
+			t.Fatalf("testenv: %v", err)
+		}
+	}
+	m.private = true
+	t.Cleanup(func() {
+		// A stopped process would sit on SIGTERM until SIGKILL.
+		m.signal(syscall.SIGCONT)
+		if err := m.stop(); err != nil {
+			t.Errorf("testenv: %v", err)
+		}
+	})
+	return m
+}
+
+// Freeze stops the server process (SIGSTOP): it keeps its connections and
+// its listening socket, so the kernel still accepts connections and
+// buffers what is sent, but nothing answers. Only a private server
+// (StartPrivateMinIO) can be frozen; it is thawed when the test ends.
+func (m *MinIO) Freeze(t testing.TB) {
+	t.Helper()
+	if !m.private {
+		t.Fatal("testenv: only a server from StartPrivateMinIO can be frozen: the shared one serves other tests")
+	}
+	if err := m.signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("testenv: freeze minio: %v", err)
+	}
+}
+
+// Thaw resumes a frozen server (SIGCONT).
+func (m *MinIO) Thaw(t testing.TB) {
+	t.Helper()
+	if err := m.signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("testenv: thaw minio: %v", err)
+	}
+}
+
+// signal sends sig to the server process unless it has exited.
+func (m *MinIO) signal(sig syscall.Signal) error {
+	select {
+	case <-m.exited:
+		return fmt.Errorf("minio (pid %d) has exited: %v", m.cmd.Process.Pid, m.cmd.ProcessState)
+	default:
+	}
+	return m.cmd.Process.Signal(sig)
 }
 
 // Options returns catalog options that reach this server.

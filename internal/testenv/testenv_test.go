@@ -2,10 +2,12 @@ package testenv_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -89,4 +91,32 @@ func TestMinIO(t *testing.T) {
 	if opts.S3Endpoint != mi.Endpoint || opts.S3Region != "us-east-1" || opts.S3Credentials == nil {
 		t.Fatalf("Options() = %+v", opts)
 	}
+}
+
+// A private server is a server of its own, which stops answering while
+// frozen and answers again once thawed.
+func TestPrivateMinIOFreeze(t *testing.T) {
+	shared := testenv.StartMinIO(t)
+	mi := testenv.StartPrivateMinIO(t)
+	if mi.Endpoint == shared.Endpoint {
+		t.Fatalf("private server at the shared server's endpoint %s", mi.Endpoint)
+	}
+	list := func() error {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err := mi.Client().ListBuckets(ctx, &s3.ListBucketsInput{})
+		return err
+	}
+	if err := list(); err != nil {
+		t.Fatalf("ListBuckets: %v", err)
+	}
+	mi.Freeze(t)
+	if err := list(); err == nil {
+		t.Fatal("a frozen server answered")
+	}
+	mi.Thaw(t)
+	if err := list(); err != nil {
+		t.Fatalf("ListBuckets after thawing: %v", err)
+	}
+	mi.Freeze(t) // left frozen: the cleanup must still stop it
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/powabase/restorectl/internal/catalog"
@@ -45,6 +47,11 @@ func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		{"OpenRange", testOpenRange},
 		{"OpenRangeLarge", testOpenRangeLarge},
 		{"OpenRangeNotFound", testOpenRangeNotFound},
+		{"CreateExclusiveNew", testCreateExclusiveNew},
+		{"CreateExclusiveExists", testCreateExclusiveExists},
+		{"CreateExclusiveRace", testCreateExclusiveRace},
+		{"CreateExclusiveConcurrent", testCreateExclusiveConcurrent},
+		{"SweepPartialSparesLive", testSweepPartialSparesLive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -279,6 +286,10 @@ func testInvalidKeys(t *testing.T, s catalog.Store) {
 			w.Abort()
 			t.Errorf("Create(%q) succeeded, want an error", k)
 		}
+		if w, err := s.CreateExclusive(ctx, k); err == nil {
+			w.Abort()
+			t.Errorf("CreateExclusive(%q) succeeded, want an error", k)
+		}
 	}
 	assertKeys(t, s, "", nil)
 }
@@ -352,6 +363,148 @@ func testOpenRangeNotFound(t *testing.T, s catalog.Store) {
 				t.Errorf("OpenRange error %q does not name the key %s", err, k)
 			}
 		}
+	}
+}
+
+// An exclusive writer commits like any other where nothing exists.
+func testCreateExclusiveNew(t *testing.T, s catalog.Store) {
+	for _, size := range []int{0, 100, LargeSize} {
+		key := fmt.Sprintf("p/new-%d", size)
+		data := randomBytes(size)
+		w, err := s.CreateExclusive(t.Context(), key)
+		if err != nil {
+			t.Fatalf("CreateExclusive: %v", err)
+		}
+		writeAll(t, w, data)
+		if err := w.Commit(); err != nil {
+			t.Fatalf("Commit of %d bytes to a free key: %v", size, err)
+		}
+		assertContent(t, s, key, data)
+	}
+}
+
+// An exclusive writer never replaces what is there, whatever its size,
+// and leaves nothing behind; a plain writer still overwrites.
+func testCreateExclusiveExists(t *testing.T, s catalog.Store) {
+	old := []byte("the first snapshot")
+	Put(t, s, "p/key", old)
+	for _, size := range []int{0, 100, LargeSize} {
+		w, err := s.CreateExclusive(t.Context(), "p/key")
+		if err != nil {
+			t.Fatalf("CreateExclusive: %v", err)
+		}
+		writeAll(t, w, randomBytes(size))
+		if err := w.Commit(); !errors.Is(err, catalog.ErrExists) {
+			t.Errorf("Commit of %d bytes over an object = %v, want ErrExists", size, err)
+		} else if !strings.Contains(err.Error(), "p/key") {
+			t.Errorf("Commit error %q does not name the key", err)
+		}
+		if err := w.Abort(); err != nil {
+			t.Errorf("Abort after a refused Commit: %v", err)
+		}
+		assertContent(t, s, "p/key", old)
+		assertKeys(t, s, "", []string{"p/key"})
+	}
+	Put(t, s, "p/key", []byte("replaced"))
+	assertContent(t, s, "p/key", []byte("replaced"))
+}
+
+// Of two exclusive writers started before either committed, the first to
+// commit wins and the second is refused: the check is made at Commit.
+func testCreateExclusiveRace(t *testing.T, s catalog.Store) {
+	for _, size := range []int{100, LargeSize} {
+		key := fmt.Sprintf("p/race-%d", size)
+		first, second := randomBytes(size), randomBytes(size+1)
+		w1, err := s.CreateExclusive(t.Context(), key)
+		if err != nil {
+			t.Fatalf("CreateExclusive: %v", err)
+		}
+		w2, err := s.CreateExclusive(t.Context(), key)
+		if err != nil {
+			t.Fatalf("CreateExclusive: %v", err)
+		}
+		writeAll(t, w1, first)
+		writeAll(t, w2, second)
+		if err := w1.Commit(); err != nil {
+			t.Fatalf("first Commit: %v", err)
+		}
+		if err := w2.Commit(); !errors.Is(err, catalog.ErrExists) {
+			t.Errorf("second Commit = %v, want ErrExists", err)
+		}
+		assertContent(t, s, key, first)
+	}
+}
+
+// Writers committing at once: exactly one succeeds, and the object holds
+// what it wrote.
+func testCreateExclusiveConcurrent(t *testing.T, s catalog.Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := s.CreateExclusive(t.Context(), "p/contended")
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if _, err := w.Write([]byte(fmt.Sprint("writer ", i))); err != nil {
+				w.Abort()
+				errs[i] = err
+				return
+			}
+			if errs[i] = w.Commit(); errs[i] != nil {
+				w.Abort()
+			}
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("writers %d and %d both committed", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, catalog.ErrExists):
+			t.Errorf("writer %d: %v, want ErrExists", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer committed")
+	}
+	assertContent(t, s, "p/contended", []byte(fmt.Sprint("writer ", winner)))
+	assertKeys(t, s, "", []string{"p/contended"})
+}
+
+// A store that sweeps what killed writes left (catalog.PartialSweeper)
+// never takes an object, or a write still running, for that.
+func testSweepPartialSparesLive(t *testing.T, s catalog.Store) {
+	sw, ok := s.(catalog.PartialSweeper)
+	if !ok {
+		t.Skip("not a PartialSweeper")
+	}
+	Put(t, s, "p/1", []byte("one"))
+	w, err := s.Create(t.Context(), "p/2")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	data := randomBytes(LargeSize) // a multipart upload, on S3
+	writeAll(t, w, data)
+	for _, prefix := range []string{"p/", ""} {
+		if n, err := sw.SweepPartial(t.Context(), prefix, catalog.PartialMaxAge); err != nil || n != 0 {
+			t.Errorf("SweepPartial(%q) = %d, %v; want 0, nil", prefix, n, err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit after a sweep: %v", err)
+	}
+	assertContent(t, s, "p/1", []byte("one"))
+	assertContent(t, s, "p/2", data)
+	if _, err := sw.SweepPartial(t.Context(), "p", catalog.PartialMaxAge); err == nil {
+		t.Error(`SweepPartial("p") succeeded, want an error: a prefix names a directory`)
 	}
 }
 
