@@ -78,10 +78,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, cmd
 }
 
-// back leaves the top screen; leaving the first one quits.
+// back leaves the top screen, stopping its work (Closer); leaving the
+// first one quits (the command line then cancels the session's context).
 func (a *App) back() tea.Cmd {
 	if len(a.stack) == 1 {
 		return tea.Quit
+	}
+	if c, ok := a.top().(Closer); ok {
+		c.Close()
 	}
 	a.stack = a.stack[:len(a.stack)-1]
 	return nil

@@ -34,8 +34,10 @@ type Backend interface {
 	// Restore runs req (apply.Run) with events on progress; cancelling ctx
 	// rolls it back.
 	Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error)
-	// Plan is what req would do (a dry run, which leaves an audit record);
-	// a refusal (*apply.RefusedError) comes with the plan that was refused.
+	// Plan is what req would do (a dry run: read-only, no lock that blocks
+	// writers, and it leaves an audit record); a refusal
+	// (*apply.RefusedError) comes with the plan that was refused.
+	// Cancelling ctx stops it (the preview does when it is left).
 	Plan(ctx context.Context, req RestoreRequest) (*apply.Plan, error)
 }
 

@@ -18,13 +18,14 @@
 //	export.go     screen 6 of an export: the script written to a file, atomically
 //	confirm.go    screen 6: what will happen; a destructive mode wants the ref typed
 //	progress.go   screen 7: the restore running, with a bar and an ETA; Esc cancels
-//	result.go     screen 8: verification, audit id, how to undo or connect
+//	result.go     screen 8: what the restore did (its outcome), audit id, how to undo or connect
 //	input.go      the text inputs' common setup
 //	format.go     durations as the screens write them (sizes: catalog.FormatSize)
 //
 // Rules: all I/O runs in tea.Cmds and comes back as messages; a job is
 // tagged with an id so that a result that arrives after the user moved on
-// is dropped; no line is drawn wider than the terminal; names, values and
+// is dropped, and a screen that starts long jobs cancels them when it is
+// left (Closer); no line is drawn wider than the terminal; names, values and
 // errors from a snapshot are drawn through termsafe (a customer chose
 // them), and App escapes whatever control characters a screen forgets,
 // keeping only the styles' colours. The console never duplicates what the

@@ -52,14 +52,19 @@ type previewScreen struct {
 	keys  previewKeys
 	view  viewport.Model
 	width int
-	job   int
+	// job tags the latest load; cancel stops it (the dry run against the
+	// project's database among it) when the screen is left.
+	job    int
+	cancel context.CancelFunc
 	// loaded is the text once read; err why it could not be.
 	loaded string
 	err    error
 }
 
-// previewLoadedMsg is the result of one preview job.
+// previewLoadedMsg is the result of one preview job; from names the
+// screen (a preview shown again is a new screen whose jobs count from 1).
 type previewLoadedMsg struct {
+	from *previewScreen
 	job  int
 	text string
 	err  error
@@ -83,15 +88,24 @@ func (m *previewScreen) SetSize(width, height int) {
 func (m *previewScreen) Init() tea.Cmd { return m.load() }
 
 // load reads the script and the rows in a command, tagged with a new job
-// id so that a result for an earlier load is dropped.
+// id so that a result for an earlier load is dropped, and cancelled when
+// the screen is left (Close): the dry run reads a busy production
+// database, and nobody would see its plan.
 func (m *previewScreen) load() tea.Cmd {
+	m.stop()
 	m.job++
+	ctx, cancel := context.WithCancel(m.s.context())
+	m.cancel = cancel
 	m.loaded, m.err = "", nil
 	m.render()
 	job, s := m.job, m.s
 	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
 	return func() tea.Msg {
-		ctx := context.Background()
+		// The dry run writes an audit record: when the console quits, the
+		// command line waits on Restores until it says cancelled.
+		s.Restores.Add(1)
+		defer s.Restores.Done()
+		defer cancel()
 		var b strings.Builder
 		target, _ := s.Backend.Targets(s.Ticket.Project)
 		if target == "" {
@@ -104,25 +118,41 @@ func (m *previewScreen) load() tea.Cmd {
 		for _, t := range tables {
 			rs, err := s.Backend.Preview(ctx, snap, t, previewRows)
 			if err != nil {
-				return previewLoadedMsg{job: job, err: fmt.Errorf("preview %s: %w", t, err)}
+				return previewLoadedMsg{from: m, job: job, err: fmt.Errorf("preview %s: %w", t, err)}
 			}
 			writeRows(&b, rs, toc.Table(t))
 		}
 		var script bytes.Buffer
 		if err := s.Backend.Script(ctx, snap, toc.Select(tables), extract.SchemaOnly, &script); err != nil {
-			return previewLoadedMsg{job: job, err: fmt.Errorf("read the definitions: %w", err)}
+			return previewLoadedMsg{from: m, job: job, err: fmt.Errorf("read the definitions: %w", err)}
 		}
 		b.WriteString("What a restore creates (schema only):\n\n")
 		b.WriteString(script.String())
 		// Names, values and definitions are the customer's: escaped, the
 		// lines kept (the plan and rows are escaped already, to align).
-		return previewLoadedMsg{job: job, text: termsafe.Text(b.String())}
+		return previewLoadedMsg{from: m, job: job, text: termsafe.Text(b.String())}
 	}
 }
 
+// stop cancels the load running, if any.
+func (m *previewScreen) stop() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
+
+// Close cancels the load under way: App calls it when the screen is left.
+// Its result, an error by then, is dropped.
+func (m *previewScreen) Close() {
+	m.stop()
+	m.job++
+}
+
 // writePlan writes what an overwrite would do on the target: per table
-// whether it exists, its rows now and after, its drift; then refusals and
-// warnings. A plan that could not be made at all shows why.
+// whether it exists, its rows now and after, its drift; per sequence its
+// next value now and after; then refusals and warnings. A plan that could
+// not be made at all shows why.
 func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 	fmt.Fprintf(b, "Against %s:\n", termsafe.String(target))
 	var refused *apply.RefusedError
@@ -156,6 +186,9 @@ func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 			b.WriteString("\n")
 		}
 	}
+	for _, sp := range plan.Sequences {
+		writeSequence(b, sp)
+	}
 	if refused != nil {
 		for _, r := range refused.Reasons {
 			fmt.Fprintf(b, "  refused: %s\n", termsafe.String(r))
@@ -165,6 +198,34 @@ func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
 		fmt.Fprintf(b, "  warning: %s\n", termsafe.String(w))
 	}
 	b.WriteString("\n")
+}
+
+// writeSequence writes what the restore does to one sequence, as the next
+// value nextval returns before and after: sequences only move forward
+// unless asked, so "kept" and "not owned" say why one stays.
+func writeSequence(b *strings.Builder, sp apply.SequencePlan) {
+	name := termsafe.String(sp.Name)
+	switch {
+	case !sp.Exists && sp.Snapshot == 0 && sp.After == 0:
+		// The snapshot's value is not known before the load reads it.
+		fmt.Fprintf(b, "  sequence %s  will be created, set as the snapshot has it\n", name)
+		return
+	case !sp.Exists:
+		fmt.Fprintf(b, "  sequence %s  will be created, next %d (%s)\n", name, sp.After, termsafe.String(string(sp.Action)))
+		return
+	}
+	fmt.Fprintf(b, "  sequence %s  next %d → %d (%s", name, sp.Now, sp.After, termsafe.String(string(sp.Action)))
+	switch sp.Action {
+	case apply.SeqKept:
+		fmt.Fprintf(b, ": the snapshot's %d is not ahead; sequences never move back unasked", sp.Snapshot)
+	case apply.SeqNotOwned:
+		b.WriteString(": no restored table owns it, so it is left as it is")
+	case apply.SeqIfAhead:
+		b.WriteString(": the snapshot's value is read during the restore")
+	case apply.SeqRewound:
+		b.WriteString(": moved back to the snapshot's value, as asked")
+	}
+	b.WriteString(")\n")
 }
 
 // orNone names a missing column side.
@@ -229,9 +290,10 @@ func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
 func (m *previewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case previewLoadedMsg:
-		if msg.job != m.job {
-			return m, nil // an earlier load
+		if msg.from != m || msg.job != m.job {
+			return m, nil // an earlier load, or another preview's
 		}
+		m.stop()
 		m.loaded, m.err = msg.text, msg.err
 		m.render()
 		return m, nil
@@ -241,6 +303,7 @@ func (m *previewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return m, m.load()
 		case key.Matches(msg, m.keys.Next) && m.loaded != "":
 			if next := nextAfterPreview(m.s); next != nil {
+				m.stop() // moving on (the load has ended: this releases its context)
 				return m, Push(next)
 			}
 			return m, nil

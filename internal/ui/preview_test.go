@@ -143,7 +143,8 @@ func TestPreviewNext(t *testing.T) {
 
 // previewTargetSession is tablesSession with a copy of the sample store
 // (the plan's dry run writes an audit record) and a target database that
-// holds public.orders with fewer rows and an extra nullable column.
+// holds public.orders with fewer rows, an extra nullable column and its
+// sequence behind the snapshot's.
 func previewTargetSession(t *testing.T) *Session {
 	t.Helper()
 	s := tablesSession(t)
@@ -172,7 +173,7 @@ func previewTargetSession(t *testing.T) *Session {
 		t.Fatal(err)
 	}
 	pg.LoadScriptAs(t, db, db, file)
-	pg.Exec(t, db, "DELETE FROM public.orders WHERE id > 40; ALTER TABLE public.orders ADD COLUMN extra text")
+	pg.Exec(t, db, "DELETE FROM public.orders WHERE id > 40; ALTER TABLE public.orders ADD COLUMN extra text; SELECT pg_catalog.setval('public.orders_id_seq', 40)")
 	b.TargetTemplate = pg.URL(db)
 	return s
 }
@@ -194,6 +195,7 @@ func TestPreviewPlanAgainstTarget(t *testing.T) {
 		"public.orders: exists, rows 40 → 55",
 		"drift extra: snapshot (none) vs target text",
 		"compatible",
+		"sequence public.orders_id_seq  next 41 → 56 (set)",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the preview lacks %q:\n%s", want, v)
@@ -272,5 +274,148 @@ func TestWritePlanRefused(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestWritePlanSequences(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		seq  apply.SequencePlan
+		want string
+	}{
+		{"set", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 11, Snapshot: 31, After: 31, Action: apply.SeqSet},
+			"  sequence public.x_id_seq  next 11 → 31 (set)\n"},
+		{"created", apply.SequencePlan{Name: "public.new_id_seq", Snapshot: 4, After: 4, Action: apply.SeqSet},
+			"  sequence public.new_id_seq  will be created, next 4 (set)\n"},
+		{"created, value unknown", apply.SequencePlan{Name: "public.new_id_seq", Action: apply.SeqSet},
+			"  sequence public.new_id_seq  will be created, set as the snapshot has it\n"},
+		{"kept", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 160, Snapshot: 60, After: 160, Action: apply.SeqKept},
+			"  sequence public.x_id_seq  next 160 → 160 (kept: the snapshot's 60 is not ahead; sequences never move back unasked)\n"},
+		{"not owned", apply.SequencePlan{Name: "public.shared_seq", Exists: true, Now: 9, Snapshot: 20, After: 9, Action: apply.SeqNotOwned},
+			"  sequence public.shared_seq  next 9 → 9 (not owned: no restored table owns it, so it is left as it is)\n"},
+		{"set if ahead", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 9, After: 9, Action: apply.SeqIfAhead},
+			"  sequence public.x_id_seq  next 9 → 9 (set if ahead: the snapshot's value is read during the restore)\n"},
+		{"rewound", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 160, Snapshot: 60, After: 60, Action: apply.SeqRewound},
+			"  sequence public.x_id_seq  next 160 → 60 (rewound: moved back to the snapshot's value, as asked)\n"},
+		{"hostile name", apply.SequencePlan{Name: hostileName.String(), Exists: true, Now: 1, Snapshot: 2, After: 2, Action: apply.SeqSet},
+			"  sequence " + hostileEscaped + "  next 1 → 2 (set)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := &apply.Plan{Tables: []apply.TablePlan{{Name: "public.x", Exists: true}},
+				Sequences: []apply.SequencePlan{tc.seq}, Warnings: []string{"a warning"}}
+			var b strings.Builder
+			writePlan(&b, "db", plan, nil)
+			got := b.String()
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("lacks %q:\n%s", tc.want, got)
+			}
+			// Sequences come after the tables, before the warnings.
+			if i, j, k := strings.Index(got, "public.x: exists"), strings.Index(got, "sequence "), strings.Index(got, "warning: a warning"); i < 0 || j < i || k < j {
+				t.Errorf("out of order:\n%s", got)
+			}
+		})
+	}
+}
+
+// planBlockingBackend is the sample store with a target whose dry run
+// blocks until its context ends, and reports why it ended.
+type planBlockingBackend struct {
+	*StoreBackend
+	started chan struct{}
+	ended   chan error
+}
+
+func (planBlockingBackend) Targets(string) (string, string) { return "postgres://db.example/demo", "" }
+
+func (b planBlockingBackend) Plan(ctx context.Context, _ RestoreRequest) (*apply.Plan, error) {
+	close(b.started)
+	select {
+	case <-ctx.Done():
+		b.ended <- ctx.Err()
+	case <-time.After(goldenTimeout):
+		b.ended <- errors.New("the dry run was never cancelled")
+	}
+	return nil, ctx.Err()
+}
+
+// TestPreviewLeaveCancelsPlan: the preview's dry run against the project's
+// database stops when the engineer leaves the screen (Esc, Back) or the
+// console quits, and its late result is dropped, also by a preview of the
+// same tables shown again.
+func TestPreviewLeaveCancelsPlan(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		leave func(a *App, quit context.CancelFunc)
+		left  bool // the preview is off the stack
+	}{
+		{"esc", func(a *App, _ context.CancelFunc) { a.Update(tea.KeyMsg{Type: tea.KeyEsc}) }, true},
+		{"back", func(a *App, _ context.CancelFunc) { a.Update(Back()()) }, true},
+		{"quit", func(a *App, quit context.CancelFunc) {
+			// q quits the program; the command line then cancels the
+			// session's context.
+			if _, cmd := a.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}); cmd == nil {
+				t.Fatal("q does not quit")
+			}
+			quit()
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tablesSession(t)
+			s.Tables = previewOrders
+			b := planBlockingBackend{StoreBackend: s.Backend.(*StoreBackend), started: make(chan struct{}), ended: make(chan error, 1)}
+			s.Backend = b
+			ctx, quit := context.WithCancel(t.Context())
+			defer quit()
+			s.Context = ctx
+			a := New(s, &resultStub{title: "3 Tables"})
+			preview := NewPreviewScreen(s).(*previewScreen)
+			_, load := a.Update(pushMsg{preview})
+			loaded := make(chan tea.Msg, 1)
+			go func() { loaded <- load() }()
+			select {
+			case <-b.started:
+			case <-time.After(goldenTimeout):
+				t.Fatal("the preview did not start its dry run")
+			}
+
+			tc.leave(a, quit)
+			if err := <-b.ended; !errors.Is(err, context.Canceled) {
+				t.Fatalf("the dry run ended with %v, want cancelled", err)
+			}
+			var msg tea.Msg
+			select {
+			case msg = <-loaded:
+			case <-time.After(goldenTimeout):
+				t.Fatal("the load did not end once cancelled")
+			}
+			waited := make(chan struct{})
+			go func() { s.Restores.Wait(); close(waited) }()
+			select {
+			case <-waited:
+			case <-time.After(goldenTimeout):
+				t.Fatal("Restores still counts the cancelled load")
+			}
+			if tc.left != (len(a.stack) == 1) {
+				t.Fatalf("%d screens after leaving", len(a.stack))
+			}
+
+			// The late result is dropped by the screen it was for, once
+			// left (after quitting nothing draws), and by a new preview
+			// (its first job has the same number).
+			again := NewPreviewScreen(s).(*previewScreen)
+			again.load()
+			again.Update(msg)
+			check := []*previewScreen{again}
+			if tc.left {
+				preview.Update(msg)
+				check = append(check, preview)
+			}
+			for _, m := range check {
+				if m.loaded != "" || m.err != nil {
+					t.Errorf("a cancelled load's result was taken: loaded %q, err %v", m.loaded, m.err)
+				}
+			}
+			again.Close()
+		})
 	}
 }

@@ -23,6 +23,8 @@ func resultSuccess(t *testing.T) *Session {
 	s.Mode = apply.Overwrite
 	s.Tables = []extract.Name{progressOrders, {Schema: "public", Name: "order_items"}}
 	s.Result = &apply.Result{
+		Outcome:   apply.Committed,
+		XID:       7310,
 		AuditID:   "20261122T120000Z-7f3a9c",
 		SafetyKey: "demo/safety/20261122T120000Z-7f3a9c.sql.gz",
 		Checks: []apply.Check{
@@ -39,7 +41,7 @@ func resultRefused(t *testing.T) (*Session, error) {
 	s := tablesSession(t)
 	s.Mode = apply.Overwrite
 	s.Tables = []extract.Name{progressOrders}
-	s.Result = &apply.Result{AuditID: "20261122T120000Z-1b2c3d"}
+	s.Result = &apply.Result{Outcome: apply.NotStarted, AuditID: "20261122T120000Z-1b2c3d"}
 	err := &apply.RefusedError{Reasons: []string{
 		"public.order_items references public.orders (FOREIGN KEY order_items_order_id_fkey) but is not selected",
 		"public.orders: column note is text NOT NULL on the target, missing in the snapshot",
@@ -47,8 +49,32 @@ func resultRefused(t *testing.T) (*Session, error) {
 	return s, err
 }
 
+// resultCommittedRecordFailed is a session after an overwrite that
+// committed and then failed to record it in its audit record.
+func resultCommittedRecordFailed(t *testing.T) (*Session, error) {
+	s := resultSuccess(t)
+	return s, fmt.Errorf("the restore was committed; recording it in audit record demo/audit/20261122T120000Z-7f3a9c.json failed (it still says running): %w; "+
+		"undo still works: it asks the target whether transaction 7310 committed", errors.New("put: connection reset by peer"))
+}
+
+// resultUnknown is a session after an overwrite whose COMMIT was sent and
+// whose acknowledgement was lost.
+func resultUnknown(t *testing.T) (*Session, error) {
+	s := resultSuccess(t)
+	s.Result.Outcome, s.Result.Checks = apply.Unknown, nil
+	return s, errors.New("commit on the target postgres@db:5432/demo: the COMMIT was sent, but its acknowledgement was lost and asking the target failed too: unexpected EOF")
+}
+
 func TestResultGolden(t *testing.T) {
 	for _, size := range goldenSizes {
+		t.Run("committed-record-failed/"+goldenSize(size.w, size.h), func(t *testing.T) {
+			s, err := resultCommittedRecordFailed(t)
+			goldenRun(t, s, NewResultScreen(s, err), size.w, size.h, "undo", nil)
+		})
+		t.Run("unknown/"+goldenSize(size.w, size.h), func(t *testing.T) {
+			s, err := resultUnknown(t)
+			goldenRun(t, s, NewResultScreen(s, err), size.w, size.h, "txid_status", nil)
+		})
 		t.Run("success/"+goldenSize(size.w, size.h), func(t *testing.T) {
 			s := resultSuccess(t)
 			goldenRun(t, s, NewResultScreen(s, nil), size.w, size.h, "Restored and verified.", nil)
@@ -85,11 +111,27 @@ func TestResultView(t *testing.T) {
 		s.Mode = apply.Merge
 		return s, fmt.Errorf("restore: connect to the target: %w", errors.New("connection refused"))
 	}
-	cancelled := func(t *testing.T) (*Session, error) {
-		s := tablesSession(t)
-		s.Mode = apply.Overwrite
-		s.Result = &apply.Result{AuditID: "a-cancel"}
-		return s, fmt.Errorf("overwrite: %w", context.Canceled)
+	unchanged := func(outcome apply.Outcome, err error) func(t *testing.T) (*Session, error) {
+		return func(t *testing.T) (*Session, error) {
+			s := tablesSession(t)
+			s.Mode = apply.Overwrite
+			s.Result = &apply.Result{Outcome: outcome, XID: 7311, AuditID: "a-unchanged"}
+			return s, err
+		}
+	}
+	cancelled := unchanged(apply.RolledBack, fmt.Errorf("the restore was stopped (%w): copy public.orders: conn closed", context.Canceled))
+	notStartedCancelled := unchanged(apply.NotStarted, fmt.Errorf("overwrite: %w", context.Canceled))
+	busy := unchanged(apply.NotStarted, fmt.Errorf("safety snapshot: %w", &apply.BusyError{Tables: []extract.Name{progressOrders}, Wait: 10 * time.Second, Who: "the safety snapshot"}))
+	rolledBack := unchanged(apply.RolledBack, errors.New("verify public.orders: 54 rows, want 55"))
+	// Committed although the error says it was stopped: the outcome wins.
+	committedCancelled := func(t *testing.T) (*Session, error) {
+		s := resultSuccess(t)
+		return s, fmt.Errorf("the restore was stopped (%w): write the audit record: boom", context.Canceled)
+	}
+	unknownNoXID := func(t *testing.T) (*Session, error) {
+		s, err := resultUnknown(t)
+		s.Result.XID = 0
+		return s, err
 	}
 	for _, tc := range []struct {
 		name      string
@@ -113,7 +155,43 @@ func TestResultView(t *testing.T) {
 		{"failed", failed,
 			[]string{"The restore failed:", "connection refused", "Nothing was changed", "check the target is reachable"},
 			[]string{"audit record"}},
-		{"cancelled", cancelled, []string{"context canceled", "Nothing was changed", "audit record  a-cancel", "start it again"}, nil},
+		{"no result", func(t *testing.T) (*Session, error) {
+			s := tablesSession(t)
+			s.Mode = apply.Overwrite
+			return s, errors.New("write the audit record of the restore (nothing was changed): denied")
+		}, []string{"The restore failed:", "Nothing was changed: the target is as it was.", "Esc goes"}, []string{"undo", "txid_status"}},
+		{"cancelled", cancelled,
+			[]string{"The restore was cancelled:", "context canceled", "Nothing was changed", "rolled back", "audit record  a-unchanged", "start it again"},
+			[]string{"failed", "reachable", "undo"}},
+		{"cancelled before starting", notStartedCancelled,
+			[]string{"The restore was cancelled:", "Nothing was changed: the target is as it was.", "start it again"},
+			[]string{"failed", "reachable", "rolled back"}},
+		{"busy", busy,
+			[]string{"The restore found a table busy:", "table public.orders is busy", "Nothing was changed: the target is as it was.",
+				"Next: the table is busy: try again in a moment or at a quieter time"},
+			[]string{"reachable", "undo"}},
+		{"rolled back", rolledBack,
+			[]string{"The restore failed:", "54 rows, want 55", "Nothing was changed: the restore was rolled back and the target is as it was.",
+				"audit record  a-unchanged", "back to confirm to try again"},
+			[]string{"undo", "txid_status"}},
+		{"committed, recording failed", resultCommittedRecordFailed,
+			[]string{"Restored and verified.", "Warning: the restore is committed (the target has changed)",
+				"recording it in audit record demo/audit/20261122T120000Z-7f3a9c.json failed", "connection reset by peer",
+				"safety        demo/safety/20261122T120000Z-7f3a9c.sql.gz",
+				"restorectl undo 20261122T120000Z-7f3a9c --project demo --ticket SUP-42 --yes", "Enter or q quits."},
+			[]string{"Nothing was changed", "try again", "Esc goes", "The restore failed"}},
+		{"committed, then cancelled", committedCancelled,
+			[]string{"Restored and verified.", "Warning: the restore is committed", "restorectl undo 20261122T120000Z-7f3a9c"},
+			[]string{"Nothing was changed", "start it again", "The restore was cancelled"}},
+		{"unknown", resultUnknown,
+			[]string{"The target may or may not have changed.", "acknowledgement was lost",
+				"SELECT pg_catalog.txid_status(7310);", "committed    the restore is done", "aborted      nothing was changed",
+				"safety        demo/safety/20261122T120000Z-7f3a9c.sql.gz", "restorectl undo 20261122T120000Z-7f3a9c",
+				"Do not restore again"},
+			[]string{"Nothing was changed:", "try again", "Esc goes", "Restored and verified"}},
+		{"unknown without a transaction", unknownNoXID,
+			[]string{"The target may or may not have changed.", "compare the tables with its safety snapshot"},
+			[]string{"txid_status(0)", "Nothing was changed:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := tc.session(t)
@@ -204,6 +282,30 @@ func TestResultKeys(t *testing.T) {
 			t.Errorf("Esc after a success does not say why:\n%s", v)
 		}
 	})
+	// Only a restore that left the target as it was offers to go back
+	// and try again; one that committed, or may have, does not.
+	for _, tc := range []struct {
+		name    string
+		session func(*testing.T) (*Session, error)
+	}{
+		{"committed, recording failed", resultCommittedRecordFailed},
+		{"unknown", resultUnknown},
+	} {
+		t.Run("esc after "+tc.name+" stays", func(t *testing.T) {
+			s, err := tc.session(t)
+			a := resultApp(s, err)
+			if h := a.help.View(a.keys()); !strings.Contains(h, "(no going back)") {
+				t.Errorf("the help offers going back: %s", h)
+			}
+			_, cmd := a.Update(tea.KeyMsg{Type: tea.KeyEsc})
+			if cmd != nil || len(a.stack) != 3 {
+				t.Errorf("Esc: command %v, %d screens", cmd, len(a.stack))
+			}
+			if v := a.View(); !strings.Contains(v, "No going back") {
+				t.Errorf("Esc does not say why it stays:\n%s", v)
+			}
+		})
+	}
 	t.Run("esc after failure goes back to confirm", func(t *testing.T) {
 		s, err := resultRefused(t)
 		a := resultApp(s, err)

@@ -28,6 +28,15 @@ type Screen interface {
 	Typing() bool
 }
 
+// Closer is a screen with work to stop when it is left: App calls Close
+// as it takes the screen off the stack (Esc, Back), so that a job the
+// screen started (a dry run against the project's database, a snapshot
+// being read) does not run on for nobody. A screen covered by the next
+// one is not left: Esc comes back to it.
+type Closer interface {
+	Close()
+}
+
 // pushMsg shows a screen on top of the current one.
 type pushMsg struct{ screen Screen }
 

@@ -121,9 +121,8 @@ func (m *snapshotsScreen) Typing() bool { return false }
 
 func (m *snapshotsScreen) SetSize(width, height int) { m.width, m.height = width, height }
 
-// Close cancels the listing or reading under way, for when the screen is
-// left (App does not call it yet: a job left running ends on its own and
-// its result is dropped).
+// Close cancels the listing or reading under way: App calls it when the
+// screen is left (its result, if one still comes, is dropped).
 func (m *snapshotsScreen) Close() { m.cancel() }
 
 // newJob cancels the running job and returns the next one's id and context.
