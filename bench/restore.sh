@@ -16,6 +16,14 @@
 #   bench/restore.sh           # SCALE=40 EMBEDDINGS=60000
 #   SCALE=4 EMBEDDINGS=6000 bench/restore.sh   # a quick run
 #   PARALLEL=8 ROUNDS=5 bench/restore.sh   # best of 5 rounds (default 3)
+#   BASELINE=9b37bb6 bench/restore.sh      # also the live-project paths vs a baseline
+#
+# With BASELINE (a git revision), also the paths that change a live project
+# (issue #10), this restorectl against the baseline's, side by side, on a
+# project database owned by its own role: (d) --mode overwrite of
+# pgbench_accounts (lock, safety snapshot, truncate, COPY, verify,
+# sequences, commit) and (e) --mode merge --dry-run of it (staging and
+# comparing every row); goal: no slowdown (ratio to the baseline <= 1.05).
 #
 # Needs PostgreSQL server binaries (initdb, pg_ctl, pgbench), psql, gzip,
 # GNU time and Go; starts its own cluster (and MinIO, unused here) on
@@ -108,11 +116,45 @@ checksums b_serial >"$WORK/sum.b"
 checksums b1_serial >"$WORK/sum.b1"
 checksums c_parallel >"$WORK/sum.c"
 
+if [ -n "${BASELINE:-}" ]; then
+	say "building the baseline restorectl at $BASELINE"
+	git worktree add --detach "$WORK/baseline" "$BASELINE" >/dev/null 2>&1
+	(cd "$WORK/baseline" && go build -o "$WORK/restorectl.base" ./cmd/restorectl)
+	git worktree remove --force "$WORK/baseline"
+	# The project's database, owned by the project's role as on the
+	# platform (a restore never loads a snapshot as a superuser).
+	# (a new-project restore above created the role named after the project)
+	psql -q -d postgres -c "DO \$\$ BEGIN CREATE ROLE big NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+	createdb -O big live
+	gunzip -c "$SNAP" | PGOPTIONS="-c role=big" psql -q -v ON_ERROR_STOP=1 -d live
+	LIVE=(restore "$SNAP" --project big --table public.pgbench_accounts --target "postgresql://postgres@127.0.0.1:$PGPORT/live"
+		--store "$STORE" --ticket bench --yes)
+	d_s='' d0_s='' e_s='' e0_s=''
+	for round in $(seq "$ROUNDS"); do
+		s=$(run overwrite "$WORK/restorectl" "${LIVE[@]}" --mode overwrite)
+		d_s=$(best "$s" "$d_s")
+		s=$(run overwrite.base "$WORK/restorectl.base" "${LIVE[@]}" --mode overwrite)
+		d0_s=$(best "$s" "$d0_s")
+		say "round $round of $ROUNDS: (d) overwrite: $d_s s, baseline $d0_s s (best so far)"
+		s=$(run merge "$WORK/restorectl" "${LIVE[@]}" --mode merge --dry-run)
+		e_s=$(best "$s" "$e_s")
+		s=$(run merge.base "$WORK/restorectl.base" "${LIVE[@]}" --mode merge --dry-run)
+		e0_s=$(best "$s" "$e0_s")
+		say "round $round of $ROUNDS: (e) merge --dry-run: $e_s s, baseline $e0_s s (best so far)"
+	done
+fi
+
 printf '\n%d CPUs, best of %d rounds\n%-40s %10s %8s\n' "$(nproc)" "$ROUNDS" "" "wall (s)" ratio
 printf '%-40s %10s %8s\n' "(a) gunzip | psql" "$a_s" -
 printf '%-40s %10s %8s  (goal <= 1.0)\n' "(b) restorectl, serial (--no-index)" "$b_s" "$(ratio "$b_s" "$a_s")"
 printf '%-40s %10s %8s  (no goal: (b) without its scan)\n' "(b1) restorectl, indexed, --parallel 1" "$b1_s" "$(ratio "$b1_s" "$a_s")"
 printf '%-40s %10s %8s  (goal <= 0.7)\n' "(c) restorectl, indexed, --parallel $PARALLEL" "$c_s" "$(ratio "$c_s" "$a_s")"
+if [ -n "${BASELINE:-}" ]; then
+	printf '%-40s %10s %8s  (goal <= 1.05)\n' "(d) overwrite pgbench_accounts" "$d_s" "$(ratio "$d_s" "$d0_s")"
+	printf '%-40s %10s %8s\n' "    baseline $BASELINE" "$d0_s" -
+	printf '%-40s %10s %8s  (goal <= 1.05)\n' "(e) merge --dry-run pgbench_accounts" "$e_s" "$(ratio "$e_s" "$e0_s")"
+	printf '%-40s %10s %8s\n' "    baseline $BASELINE" "$e0_s" -
+fi
 status=0
 for x in b b1 c; do
 	if cmp -s "$WORK/sum.a" "$WORK/sum.$x"; then

@@ -76,22 +76,29 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	default:
 		results = backupjob.Run(ctx, cfg, projects)
 	}
-	var failed []string
+	var failed, cancelled []string
 	for _, r := range results {
-		if !r.OK() {
+		switch r.Outcome() {
+		case backupjob.OutcomeCancelled:
+			cancelled = append(cancelled, r.Ref)
+		case backupjob.OutcomeFailed:
 			failed = append(failed, r.Ref)
 		}
 	}
+	ok := len(results) - len(failed) - len(cancelled)
 	// The summary twice: a line for the operator, a JSON line for log alerting.
-	fmt.Fprintf(e.stdout, "backup: %d project(s), %d ok, %d failed%s\n",
-		len(results), len(results)-len(failed), len(failed), listSuffix(failed))
-	cfg.Logger.Info("backup run finished", "projects", len(results), "ok", len(results)-len(failed),
-		"failed", len(failed), "failed_projects", failed)
+	fmt.Fprintf(e.stdout, "backup: %d project(s), %d ok, %d failed%s, %d cancelled%s\n",
+		len(results), ok, len(failed), listSuffix(failed), len(cancelled), listSuffix(cancelled))
+	cfg.Logger.Info("backup run finished", "projects", len(results), "ok", ok,
+		"failed", len(failed), "failed_projects", failed, "cancelled", len(cancelled), "cancelled_projects", cancelled)
 	switch {
 	case err != nil:
 		return err
 	case len(failed) > 0:
 		return failedError{fmt.Sprintf("%d backup(s) failed", len(failed))}
+	case len(cancelled) > 0:
+		// main exits with the signal's status.
+		return fmt.Errorf("%d backup(s) cancelled: %w", len(cancelled), context.Cause(ctx))
 	}
 	return nil
 }

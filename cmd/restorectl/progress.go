@@ -23,6 +23,8 @@ func (p *progressPrinter) Event(ev backupjob.Event) {
 	defer p.mu.Unlock()
 	state := ev.Stage
 	switch {
+	case ev.Done && ev.Stage == backupjob.StageCancelled:
+		state = "cancelled"
 	case ev.Done && ev.Err != nil:
 		state = "FAILED at " + ev.Stage
 	case ev.Done:
