@@ -88,6 +88,9 @@ type Record struct {
 	// Error is the restore's error, scrubbed of passwords.
 	Error string `json:"error,omitempty"`
 
+	// UndoOf is the ID of the restore this one undid (restorectl undo).
+	UndoOf string `json:"undo_of,omitempty"`
+
 	// Key is where the record is in the store (set by ListRecords and
 	// FindRecord; it is not part of the JSON).
 	Key string `json:"-"`
@@ -153,6 +156,9 @@ func newRecord(req Request, start time.Time) *Record {
 		Outcome:       OutcomeRunning,
 	}
 	rec.SnapshotProject, rec.IntoOtherProject = req.SnapshotProject, req.IntoOtherProject
+	if req.UndoOf != nil {
+		rec.UndoOf = req.UndoOf.ID
+	}
 	if req.Target != "" {
 		rec.Target = Redact(req.Target)
 		rec.secrets = append(rec.secrets, req.Target)

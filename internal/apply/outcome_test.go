@@ -92,6 +92,9 @@ func TestOverwriteCommittedRecordingFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("undo: %v", err)
 	}
+	if urec, err := FindRecord(t.Context(), s.store, "abcd1234", ures.AuditID); err != nil || urec.UndoOf != rec.ID {
+		t.Errorf("the undo's record: undo_of %q, %v; want %q", urec.UndoOf, err, rec.ID)
+	}
 	if tp := ures.Plan.Tables[0]; tp.WrittenSince != 1 || tp.GoneSince != 0 {
 		t.Errorf("undo plan of products: written since %d, gone since %d; want 1, 0", tp.WrittenSince, tp.GoneSince)
 	}
@@ -264,5 +267,12 @@ func TestOverwriteCommitAcknowledgementLost(t *testing.T) {
 		if err := Undoable(t.Context(), rec, s.targetURL); err != nil {
 			t.Errorf("undo refused once the target answers: %v", err)
 		}
+		// With the network gone the load role could not be dropped: it
+		// expires (VALID UNTIL) and is NOLOGIN; drop it so that other
+		// tests of the cluster count none.
+		s.pg.Exec(t, s.target, `DO $$ DECLARE r text; BEGIN
+			FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE 'restorectl\_load\_%' LOOP
+				EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r);
+			END LOOP; END $$`)
 	}
 }

@@ -68,9 +68,11 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 
 // idleTimeout bounds how long the restore's transaction may sit idle
 // (idle_in_transaction_session_timeout): a restorectl that stops talking
-// (frozen, cut off) releases its locks within it. Keep-alives hold it off
-// while the safety dump runs.
-const idleTimeout = 2 * time.Minute
+// (frozen, cut off) releases its locks within it. It is generous because
+// the transaction idles while a scan reads past the parts of a large
+// snapshot the restore skips; keep-alives hold it off while the safety
+// dump runs.
+const idleTimeout = 10 * time.Minute
 
 // targetRun is an overwrite or a merge in progress on the target.
 type targetRun struct {
@@ -249,7 +251,9 @@ func (t *targetRun) close(ctx context.Context, errp *error) {
 		// A failed rollback on a broken connection is harmless: the server
 		// rolls back a transaction whose connection is gone.
 		_ = t.tx.Rollback(cctx)
-		t.r.res.Created = nil // rolled back with the rest
+		if t.r.res.Outcome != Unknown {
+			t.r.res.Created = nil // rolled back with the rest
+		}
 	}
 	var errs []error
 	if t.conn != nil {
