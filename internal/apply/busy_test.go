@@ -99,15 +99,7 @@ func TestOverwriteReplayedLockTimeoutZero(t *testing.T) {
 	if dump, err := os.ReadFile(s.dump); err != nil || !strings.Contains(string(dump), "SET lock_timeout = 0;") {
 		t.Fatal("the dump has no SET lock_timeout = 0: the test tests nothing")
 	}
-	reader := tgtConnect(t, s.targetURL)
-	tx, err := reader.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(t.Context(), "SELECT count(*) FROM public.product_names"); err != nil {
-		t.Fatal(err)
-	}
+	tx := s.hold(t, "SELECT count(*) FROM public.product_names")
 	ctx, cancel := context.WithTimeout(t.Context(), busyWait)
 	defer cancel()
 	req := s.request(Overwrite, "public.products", "public.product_names")
@@ -134,15 +126,7 @@ func TestDryRunLockFree(t *testing.T) {
 	for _, mode := range []Mode{Overwrite, Merge} {
 		t.Run(string(mode), func(t *testing.T) {
 			s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
-			holder := tgtConnect(t, s.targetURL)
-			tx, err := holder.Begin(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(context.Background())
-			if _, err := tx.Exec(t.Context(), "INSERT INTO public.products (id, name) VALUES (1000, 'in flight')"); err != nil {
-				t.Fatal(err)
-			}
+			tx := s.hold(t, "INSERT INTO public.products (id, name) VALUES (1000, 'in flight')")
 			writer := tgtConnect(t, s.targetURL)
 			if _, err := writer.Exec(t.Context(), "SET lock_timeout = '500ms'"); err != nil {
 				t.Fatal(err)
@@ -188,15 +172,7 @@ func TestDryRunLockFree(t *testing.T) {
 // for: it stops, changes nothing, and is recorded as cancelled.
 func TestRestoreTimeout(t *testing.T) {
 	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
-	holder := tgtConnect(t, s.targetURL)
-	tx, err := holder.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE public.products IN ROW EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	tx := s.hold(t, "LOCK TABLE public.products IN ROW EXCLUSIVE MODE")
 	req := s.request(Overwrite, "public.products")
 	req.LockTimeout, req.Timeout = busyWait, time.Second
 	res, err := s.run(t.Context(), req, nil)

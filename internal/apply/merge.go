@@ -40,12 +40,6 @@ func (r *run) merge(ctx context.Context) (err error) {
 		t.syncPlan()
 		return err
 	}
-	if err := t.safetySnapshot(ctx); err != nil {
-		return err
-	}
-	if err := t.triggersOff(ctx); err != nil {
-		return err
-	}
 	if err := t.begin(ctx); err != nil {
 		return err
 	}

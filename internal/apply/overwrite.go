@@ -36,12 +36,6 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	if r.req.DryRun {
 		return nil
 	}
-	if err := t.safetySnapshot(ctx); err != nil {
-		return err
-	}
-	if err := t.triggersOff(ctx); err != nil {
-		return err
-	}
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
@@ -1151,10 +1145,18 @@ func (t *targetRun) checkForeignKeys(ctx context.Context) error {
 	return nil
 }
 
-// begin names the restore's transaction and records it, with the safety
-// snapshot, before the first change: from here on a failure rolls back.
+// begin readies the restore's transaction for its first change: the
+// safety snapshot is written, triggers are off, and the transaction is
+// named (txid) and recorded with the safety snapshot in the audit record.
+// From here on a failure rolls back.
 func (t *targetRun) begin(ctx context.Context) error {
 	r := t.r
+	if err := t.safetySnapshot(ctx); err != nil {
+		return err
+	}
+	if err := t.triggersOff(ctx); err != nil {
+		return err
+	}
 	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.txid_current()").Scan(&r.res.XID); err != nil {
 		return fmt.Errorf("begin the restore's transaction on the target %s: %w", Redact(r.req.Target), err)
 	}

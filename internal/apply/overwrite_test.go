@@ -209,18 +209,10 @@ func TestOverwriteForeignKeyViolation(t *testing.T) {
 // with its name, and changes nothing.
 func TestOverwriteLockBusy(t *testing.T) {
 	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 45")
-	holder := tgtConnect(t, s.targetURL)
-	tx, err := holder.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE public.products IN ROW EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	tx := s.hold(t, "LOCK TABLE public.products IN ROW EXCLUSIVE MODE")
 	req := s.request(Overwrite, "public.products")
 	req.LockTimeout = 500 * time.Millisecond
-	_, err = s.run(t.Context(), req, nil)
+	_, err := s.run(t.Context(), req, nil)
 	var busy *BusyError
 	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "table public.products is busy") {
 		t.Fatalf("err = %v, want a BusyError saying public.products is busy", err)

@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -280,18 +279,10 @@ func TestMergeForcedRowSecurityBusy(t *testing.T) {
 		ALTER TABLE public.accounts ENABLE ROW LEVEL SECURITY;
 		ALTER TABLE public.accounts FORCE ROW LEVEL SECURITY;
 		CREATE POLICY everyone ON public.accounts USING (true);`, "DELETE FROM public.accounts WHERE id > 12;")
-	reader := tgtConnect(t, s.targetURL)
-	tx, err := reader.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(t.Context(), "SELECT count(*) FROM public.accounts"); err != nil {
-		t.Fatal(err)
-	}
+	tx := s.hold(t, "SELECT count(*) FROM public.accounts")
 	req := s.request(Merge, "public.accounts")
 	req.LockTimeout = 500 * time.Millisecond
-	_, err = s.run(t.Context(), req, nil)
+	_, err := s.run(t.Context(), req, nil)
 	var busy *BusyError
 	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "table public.accounts is busy") {
 		t.Fatalf("err = %v, want a BusyError saying public.accounts is busy", err)

@@ -127,6 +127,21 @@ func (s *tgtScenario) query(t *testing.T, db, sql string) string {
 	return out
 }
 
+// hold opens a transaction on the target that runs sql (a lock, a write)
+// and stays open until the test ends or the caller rolls it back.
+func (s *tgtScenario) hold(t *testing.T, sql string) pgx.Tx {
+	t.Helper()
+	tx, err := tgtConnect(t, s.targetURL).Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(t.Context(), sql); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // tgtConnect connects to url for the test's duration.
 func tgtConnect(t *testing.T, url string) *pgx.Conn {
 	t.Helper()
