@@ -22,8 +22,9 @@
 # (issue #10), this restorectl against the baseline's, side by side, on a
 # project database owned by its own role: (d) --mode overwrite of
 # pgbench_accounts (lock, safety snapshot, truncate, COPY, verify,
-# sequences, commit) and (e) --mode merge --dry-run of it (staging and
-# comparing every row); goal: no slowdown (ratio to the baseline <= 1.05).
+# sequences, commit), (e) --mode merge --dry-run of it (staging and
+# comparing every row) and (f) the new project of (c); goal: no slowdown
+# (ratio to the baseline <= 1.05).
 #
 # Needs PostgreSQL server binaries (initdb, pg_ctl, pgbench), psql, gzip,
 # GNU time and Go; starts its own cluster (and MinIO, unused here) on
@@ -129,7 +130,7 @@ if [ -n "${BASELINE:-}" ]; then
 	gunzip -c "$SNAP" | PGOPTIONS="-c role=big" psql -q -v ON_ERROR_STOP=1 -d live
 	LIVE=(restore "$SNAP" --project big --table public.pgbench_accounts --target "postgresql://postgres@127.0.0.1:$PGPORT/live"
 		--store "$STORE" --ticket bench --yes)
-	d_s='' d0_s='' e_s='' e0_s=''
+	d_s='' d0_s='' e_s='' e0_s='' f_s='' f0_s=''
 	for round in $(seq "$ROUNDS"); do
 		s=$(run overwrite "$WORK/restorectl" "${LIVE[@]}" --mode overwrite)
 		d_s=$(best "$s" "$d_s")
@@ -141,6 +142,13 @@ if [ -n "${BASELINE:-}" ]; then
 		s=$(run merge.base "$WORK/restorectl.base" "${LIVE[@]}" --mode merge --dry-run)
 		e0_s=$(best "$s" "$e0_s")
 		say "round $round of $ROUNDS: (e) merge --dry-run: $e_s s, baseline $e0_s s (best so far)"
+		s=$(run np "${RESTORE[@]}" --new-project f_new --parallel "$PARALLEL")
+		f_s=$(best "$s" "$f_s")
+		s=$(run np.base "$WORK/restorectl.base" "${RESTORE[@]:1}" --new-project f_base --parallel "$PARALLEL")
+		f0_s=$(best "$s" "$f0_s")
+		dropdb f_new
+		dropdb f_base
+		say "round $round of $ROUNDS: (f) new-project --parallel $PARALLEL: $f_s s, baseline $f0_s s (best so far)"
 	done
 fi
 
@@ -154,6 +162,8 @@ if [ -n "${BASELINE:-}" ]; then
 	printf '%-40s %10s %8s\n' "    baseline $BASELINE" "$d0_s" -
 	printf '%-40s %10s %8s  (goal <= 1.05)\n' "(e) merge --dry-run pgbench_accounts" "$e_s" "$(ratio "$e_s" "$e0_s")"
 	printf '%-40s %10s %8s\n' "    baseline $BASELINE" "$e0_s" -
+	printf '%-40s %10s %8s  (goal <= 1.05)\n' "(f) new-project, --parallel $PARALLEL" "$f_s" "$(ratio "$f_s" "$f0_s")"
+	printf '%-40s %10s %8s\n' "    baseline $BASELINE" "$f0_s" -
 fi
 status=0
 for x in b b1 c; do
