@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,35 +12,8 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
+	"github.com/powabase/restorectl/internal/testenv"
 )
-
-func TestProjectOfKey(t *testing.T) {
-	store, err := catalog.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		snap catalog.Resolved
-		want string
-	}{
-		{"REF@TIME", catalog.Resolved{Store: store, Key: "abcd/20261120T030000Z.sql.gz", Snapshot: catalog.Snapshot{Ref: "abcd"}}, "abcd"},
-		{"daily snapshot", catalog.Resolved{Store: store, Key: "abcd/20261120T030000Z.sql.gz"}, "abcd"},
-		{"under a bucket's prefix", catalog.Resolved{Store: store, Key: "backups/daily/abcd/20261120T030000Z.sql.gz"}, "abcd"},
-		{"safety snapshot", catalog.Resolved{Store: store, Key: "abcd/pre-restore/20261120T030000Z-0a1b2c3d.sql.gz"}, "abcd"},
-		{"safety snapshot under a prefix", catalog.Resolved{Store: store, Key: "backups/abcd/pre-restore/20261120T030000Z-0a1b2c3d.sql.gz"}, "abcd"},
-		{"a local file", catalog.Resolved{Store: store, Key: "20261120T030000Z.sql.gz"}, ""},
-		{"no store", catalog.Resolved{Key: "abcd/20261120T030000Z.sql.gz"}, ""},
-		{"not a ref", catalog.Resolved{Store: store, Key: "Not A Ref!/20261120T030000Z.sql.gz"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := projectOfKey(tt.snap); got != tt.want {
-				t.Errorf("projectOfKey(%q) = %q, want %q", tt.snap.Key, got, tt.want)
-			}
-		})
-	}
-}
 
 // TestRestoreIntoOtherProject: a snapshot of project proj restored with
 // --project other is refused as a usage error before anything happens,
@@ -139,5 +114,53 @@ func TestUndoRefusesOtherProjectsSafetySnapshot(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, "is not one of project proj's") {
 			t.Errorf("undo of a record whose safety snapshot is %s: exit %d, stderr %q", tt.safety, code, stderr)
 		}
+	}
+}
+
+// TestRestoreNamedByURLUnderStore is the ticket where a snapshot is named
+// by its full URL inside the configured store (s3://bucket/daily/rref/...
+// with RESTORECTL_STORE=s3://bucket/daily): the restore belongs to rref,
+// not "daily". Its audit record is rref's, `audit --project rref` lists
+// it, and nothing is filed under daily/daily/.
+func TestRestoreNamedByURLUnderStore(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.CreateBucket(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+	t.Setenv("AWS_REGION", m.Region)
+	environ := map[string]string{"RESTORECTL_STORE": "s3://" + bucket + "/daily", "AWS_ENDPOINT_URL_S3": m.Endpoint}
+	store, err := catalog.NewS3(t.Context(), bucket, "daily", m.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(sampleStore, "demo", "20261122T030000Z.sql.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "rref/20261122T030000Z.sql.gz"
+	storetest.Put(t, store, key, data)
+
+	stdout, stderr, code := runCLI(t, environ, "restore", "s3://"+bucket+"/daily/"+key, "--all", "--dry-run", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		AuditID string `json:"audit_id"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.AuditID == "" {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	rec, err := apply.FindRecord(t.Context(), store, "rref", res.AuditID)
+	if err != nil {
+		t.Fatalf("rref's audit record: %v", err)
+	}
+	if rec.Project != "rref" || rec.SnapshotProject != "rref" || rec.Snapshot.Key != key {
+		t.Errorf("record: project %q, snapshot_project %q, key %q; want rref, rref, %s", rec.Project, rec.SnapshotProject, rec.Snapshot.Key, key)
+	}
+	if keys := storetest.Keys(t, store, "daily/"); len(keys) != 0 {
+		t.Errorf("filed under daily/daily/: %q", keys)
+	}
+	if stdout, _, _ := runCLI(t, environ, "audit", "--project", "rref"); !strings.Contains(stdout, res.AuditID) {
+		t.Errorf("audit --project rref does not list %s:\n%s", res.AuditID, stdout)
 	}
 }

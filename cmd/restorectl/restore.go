@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -64,7 +63,7 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snapRef := projectOfKey(snap)
+	snapRef := snap.Project()
 	ref := *project
 	if ref == "" {
 		ref = snapRef
@@ -237,30 +236,6 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 		printRestore(e.stdout, req, res, err)
 	}
 	return err
-}
-
-// projectOfKey is the project a snapshot in a store belongs to: the
-// catalog's when REF@TIME found it, else the folder its key is filed in
-// (<ref>/<time>.sql.gz, <ref>/pre-restore/<time>-<id>.sql.gz), after
-// whatever prefix the bucket puts before the refs
-// (s3://bucket/backups/<ref>/<time>.sql.gz). "" when the key names no
-// project: a local file, or an object at the top of its bucket.
-func projectOfKey(snap catalog.Resolved) string {
-	if snap.Snapshot.Ref != "" {
-		return snap.Snapshot.Ref
-	}
-	if snap.Store == nil {
-		return ""
-	}
-	dir := path.Dir(snap.Key)
-	if d, ok := strings.CutSuffix(dir, "/pre-restore"); ok {
-		dir = d
-	}
-	ref := path.Base(dir)
-	if dir == "." || catalog.ValidateRef(ref) != nil {
-		return ""
-	}
-	return ref
 }
 
 // applySource is the snapshot as a restore reads it: ranged reads when its

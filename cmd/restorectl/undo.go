@@ -49,7 +49,7 @@ func runUndo(ctx context.Context, args []string, e env) error {
 	// The safety snapshot is the project's own (<ref>/pre-restore/...):
 	// undo never writes another project's snapshot into this one, whatever
 	// a record says (apply.Run checks it again).
-	snapRef := projectOfKey(snap)
+	snapRef := snap.Project()
 	if snapRef != *project {
 		return fmt.Errorf("undo %s: its safety snapshot %s is not one of project %s's: refusing to put it back into %s",
 			rec.ID, rec.SafetySnapshot, *project, *project)

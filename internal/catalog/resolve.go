@@ -27,6 +27,19 @@ type Resolved struct {
 	Snapshot Snapshot
 }
 
+// Project is the project the snapshot belongs to: the catalog's when
+// REF@TIME found it, else the folder its key is filed in (RefOfKey); ""
+// when it names none (a file outside any store's layout).
+func (r Resolved) Project() string {
+	switch {
+	case r.Snapshot.Ref != "":
+		return r.Snapshot.Ref
+	case r.Store == nil:
+		return ""
+	}
+	return RefOfKey(r.Key)
+}
+
 // Open streams the resolved snapshot (its version, if one was named).
 func (r Resolved) Open(ctx context.Context) (io.ReadCloser, error) {
 	return OpenSnapshot(ctx, r.Store, r.Key, r.VersionID)
@@ -39,6 +52,9 @@ func (r Resolved) Open(ctx context.Context) (io.ReadCloser, error) {
 // exist, so a typo fails here rather than halfway through a restore.
 func ResolveSnapshot(ctx context.Context, spec string, configured Store, opts Options, now time.Time, loc *time.Location) (Resolved, error) {
 	spec = strings.TrimSpace(spec)
+	if key, ok := underStore(spec, configured); ok {
+		return resolveInStore(ctx, spec, key, configured)
+	}
 	switch {
 	case spec == "":
 		return Resolved{}, fmt.Errorf("no snapshot named: use %s", SnapshotForms)
@@ -55,6 +71,43 @@ func ResolveSnapshot(ctx context.Context, spec string, configured Store, opts Op
 		return resolveRefAt(ctx, ref, when, configured, now, loc)
 	}
 	return Resolved{}, fmt.Errorf("cannot tell which snapshot %q names: use %s", spec, SnapshotForms)
+}
+
+// underStore says whether spec names an object of the configured store by
+// its full URL or path (s3://bucket/prefix/<ref>/<time>.sql.gz with the
+// store s3://bucket/prefix), and returns its key in that store: read
+// relative to the store's prefix, the key is <ref>/..., as the catalog
+// files it, and the restore's records go to the same store.
+func underStore(spec string, configured Store) (key string, ok bool) {
+	if configured == nil || strings.Contains(spec, "?") {
+		return "", false // a versionId names an object of the bucket
+	}
+	root := configured.String()
+	switch {
+	case strings.HasPrefix(spec, "s3://"), strings.HasPrefix(spec, "file://"):
+	case strings.HasPrefix(root, "file://") && isSnapshotFile(spec):
+		abs, err := filepath.Abs(spec)
+		if err != nil {
+			return "", false
+		}
+		spec = "file://" + filepath.ToSlash(abs)
+	default:
+		return "", false
+	}
+	key, ok = strings.CutPrefix(spec, strings.TrimSuffix(root, "/")+"/")
+	return key, ok && key != ""
+}
+
+// resolveInStore resolves key of the configured store, checking that it
+// exists.
+func resolveInStore(ctx context.Context, spec, key string, configured Store) (Resolved, error) {
+	if err := validateKey(key); err != nil {
+		return Resolved{}, fmt.Errorf("snapshot %q: %w", spec, err)
+	}
+	if _, err := configured.Stat(ctx, key); err != nil {
+		return Resolved{}, notFoundHint(err, "check the key, or list the project's snapshots with restorectl snapshots --project REF")
+	}
+	return Resolved{Store: configured, Key: key, Name: strings.TrimSuffix(configured.String(), "/") + "/" + key}, nil
 }
 
 func isSnapshotFile(p string) bool {

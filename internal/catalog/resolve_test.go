@@ -129,3 +129,78 @@ func TestResolveSnapshotErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestResolvedProject: a snapshot belongs to the project its key is
+// filed under, whatever prefix comes before the refs.
+func TestResolvedProject(t *testing.T) {
+	store, err := catalog.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		snap catalog.Resolved
+		want string
+	}{
+		{"REF@TIME", catalog.Resolved{Store: store, Key: "abcd/20261120T030000Z.sql.gz", Snapshot: catalog.Snapshot{Ref: "abcd"}}, "abcd"},
+		{"daily snapshot", catalog.Resolved{Store: store, Key: "abcd/20261120T030000Z.sql.gz"}, "abcd"},
+		{"under a bucket's prefix", catalog.Resolved{Store: store, Key: "backups/daily/abcd/20261120T030000Z.sql.gz"}, "abcd"},
+		{"safety snapshot", catalog.Resolved{Store: store, Key: "abcd/pre-restore/20261120T030000Z-0a1b2c3d.sql.gz"}, "abcd"},
+		{"safety snapshot under a prefix", catalog.Resolved{Store: store, Key: "backups/abcd/pre-restore/20261120T030000Z-0a1b2c3d.sql.gz"}, "abcd"},
+		{"a local file", catalog.Resolved{Store: store, Key: "20261120T030000Z.sql.gz"}, ""},
+		{"no store", catalog.Resolved{Key: "abcd/20261120T030000Z.sql.gz"}, ""},
+		{"not a ref", catalog.Resolved{Store: store, Key: "Not A Ref!/20261120T030000Z.sql.gz"}, ""},
+		{"a bucket's prefix named like a ref", catalog.Resolved{Store: store, Key: "daily/rref/20261120T030000Z.sql.gz"}, "rref"},
+		{"pre-restore at the top", catalog.Resolved{Store: store, Key: "pre-restore/20261120T030000Z-0a1b2c3d.sql.gz"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.snap.Project(); got != tt.want {
+				t.Errorf("Project of %q = %q, want %q", tt.snap.Key, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestResolveUnderConfiguredStore: a snapshot named by its full URL or
+// path inside the configured store is read relative to the store's prefix:
+// s3://bucket/daily/rref/<ts>.sql.gz with the store s3://bucket/daily is
+// key rref/<ts>.sql.gz of that store, project rref (not "daily"), so its
+// audit records and safety snapshots go where the catalog files rref's.
+func TestResolveUnderConfiguredStore(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	ctx := t.Context()
+	bucket := m.CreateBucket(t)
+	daily := newS3(t, m, bucket, "daily")
+	key := catalog.SnapshotKey("rref", now)
+	storetest.Put(t, daily, key, []byte("snapshot"))
+	dir := t.TempDir()
+	local := newLocal(t, dir)
+	storetest.Put(t, local, key, []byte("snapshot"))
+
+	for _, tt := range []struct {
+		spec       string
+		configured catalog.Store
+	}{
+		{"s3://" + bucket + "/daily/" + key, daily},
+		{filepath.Join(dir, filepath.FromSlash(key)), local},
+		{"file://" + filepath.ToSlash(dir) + "/" + key, local},
+	} {
+		r, err := catalog.ResolveSnapshot(ctx, tt.spec, tt.configured, m.Options(), now, time.UTC)
+		if err != nil {
+			t.Fatalf("ResolveSnapshot(%q): %v", tt.spec, err)
+		}
+		if r.Store.String() != tt.configured.String() || r.Key != key || r.Project() != "rref" {
+			t.Errorf("ResolveSnapshot(%q) = %s %q, project %q; want %s %q, project rref", tt.spec, r.Store, r.Key, r.Project(), tt.configured, key)
+		}
+	}
+	// Outside the configured store: its own bucket, the project from the
+	// folder before the file name all the same.
+	r, err := catalog.ResolveSnapshot(ctx, "s3://"+bucket+"/daily/"+key, local, m.Options(), now, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Store.String() != "s3://"+bucket || r.Key != "daily/"+key || r.Project() != "rref" {
+		t.Errorf("outside the store: %s %q, project %q", r.Store, r.Key, r.Project())
+	}
+}

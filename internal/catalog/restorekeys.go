@@ -61,3 +61,23 @@ func ParseAuditKey(key string) (ref string, t time.Time, id string, ok bool) {
 	}
 	return ref, t, id, true
 }
+
+// RefOfKey is the project a snapshot's key is filed under: the folder
+// before its file name (<ref>/<time>.sql.gz), or before pre-restore/ for
+// a safety snapshot (<ref>/pre-restore/<time>-<id>.sql.gz), whatever
+// prefix comes before the refs (backups/<ref>/<time>.sql.gz). "" when the
+// key names no project: a file at the top of its store, or a folder that
+// is not a valid ref.
+func RefOfKey(key string) string {
+	dir := path.Dir(key)
+	if d, ok := strings.CutSuffix(dir, "/"+strings.TrimSuffix(safetyDir, "/")); ok {
+		dir = d
+	} else if dir+"/" == safetyDir {
+		return ""
+	}
+	ref := path.Base(dir)
+	if dir == "." || ValidateRef(ref) != nil {
+		return ""
+	}
+	return ref
+}

@@ -175,10 +175,7 @@ func snapshotProject(snap catalog.Snapshot) string {
 	if snap.Ref != "" {
 		return snap.Ref
 	}
-	if ref, _, ok := catalog.ParseSnapshotKey(snap.Key); ok {
-		return ref
-	}
-	return ""
+	return catalog.RefOfKey(snap.Key)
 }
 
 // Plan runs req as a dry run and returns its plan; a refusal returns the
