@@ -12,6 +12,7 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/outfile"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func runExtract(ctx context.Context, args []string, e env) error {
@@ -56,9 +57,9 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if *stats {
-		defer src.printStats(e.stderr)
+		defer printStats(e.stderr, src)
 	}
-	toc := src.toc
+	toc := src.TOC()
 	names, err := toc.Resolve(tables)
 	if err != nil {
 		return fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
@@ -78,7 +79,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "left out: %s\n", termsafe.String(fk.String()))
 	}
 	if *out == "" {
-		_, err := writeScript(ctx, e.stdout, src, sel, mode)
+		_, err := src.WriteScript(ctx, e.stdout, sel, mode)
 		return err
 	}
 	st, err := writeScriptFile(ctx, *out, src, sel, mode)
@@ -90,39 +91,11 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// writeScript writes the script: with ranged reads of the members holding
-// the selection when the snapshot's index allows, else reading the whole
-// snapshot a second time.
-func writeScript(ctx context.Context, w io.Writer, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (extract.Stats, error) {
-	snap := src.snap
-	if rg := src.rangedReader(); rg != nil {
-		st, err := rg.WriteScript(ctx, w, sel, mode)
-		if err != nil {
-			return st, src.staleIndexError(fmt.Errorf("extract from snapshot %s: %w", snap.Name, err))
-		}
-		return st, nil
-	}
-	rc, err := src.openScan(ctx)
-	if err != nil {
-		return extract.Stats{}, err
-	}
-	defer rc.Close()
-	r, err := extract.NewDumpReader(rc)
-	if err != nil {
-		return extract.Stats{}, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
-	}
-	st, err := extract.WriteScript(ctx, w, r, sel, mode)
-	if err != nil {
-		return st, fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
-	}
-	return st, nil
-}
-
 // writeScriptFile writes the script to path atomically and privately (mode
 // 0600, see outfile): an interrupted run leaves no file.
-func writeScriptFile(ctx context.Context, path string, src *snapshotSource, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
+func writeScriptFile(ctx context.Context, path string, src *ticket.Snapshot, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
 	_, err = outfile.Write(ctx, path, func(w io.Writer) error {
-		st, err = writeScript(ctx, w, src, sel, mode)
+		st, err = src.WriteScript(ctx, w, sel, mode)
 		return err
 	})
 	return st, err

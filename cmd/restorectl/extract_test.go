@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func TestExtractCommand(t *testing.T) {
@@ -197,14 +199,14 @@ func TestExtractOutputRemovedOnFailure(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := writeScriptFile(cancelled, out, &snapshotSource{snap: snap}, sel, extract.SchemaAndData); !errors.Is(err, context.Canceled) {
+	if _, err := writeScriptFile(cancelled, out, mustOpen(t, snap), sel, extract.SchemaAndData); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	assertFiles(t, dir, "snap.sql.gz")
 
 	copyFile(t, dumps[1].GzipPath, snapFile) // another dump in its place
 	var changed *extract.ChangedError
-	if _, err := writeScriptFile(t.Context(), out, &snapshotSource{snap: snap}, sel, extract.SchemaAndData); !errors.As(err, &changed) {
+	if _, err := writeScriptFile(t.Context(), out, mustOpen(t, snap), sel, extract.SchemaAndData); !errors.As(err, &changed) {
 		t.Errorf("changed snapshot: %v", err)
 	}
 	assertFiles(t, dir, "snap.sql.gz")
@@ -235,4 +237,14 @@ func assertFiles(t *testing.T, dir string, names ...string) {
 	if strings.Join(got, " ") != strings.Join(names, " ") {
 		t.Errorf("%s holds %q, want %q", dir, got, names)
 	}
+}
+
+// mustOpen opens snap to scan it, reading nothing yet.
+func mustOpen(t *testing.T, snap catalog.Resolved) *ticket.Snapshot {
+	t.Helper()
+	s, err := ticket.Open(t.Context(), snap, ticket.OpenOptions{NoIndex: true, Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

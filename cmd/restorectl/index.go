@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
@@ -51,17 +50,6 @@ func runIndex(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "indexed %s: %d entries, %d tables, %d gzip members (%s); wrote %s\n",
 		termsafe.String(snap.Name), len(ix.Entries), len(ix.Tables), len(ix.Members), seek, termsafe.String(extract.IndexKey(snap.Key)))
 	return nil
-}
-
-// snapshotObject describes the snapshot as its index must: the current
-// object's Stat, or for a named version what the listing said about it.
-func snapshotObject(ctx context.Context, snap catalog.Resolved) (catalog.Object, bool) {
-	if snap.VersionID != "" {
-		o := snap.Snapshot.Object
-		return o, o.Key == snap.Key && o.VersionID == snap.VersionID && o.Size > 0
-	}
-	obj, err := snap.Store.Stat(ctx, snap.Key)
-	return obj, err == nil
 }
 
 // stderrKey carries the command's stderr to helpers such as readTOC that

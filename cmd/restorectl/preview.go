@@ -11,6 +11,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // previewWidth is how many characters of a value the table shows.
@@ -53,43 +54,28 @@ func runPreview(ctx context.Context, args []string, e env) error {
 // of its data alone; otherwise by scanning up to its data. stats reports
 // on stderr how much of the snapshot was read.
 func previewFromSource(ctx context.Context, snap catalog.Resolved, typed string, limit int, noIndex, stats bool) (*extract.RowSet, error) {
-	src := &snapshotSource{snap: snap}
-	if stats {
-		defer src.printStats(stderrOf(ctx))
+	src, err := ticket.Open(ctx, snap, ticket.OpenOptions{NoIndex: noIndex, Lazy: true, Notes: openOptions(ctx, noIndex).Notes})
+	if err != nil {
+		return nil, err
 	}
-	if !noIndex {
-		if obj, ok := snapshotObject(ctx, snap); ok {
-			src.size = obj.Size
-			if src.ix = loadIndex(ctx, snap, obj); src.ix != nil {
-				src.toc = src.ix.TOC()
-			}
-		}
+	if stats {
+		defer printStats(stderrOf(ctx), src)
 	}
 	var name extract.Name
-	var err error
 	if n, perr := extract.ParseName(typed); perr == nil && n.Schema != "" && n.Name != "*" {
 		name = n // taken as it is (Preview reports it if missing): no scan
 	} else if perr != nil {
 		return nil, usageError{perr.Error()}
 	} else {
-		if src.toc == nil {
-			if err := src.scanTOC(ctx); err != nil {
-				return nil, err
-			}
-		}
-		name, err = resolveIn(src.toc, snap, typed)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if rg := src.rangedReader(); rg != nil {
-		rs, err := rg.Preview(ctx, src.toc, name, limit)
+		toc, err := src.LoadTOC(ctx)
 		if err != nil {
-			return nil, src.staleIndexError(fmt.Errorf("snapshot %s: %w", snap.Name, err))
+			return nil, err
 		}
-		return rs, nil
+		if name, err = resolveIn(toc, snap, typed); err != nil {
+			return nil, err
+		}
 	}
-	return previewTable(ctx, src, name, limit)
+	return src.Preview(ctx, name, limit)
 }
 
 // resolveIn resolves what the user typed in the snapshot's table of
@@ -103,24 +89,6 @@ func resolveIn(toc *extract.TOC, snap catalog.Resolved, typed string) (extract.N
 		return extract.Name{}, fmt.Errorf("snapshot %s: %q names %d tables: preview one at a time", snap.Name, typed, len(names))
 	}
 	return names[0], nil
-}
-
-func previewTable(ctx context.Context, src *snapshotSource, name extract.Name, limit int) (*extract.RowSet, error) {
-	snap := src.snap
-	rc, err := src.openScan(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	r, err := extract.NewDumpReader(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", snap.Name, err)
-	}
-	rs, err := extract.Preview(ctx, r, name, limit)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot %s: %w", snap.Name, err)
-	}
-	return rs, nil
 }
 
 func printRows(w io.Writer, rs *extract.RowSet) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func runRestore(ctx context.Context, args []string, e env) error {
@@ -88,12 +89,12 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	req := apply.Request{Mode: m, Source: src.applySource(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
+	req := apply.Request{Mode: m, Source: src.Source(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
 		Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther,
 		Parallel: *parallel, Operator: rf.operator(e)}
 	rf.apply(&req)
 	if !*all {
-		if req.Tables, err = src.toc.Resolve(tables); err != nil {
+		if req.Tables, err = src.TOC().Resolve(tables); err != nil {
 			return fmt.Errorf("restore from snapshot %s: %w", snap.Name, err)
 		}
 	}
@@ -222,12 +223,12 @@ func (rf *runFlags) config(store catalog.Store, e env) apply.Config {
 }
 
 // run runs the restore and reports it.
-func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request, src *snapshotSource, e env) error {
+func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request, src *ticket.Snapshot, e env) error {
 	// Only a test build has hooks (testhooks_on.go); the shipped binary
 	// has none and reads no test variable.
 	cfg.Progress = testHooks(ctx, cfg.Progress, e)
 	res, err := apply.Run(ctx, cfg, req)
-	err = src.staleIndexError(err)
+	err = src.StaleIndexError(err)
 	if rf.asJSON {
 		if jerr := printRestoreJSON(e.stdout, req, res, err); jerr != nil {
 			return jerr
@@ -236,21 +237,6 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 		printRestore(e.stdout, req, res, err)
 	}
 	return err
-}
-
-// applySource is the snapshot as a restore reads it: ranged reads when its
-// index allows, else scans.
-func (s *snapshotSource) applySource() *apply.Source {
-	var src *apply.Source
-	if rg := s.rangedReader(); rg != nil {
-		src = apply.RangedSource(s.snap.Name, rg)
-	} else {
-		src = apply.ScanSource(s.snap.Name, s.toc, s.openScan)
-	}
-	if s.snap.Store != nil {
-		src.Key, src.VersionID = s.snap.Key, s.snap.VersionID
-	}
-	return src
 }
 
 func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) {

@@ -30,7 +30,7 @@ func runTables(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	toc := src.toc
+	toc := src.TOC()
 	for _, w := range toc.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s: %s\n", termsafe.String(snap.Name), termsafe.String(w))
 	}

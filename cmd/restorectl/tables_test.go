@@ -89,5 +89,5 @@ func readTOC(ctx context.Context, snap catalog.Resolved) (*extract.TOC, error) {
 	if err != nil {
 		return nil, err
 	}
-	return src.toc, nil
+	return src.TOC(), nil
 }

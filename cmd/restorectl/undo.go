@@ -62,7 +62,7 @@ func runUndo(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "note: restore %s created %s; undo leaves them in place (drop them by hand if they are not wanted)\n", rec.ID, termsafe.String(strings.Join(rec.Created, ", ")))
 	}
 	// The safety snapshot holds exactly the tables the restore replaced.
-	req := apply.Request{Mode: apply.Overwrite, Source: src.applySource(), All: true,
+	req := apply.Request{Mode: apply.Overwrite, Source: src.Source(), All: true,
 		Project: *project, SnapshotProject: snapRef, Target: target, Operator: rf.operator(e), UndoOf: &rec}
 	rf.apply(&req)
 	return rf.run(ctx, rf.config(store, e), req, src, e)

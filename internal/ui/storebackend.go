@@ -2,14 +2,15 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // StoreBackend is the Backend of a snapshot store.
@@ -29,6 +30,9 @@ type StoreBackend struct {
 	PgDump   string
 	Env      []string
 	Operator string
+
+	mu     sync.Mutex
+	opened *ticket.Snapshot // the snapshot the console works on
 }
 
 var _ Backend = (*StoreBackend)(nil)
@@ -59,77 +63,66 @@ func (b *StoreBackend) Snapshots(ctx context.Context, project string, t time.Tim
 }
 
 // Open reads the snapshot's table of contents from its index when it has
-// a matching one, else by scanning it.
+// a matching one, else by scanning it (ticket.Open, as the command line
+// does); the snapshot stays open for the previews, plans and restore that
+// follow, which read only the members they need when its index allows.
 func (b *StoreBackend) Open(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*extract.TOC, error) {
-	if ix, err := extract.LoadIndex(ctx, b.Store, snap.Key, snap.Object); err == nil {
-		return ix.TOC(), nil
-	}
-	rc, err := b.Store.Open(ctx, snap.Key)
-	if err != nil {
-		return nil, fmt.Errorf("open snapshot %s: %w", snap.Key, err)
-	}
-	defer rc.Close()
-	r, err := extract.NewDumpReader(&countReader{r: rc, total: snap.Size, progress: progress})
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
-	}
-	toc, err := extract.ReadTOC(ctx, r, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
-	}
-	return toc, nil
-}
-
-// countReader reports how many compressed bytes were read.
-type countReader struct {
-	r        io.Reader
-	n, total int64
-	progress func(read, total int64)
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.progress != nil {
-		c.progress(c.n, c.total)
-	}
-	return n, err
-}
-
-// Preview returns the first limit rows of table, reading the snapshot only
-// as far as the table's rows.
-func (b *StoreBackend) Preview(ctx context.Context, snap catalog.Snapshot, table extract.Name, limit int) (*extract.RowSet, error) {
-	r, closer, err := b.scan(ctx, snap)
+	s, err := b.snapshot(ctx, snap, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
-	return extract.Preview(ctx, r, table, limit)
+	return s.TOC(), nil
+}
+
+// snapshot returns the opened snapshot, opening it on first use. The
+// console works on one snapshot at a time: opening another forgets the
+// last.
+func (b *StoreBackend) snapshot(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*ticket.Snapshot, error) {
+	b.mu.Lock()
+	s := b.opened
+	b.mu.Unlock()
+	if s != nil && s.Resolved.Key == snap.Key {
+		return s, nil
+	}
+	name := strings.TrimSuffix(b.Store.String(), "/") + "/" + snap.Key
+	s, err := ticket.Open(ctx, catalog.Resolved{Store: b.Store, Key: snap.Key, Name: name, Snapshot: snap}, ticket.OpenOptions{Progress: progress})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.opened = s
+	b.mu.Unlock()
+	return s, nil
+}
+
+// Stats says how much of the open snapshot (key) was read, and how.
+func (b *StoreBackend) Stats(key string) (ticket.Stats, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.opened == nil || b.opened.Resolved.Key != key {
+		return ticket.Stats{}, false
+	}
+	return b.opened.Stats(), true
+}
+
+// Preview returns the first limit rows of table, reading only the members
+// that hold them when the index allows, else scanning up to them.
+func (b *StoreBackend) Preview(ctx context.Context, snap catalog.Snapshot, table extract.Name, limit int) (*extract.RowSet, error) {
+	s, err := b.snapshot(ctx, snap, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Preview(ctx, table, limit)
 }
 
 // Script writes the script of sel in mode to w.
 func (b *StoreBackend) Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error {
-	r, closer, err := b.scan(ctx, snap)
+	s, err := b.snapshot(ctx, snap, nil)
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
-	_, err = extract.WriteScript(ctx, w, r, sel, mode)
+	_, err = s.WriteScript(ctx, w, sel, mode)
 	return err
-}
-
-// scan opens the snapshot for reading from the start.
-func (b *StoreBackend) scan(ctx context.Context, snap catalog.Snapshot) (*extract.Reader, io.Closer, error) {
-	rc, err := b.Store.Open(ctx, snap.Key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open snapshot %s: %w", snap.Key, err)
-	}
-	r, err := extract.NewDumpReader(rc)
-	if err != nil {
-		rc.Close()
-		return nil, nil, fmt.Errorf("read snapshot %s: %w", snap.Key, err)
-	}
-	return r, rc, nil
 }
 
 // target is the project's database.
@@ -148,12 +141,14 @@ func (b *StoreBackend) Targets(project string) (target, admin string) {
 	return target, admin
 }
 
-// Restore runs the restore with apply.Run, reading the snapshot by
-// scanning it.
+// Restore runs the restore with apply.Run, reading the snapshot as it
+// was opened (ranged reads when its index allows).
 func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error) {
-	key := req.Snapshot.Key
-	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
-	src.Key = key
+	s, err := b.snapshot(ctx, req.Snapshot, nil)
+	if err != nil {
+		return nil, err
+	}
+	src := s.Source()
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: progress, Now: b.Now}
 	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
 		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database}
@@ -181,9 +176,11 @@ func snapshotProject(snap catalog.Snapshot) string {
 // Plan runs req as a dry run and returns its plan; a refusal returns the
 // plan along with the *apply.RefusedError.
 func (b *StoreBackend) Plan(ctx context.Context, req RestoreRequest) (*apply.Plan, error) {
-	key := req.Snapshot.Key
-	src := apply.ScanSource(key, req.TOC, func(ctx context.Context) (io.ReadCloser, error) { return b.Store.Open(ctx, key) })
-	src.Key = key
+	s, err := b.snapshot(ctx, req.Snapshot, nil)
+	if err != nil {
+		return nil, err
+	}
+	src := s.Source()
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: apply.NoProgress{}, Now: b.Now}
 	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
 		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, DryRun: true, Target: b.target(req.Project)}

@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket/tickettest"
+)
+
+// TestStoreBackendUsesTheIndex: the console reads a big indexed snapshot
+// as the command line does: its table of contents from the index, and a
+// preview from the members that hold the table, not by scanning it all.
+func TestStoreBackendUsesTheIndex(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dump, err := os.ReadFile(pg.Corpus(t, "platform")[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testenv.StartMinIO(t)
+	store, err := catalog.NewS3(t.Context(), m.CreateBucket(t), "daily", m.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "proj/20261122T030000Z.sql.gz"
+	size := tickettest.PutIndexed(t, store, key, dump, 8<<10)
+	snaps, err := catalog.ListSnapshots(t.Context(), store, "proj")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots %v, %v", snaps, err)
+	}
+	b := &StoreBackend{Store: store}
+	toc, err := b.Open(t.Context(), snaps[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last extract.Name
+	for _, tb := range toc.Tables {
+		if tb.Rows > 0 {
+			last = tb.Name
+		}
+	}
+	if _, err := b.Preview(t.Context(), snaps[0], last, 5); err != nil {
+		t.Fatal(err)
+	}
+	st, ok := b.Stats(key)
+	if !ok || !strings.Contains(st.How, "ranged reads") || st.Read == 0 || st.Read > size/4 {
+		t.Errorf("stats %+v (open %v): want a preview by ranged reads of a few of the %d bytes", st, ok, size)
+	}
+}
