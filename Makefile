@@ -37,7 +37,7 @@ bench-backup:
 # Each fuzz target for FUZZTIME; new failing inputs land in testdata/fuzz/
 # beside the package, where `make test` replays them from then on.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := internal/backupjob:FuzzConnString internal/backupjob:FuzzLoadProjects \
+FUZZ_TARGETS := internal/dump:FuzzConnString internal/backupjob:FuzzLoadProjects \
 	internal/catalog:FuzzParseSnapshotKey internal/catalog:FuzzParseTime internal/catalog:FuzzParseAuditKey \
 	internal/apply:FuzzParseSetval \
 	internal/extract:FuzzReader internal/extract:FuzzSplitCopyRow internal/extract:FuzzParseName internal/termsafe:FuzzString internal/extract:FuzzVocabulary

@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/powabase/restorectl/internal/backupjob"
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -252,7 +252,7 @@ func outcome(err error, dryRun bool) string {
 
 // scrubSecrets removes from s the passwords of the connection strings
 // conns, in every spelling a message may carry them (as is, URL-escaped),
-// and anything shaped like a password (backupjob.Redact). Errors are not
+// and anything shaped like a password (dump.Redact). Errors are not
 // supposed to carry passwords at all: this is the last line of defence
 // before one is stored for good.
 func scrubSecrets(s string, conns []string) string {
@@ -265,7 +265,7 @@ func scrubSecrets(s string, conns []string) string {
 			}
 		}
 	}
-	return backupjob.Redact(s)
+	return dump.Redact(s)
 }
 
 // connPasswords returns the password of a connection string as pgx reads

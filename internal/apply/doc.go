@@ -20,7 +20,7 @@
 //	provision.go  Provisioner and its PostgreSQL implementation
 //	registry.go   the registry of new projects being restored: what a sweep may drop
 //	role.go       the load role: the only session that runs the snapshot's code
-//	safety.go     the safety snapshot: pg_dump of the affected tables in the restore's own snapshot
+//	safety.go     the safety snapshot: dump.Write of the affected tables, read in the restore's own snapshot
 //	audit.go      audit records: written, listed, found
 //	undo.go       what may be undone (only what committed), and the undo command line
 //	progress.go   Progress and its events

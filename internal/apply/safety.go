@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/powabase/restorectl/internal/backupjob"
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -17,11 +16,11 @@ import (
 // which holds locks that keep writers off them), and returns its key. With
 // no tables it writes nothing and returns "".
 //
-// It is the backup job's own pipeline (pg_dump, verified, indexed, no
-// temporary file, the password kept out of arguments and errors) limited
-// to the tables, so that the safety snapshot is restorable like any
-// snapshot: what it holds is exactly what the restore's transaction saw
-// before changing anything.
+// It is the backup job's own pipeline (dump.Write: pg_dump, verified,
+// indexed, no temporary file, the password kept out of arguments and
+// errors) limited to the tables, so that the safety snapshot is restorable
+// like any snapshot: what it holds is exactly what the restore's
+// transaction saw before changing anything.
 func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Name) (key string, err error) {
 	if len(tables) == 0 {
 		// Nothing to keep; and pg_dump without --table would dump it all.
@@ -31,37 +30,41 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 	key = catalog.SafetyKey(r.req.Project, now, r.rec.ID)
 	what := describeTables(tables)
 	r.progress(Event{Phase: PhaseSafety, Message: "writing the safety snapshot of " + what + " to " + key})
-	cfg := backupjob.Config{
-		Store:  r.cfg.Store,
+	stageMsg := func(stage string, raw, stored int64) {
+		r.progress(Event{Phase: PhaseSafety, Bytes: raw, Message: fmt.Sprintf("safety snapshot: %s (%d bytes dumped, %d stored)", stage, raw, stored)})
+	}
+	cfg := dump.Config{
 		PgDump: r.cfg.PgDump,
 		Env:    r.cfg.Env,
-		Now:    func() time.Time { return now },
+		Time:   now,
 		// pg_dump's ACCESS SHARE can queue behind another session's
 		// ACCESS EXCLUSIVE request, itself queued behind the restore's
 		// lock: a cycle through restorectl that PostgreSQL cannot see.
 		LockWaitTimeout: r.lockTimeout(),
-		Progress: backupjob.ProgressFunc(func(e backupjob.Event) {
-			msg := fmt.Sprintf("safety snapshot: %s (%d bytes dumped, %d stored)", e.Stage, e.RawBytes, e.CompressedBytes)
-			if e.Done && e.Err == nil {
-				msg = fmt.Sprintf("safety snapshot written to %s (%d bytes)", key, e.CompressedBytes)
-			}
-			r.progress(Event{Phase: PhaseSafety, Bytes: e.RawBytes, Message: msg})
-		}),
+		Progress:        dump.ProgressFunc(func(e dump.Event) { stageMsg(e.Stage, e.RawBytes, e.CompressedBytes) }),
 	}
-	res := backupjob.BackupProject(ctx, cfg, backupjob.Project{
+	res, err := dump.Write(ctx, cfg, dump.Source{
 		Ref:         r.req.Project,
 		DatabaseURL: r.req.Target,
-		Key:         key,
 		Tables:      tables,
 		Snapshot:    snapshotID,
-	})
-	if errors.Is(res.Err, backupjob.ErrLockWait) {
+	}, r.cfg.Store, key)
+	if err != nil {
+		stage := dump.StageDump
+		var de *dump.Error
+		if errors.As(err, &de) {
+			stage = de.Stage
+		}
+		stageMsg(stage, res.RawBytes, res.CompressedBytes)
+	}
+	if errors.Is(err, dump.ErrLockWait) {
 		return "", &BusyError{Tables: tables, Wait: r.lockTimeout(), Who: "the safety snapshot (pg_dump)"}
 	}
-	if !res.OK() {
-		// res.Err never holds a password (backupjob scrubs it).
-		return "", fmt.Errorf("write the safety snapshot of %s to %s: %w; nothing was changed", what, r.cfg.Store, res.Err)
+	if err != nil {
+		// err never holds a password (dump scrubs it).
+		return "", fmt.Errorf("write the safety snapshot of %s to %s: %w; nothing was changed", what, r.cfg.Store, err)
 	}
+	r.progress(Event{Phase: PhaseSafety, Bytes: res.RawBytes, Message: fmt.Sprintf("safety snapshot written to %s (%d bytes)", key, res.CompressedBytes)})
 	// A missing index (res.IndexErr) leaves a valid snapshot: undo scans it.
 	return res.Key, nil
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/powabase/restorectl/internal/dump"
 )
 
 const (
@@ -87,7 +89,7 @@ func sendAlert(ctx context.Context, cfg Config, a alert) {
 		}
 	}
 	if err != nil {
-		cfg.Logger.Error("alert webhook failed", "project", a.Project, "stage", a.Stage, "error", Redact(err.Error()))
+		cfg.Logger.Error("alert webhook failed", "project", a.Project, "stage", a.Stage, "error", dump.Redact(err.Error()))
 	}
 }
 

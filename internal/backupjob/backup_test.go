@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump"
+	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -99,9 +101,11 @@ func TestBackupRoundTrip(t *testing.T) {
 				t.Fatalf("stat = %+v, %v; result raw %d compressed %d", obj, err, res.RawBytes, res.CompressedBytes)
 			}
 
-			// Independent gzip members, and an index that matches the object
-			// and equals a scan.
-			assertSeekableSnapshot(t, store, wantKey, 7)
+			// An index beside it that matches the object (package dump's
+			// tests check its members and contents against a scan).
+			if ix, err := extract.LoadIndex(t.Context(), store, wantKey, obj); err != nil || ix.Snapshot.Key != wantKey || ix.Snapshot.Size != obj.Size || len(ix.Members) < 7 {
+				t.Errorf("index of %s: %v", wantKey, err)
+			}
 			if lines := logs.lines(t); len(lines) != 1 || lines[0]["indexed"] != true || lines[0]["level"] != "INFO" {
 				t.Errorf("log = %s", logs.String())
 			}
@@ -364,7 +368,7 @@ func TestBackupLockWaitTimeout(t *testing.T) {
 	start := time.Now()
 	cfg := Config{Store: store, PgDump: pg.Bin("pg_dump"), LockWaitTimeout: 500 * time.Millisecond}
 	res := BackupProject(t.Context(), cfg, Project{Ref: "locked", DatabaseURL: url})
-	if res.OK() || res.Stage != StageDump || !strings.Contains(res.Err.Error(), "locked by another session") {
+	if res.OK() || res.Stage != StageDump || !strings.Contains(res.Err.Error(), "locked by another session") || !errors.Is(res.Err, dump.ErrLockWait) {
 		t.Fatalf("stage %q, err %v: want a dump failure explaining the lock", res.Stage, res.Err)
 	}
 	if elapsed := time.Since(start); elapsed > 30*time.Second {
@@ -372,5 +376,45 @@ func TestBackupLockWaitTimeout(t *testing.T) {
 	}
 	if keys := listKeys(t, store); len(keys) != 0 {
 		t.Errorf("store holds %v", keys)
+	}
+}
+
+// failIndexStore refuses to create sidecar indexes.
+type failIndexStore struct{ catalog.Store }
+
+func (s failIndexStore) Create(ctx context.Context, key string) (catalog.ObjectWriter, error) {
+	if strings.HasSuffix(key, catalog.IndexSuffix) {
+		return nil, errors.New("injected failure")
+	}
+	return s.Store.Create(ctx, key)
+}
+
+// A failure to write the index leaves a valid snapshot and a successful
+// backup, whose log line (a warning) says so.
+func TestBackupIndexFailure(t *testing.T) {
+	dumpFile := filepath.Join(t.TempDir(), "dump.sql")
+	var text strings.Builder
+	text.WriteString("--\n-- PostgreSQL database dump\n--\n\nCREATE TABLE public.t (id integer);\n\nCOPY public.t (id) FROM stdin;\n")
+	for i := range 2000 {
+		fmt.Fprintf(&text, "%d\n", i)
+	}
+	text.WriteString("\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n")
+	if err := os.WriteFile(dumpFile, []byte(text.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := localStore(t)
+	var logs logBuffer
+	cfg := Config{Store: failIndexStore{store}, PgDump: fakePgDump(t, "cat "+dumpFile+"\n"), Logger: newLogger(&logs)}
+	res := BackupProject(t.Context(), cfg, Project{Ref: "proj1"})
+	if res.Err != nil || res.IndexErr == nil {
+		t.Fatalf("err %v, index err %v", res.Err, res.IndexErr)
+	}
+	if keys := listKeys(t, store); len(keys) != 1 || keys[0] != res.Key {
+		t.Errorf("store holds %v", keys)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 1 || lines[0]["msg"] != "backup ok" || lines[0]["level"] != "WARN" || lines[0]["indexed"] != false ||
+		!strings.Contains(fmt.Sprint(lines[0]["index_error"]), "injected failure") {
+		t.Errorf("log = %s", logs.String())
 	}
 }

@@ -1,7 +1,9 @@
 // Package backupjob is the platform's daily backup job: for each project it
-// runs pg_dump, compresses the dump with parallel gzip and streams it into
-// the snapshot store, verifies it, commits it, prunes old snapshots and
-// alerts on failure.
+// sweeps up what interrupted backups left, takes a snapshot through package
+// dump (pg_dump, parallel gzip members streamed into the snapshot store,
+// verified, committed, indexed), prunes old snapshots and alerts on
+// failure. It owns the multi-project side: the projects file, sharding, the
+// worker pool, retention, log lines and alerts.
 //
 // # API
 //
@@ -13,103 +15,56 @@
 //
 // BackupProject backs up a single project; Run runs it over a list with a
 // worker pool of Config.Concurrency and returns the results in input order.
-// One project's failure never stops the others. Redact removes passwords
-// from text.
+// One project's failure never stops the others.
 //
-// # Pipeline
+// # One project's backup
 //
-//	pg_dump --no-owner --no-privileges --format=plain --no-password --dbname=...
-//	  → count raw bytes, keep the last 4 KiB
-//	  → member writer: tee into an extract.Reader (a goroutine, via io.Pipe)
-//	    that reports where COPY blocks begin and end
-//	  → pgzip (1 MiB blocks, 2×GOMAXPROCS of them, at most 32; level DefaultLevel),
-//	    one gzip member per stretch between boundaries
-//	  → count compressed bytes
-//	  → catalog.Store.Create(ctx, catalog.SnapshotKey(ref, Config.Now()))
+//	validate the ref and Config                 → "config"
+//	dump.Prepare (gzip level, connection string) → "config"
+//	sweep partial writes of the project          (failure logged, not fatal)
+//	dump's Job.Write to catalog.SnapshotKey(ref, Config.Now())
+//	                                             → "connect", "dump", "verify", "upload", "cancelled"
+//	catalog.Prune with Config.Retention          → "prune"
 //
-// There is no local temporary file and memory does not grow with the size
-// of the database (the member writer holds back at most 4 MiB of text for
-// the scan; see memberWriter). The result is an ordinary .sql.gz made of
-// independent gzip members: `gunzip -c snapshot.sql.gz | psql` restores it.
-// A member starts at every COPY statement (a table's data and its COPY
-// statement are members of their own), just past every COPY block, and at
-// least every MaxMemberSize (16 MiB) of text. Compressed, that costs about
-// 20 to 150 bytes per member (a header, a trailer and a fresh dictionary):
-// well under 1% on dumps of a megabyte or more.
+// Package dump's documentation describes the pipeline, the gzip members,
+// the verification before and the size check after the commit, the index,
+// and how the password is kept out of pg_dump's arguments and of every
+// message. What that means for the job:
 //
-// # Index
+// Nothing appears in the store unless the dump is complete. A committed
+// snapshot is never deleted by the job: when the check after the commit
+// fails, or the context is cancelled after it (SIGTERM as the upload
+// completes), or pruning fails, the Result has Committed set and an error
+// saying the snapshot was kept.
 //
-// Once the snapshot is committed and checked, its sidecar index
-// "<key>.index.json" (extract.Index: the table of contents the scan built,
-// the members, the object's size and ETag) is written beside it, so that
-// restores can list tables without reading the snapshot and fetch only the
-// members they need. Failing to write it does not fail the backup: the
-// snapshot is valid and readers scan it instead. Result.IndexErr says why,
-// and the project's log line is then a warning with indexed=false and
-// index_error.
+// Snapshots are created exclusively: their key has second resolution, and
+// a second backup of the project in the same second (or a racing one) is
+// refused at commit ("a snapshot of project X for <timestamp> already
+// exists ...", wrapping catalog.ErrExists) instead of replacing the first.
 //
-// Before committing, the dump is verified: pg_dump exited 0, the line
-// "-- PostgreSQL database dump complete" is within the last 4 KiB of its
-// output (pg_dump 15.14+/17.6+ write a "\unrestrict" line after it), and the
-// compressed dump is at least MinDumpSize (100) bytes. Anything else aborts
-// the upload, so nothing appears in the store; if aborting fails too (an
-// unreachable S3 keeps the upload's parts), the error says so. After
-// committing, the object's size in the store is checked against what was
-// written.
+// A missing index does not fail the backup (the snapshot is valid and
+// readers scan it instead): Result.IndexErr says why, and the project's log
+// line is then a warning with indexed=false and index_error.
 //
-// A committed snapshot is never deleted by the job: when the check after
-// the commit fails, or the context is cancelled after it (SIGTERM as the
-// upload completes), or pruning fails, the Result has Committed set and an
-// error saying the snapshot was kept.
-//
-// The snapshot is created with catalog.Store.CreateExclusive: its key has
-// second resolution, and a second backup of the project in the same second
-// (or a racing one) is refused at commit ("a snapshot of project X for
-// <timestamp> already exists ...", wrapping catalog.ErrExists) instead of
-// replacing the first.
-//
-// Before a daily snapshot is dumped, what killed writes of the project
-// left in the store more than catalog.PartialMaxAge (a day) ago is removed
+// Before a snapshot is dumped, what killed writes of the project left in
+// the store more than catalog.PartialMaxAge (a day) ago is removed
 // (catalog.PartialSweeper: a local store's hidden ".partial-*" files, S3's
 // unfinished multipart uploads). Result.Swept counts it; a failed sweep is
-// logged (sweep_error) and does not fail the backup.
-//
-// # Safety snapshots
-//
-// Restores (package apply) reuse BackupProject for the safety snapshot of
-// the tables they are about to replace, through three Project fields that
-// a projects file cannot set:
-//
-//   - Key: where the snapshot goes instead of catalog.SnapshotKey(ref, now)
-//     (catalog.SafetyKey); its index goes beside it as usual.
-//   - Tables: dump only these tables: --strict-names and one --table each,
-//     written "schema"."name" with quotes doubled, so that every character
-//     of the name is literal (outside double quotes a pattern folds case
-//     and gives *, ?, . and regular-expression characters a meaning).
-//     A table that does not exist fails the dump.
-//   - Snapshot: --snapshot=ID, so that pg_dump reads the database as the
-//     restore's own transaction sees it (pg_export_snapshot()), while that
-//     transaction holds its locks.
-//
-// Everything else (verification, the index, no temporary file, the
-// password kept out of arguments and output) is the same as for a daily
-// snapshot.
+// logged (sweep_error) and does not fail the backup. (Restores' safety
+// snapshots call dump directly and never sweep: they run while the restore
+// holds its locks, and must not wait on housekeeping.)
 //
 // # Connections
 //
 // Project.DatabaseURL is a postgres:// URL, a libpq keyword/value string,
 // or empty, meaning --dbname=<ref> with host, port and user coming from
-// pg_dump's own PG* variables in Config.Env. The password is taken out of
-// the connection string and handed to pg_dump as PGPASSWORD, so it does not
-// show in `ps`; it is scrubbed from pg_dump's stderr and never appears in a
-// log line, alert, error or progress event.
-//
-// The backup must reach Postgres directly, not through PgBouncer in
-// transaction mode (a pooled pg_dump can break): giving direct URLs (or
-// PGHOST/PGPORT) is the operator's job. pg_dump must be at least the
-// server's major version. Config.LockWaitTimeout passes
-// --lock-wait-timeout, so a table locked by someone else fails the backup
-// rather than stalling it.
+// pg_dump's own PG* variables in Config.Env; its password never appears in
+// a log line, alert, error or progress event (dump.Redact is used for the
+// job's own messages). The backup must reach Postgres directly, not through
+// PgBouncer in transaction mode: giving direct URLs (or PGHOST/PGPORT) is
+// the operator's job. Config.LockWaitTimeout makes a table locked by
+// someone else fail the backup (wrapping dump.ErrLockWait) rather than
+// stall it.
 //
 // # Failures, logs and alerts
 //
@@ -138,8 +93,9 @@
 //
 // # Progress
 //
-// Config.Progress receives Events: at the start, every 64 MiB of dump, at
-// verify/upload/prune and at the end. It defaults to NoProgress.
+// Config.Progress receives Events: at the start, every dump.ProgressEvery
+// (64 MiB) of dump, at verify/upload/prune and at the end. It defaults to
+// NoProgress.
 //
 // Nothing in this package reads flags or environment variables.
 package backupjob

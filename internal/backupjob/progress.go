@@ -1,16 +1,19 @@
 package backupjob
 
+import "github.com/powabase/restorectl/internal/dump"
+
 // Stages of a backup, as they appear in Result.Stage, Event.Stage, log lines
-// and alerts. A failed Result's Stage is where it failed.
+// and alerts. A failed Result's Stage is where it failed. All but
+// StagePrune and StageDone are the dump's own (package dump).
 const (
-	StageConfig    = "config"    // the project or Config is unusable (bad ref, bad URL, no store)
-	StageConnect   = "connect"   // pg_dump could not connect to the database
-	StageDump      = "dump"      // pg_dump failed (or could not be started) after connecting
-	StageVerify    = "verify"    // the dump is incomplete: no trailer, too small, size mismatch after upload
-	StageUpload    = "upload"    // writing to or committing into the store failed
-	StagePrune     = "prune"     // the backup is stored, but pruning old snapshots failed
-	StageCancelled = "cancelled" // the context was cancelled (SIGTERM) or timed out
-	StageDone      = "done"      // success
+	StageConfig    = dump.StageConfig    // the project or Config is unusable (bad ref, bad URL, no store)
+	StageConnect   = dump.StageConnect   // pg_dump could not connect to the database
+	StageDump      = dump.StageDump      // pg_dump failed (or could not be started) after connecting
+	StageVerify    = dump.StageVerify    // the dump is incomplete: no trailer, too small, size mismatch after upload
+	StageUpload    = dump.StageUpload    // writing to or committing into the store failed
+	StagePrune     = "prune"             // the backup is stored, but pruning old snapshots failed
+	StageCancelled = dump.StageCancelled // the context was cancelled (SIGTERM) or timed out
+	StageDone      = "done"              // success
 )
 
 // Progress receives progress events. With Config.Concurrency > 1 it is
@@ -21,7 +24,7 @@ type Progress interface {
 }
 
 // Event reports the progress of one project's backup: once at the start
-// (Stage "connect"), every ProgressEvery raw bytes while dumping (Stage
+// (Stage "connect"), every dump.ProgressEvery raw bytes while dumping (Stage
 // "dump"), when verifying, committing and pruning, and once at the end
 // (Done, with Err set on failure).
 type Event struct {
@@ -33,9 +36,6 @@ type Event struct {
 	Done            bool
 	Err             error // the final error, only with Done
 }
-
-// ProgressEvery is how many raw bytes pass between two "dump" events.
-const ProgressEvery = 64 << 20
 
 // NoProgress discards all events; it is the default.
 type NoProgress struct{}

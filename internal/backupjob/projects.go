@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/powabase/restorectl/internal/catalog"
-	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/dump"
 )
 
 // Project is one project to back up.
@@ -24,22 +24,6 @@ type Project struct {
 	// means "--dbname=<Ref>" with host, port and user from pg_dump's PG*
 	// environment (Config.Env). Its password is never logged.
 	DatabaseURL string `json:"database_url,omitempty"`
-
-	// The fields below are for restores' safety snapshots (package apply),
-	// never set from a projects file.
-
-	// Key, when not empty, is where the snapshot goes instead of
-	// catalog.SnapshotKey(Ref, Config.Now()) (catalog.SafetyKey, say).
-	Key string `json:"-"`
-	// Tables, when not empty, limits the dump to these tables (pg_dump
-	// --table, each name matched literally, and --strict-names: a table
-	// that does not exist fails the backup). A name without schema matches
-	// the table of that name in every schema.
-	Tables []extract.Name `json:"-"`
-	// Snapshot, when not empty, is a snapshot exported by another session
-	// (pg_export_snapshot()) that pg_dump reads in (--snapshot); that
-	// session's transaction must stay open until the dump is done.
-	Snapshot string `json:"-"`
 }
 
 // String names the project without its database URL (which may hold a
@@ -75,11 +59,11 @@ func parseProjects(path string, data []byte) ([]Project, error) {
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("projects file %s is neither valid JSON nor YAML: %s", path, Redact(err.Error()))
+		return nil, fmt.Errorf("projects file %s is neither valid JSON nor YAML: %s", path, dump.Redact(err.Error()))
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(js, &raw); err != nil {
-		return nil, fmt.Errorf("projects file %s must hold a list of projects ({ref, database_url} entries): %s", path, Redact(err.Error()))
+		return nil, fmt.Errorf("projects file %s must hold a list of projects ({ref, database_url} entries): %s", path, dump.Redact(err.Error()))
 	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("projects file %s lists no projects", path)
@@ -91,7 +75,7 @@ func parseProjects(path string, data []byte) ([]Project, error) {
 		dec := json.NewDecoder(bytes.NewReader(r))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("projects file %s, entry %d: %s (each entry is {ref, database_url})", path, i, Redact(err.Error()))
+			return nil, fmt.Errorf("projects file %s, entry %d: %s (each entry is {ref, database_url})", path, i, dump.Redact(err.Error()))
 		}
 		p.Ref = strings.TrimSpace(p.Ref)
 		if p.Ref == "" {

@@ -228,3 +228,15 @@ func TestLoadProjects(t *testing.T) {
 		})
 	}
 }
+
+// A projects file cannot choose a snapshot's key, limit its tables or
+// read an exported snapshot (what restores' safety snapshots do through
+// package dump).
+func TestLoadProjectsRejectsRestoreFields(t *testing.T) {
+	for _, field := range []string{"Key", "Tables", "Snapshot", "key", "tables", "snapshot"} {
+		data := fmt.Sprintf(`[{"ref": "p1", %q: "x"}]`, field)
+		if ps, err := parseProjects("projects.json", []byte(data)); err == nil {
+			t.Errorf("%s accepted: %+v", data, ps)
+		}
+	}
+}

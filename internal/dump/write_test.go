@@ -1,7 +1,8 @@
-package backupjob
+package dump
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,8 +16,8 @@ import (
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
-// Tests of the Project fields restores use for safety snapshots: Key,
-// Tables and Snapshot.
+// Tests of what restores' safety snapshots use: Source.Tables and
+// Source.Snapshot, into a key of the caller's choosing.
 
 func TestTablePattern(t *testing.T) {
 	cases := []struct {
@@ -61,11 +62,11 @@ func dumpedTables(t *testing.T, s catalog.Store, key string) map[string]int64 {
 	return out
 }
 
-// Project.Tables dumps exactly the named tables, whatever characters their
+// Source.Tables dumps exactly the named tables, whatever characters their
 // names hold: tables named alike but for case, schema, quotes or pattern
-// characters (*, ?, ., [ ], $) are left out. Project.Key is where the
-// snapshot and its index go.
-func TestBackupTables(t *testing.T) {
+// characters (*, ?, ., [ ], $) are left out. The key is where the snapshot
+// and its index go.
+func TestWriteTables(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	names := pg.Corpus(t, "names")[0]
 	globDB, globURL := pg.CreateDatabase(t)
@@ -117,10 +118,10 @@ CREATE TABLE public.x (x int);
 		t.Run(c.name, func(t *testing.T) {
 			store := localStore(t)
 			key := catalog.SafetyKey("proj1", fixedTime, "id1")
-			res := BackupProject(t.Context(), Config{Store: store, PgDump: pg.Bin("pg_dump"), Now: func() time.Time { return fixedTime }},
-				Project{Ref: "proj1", DatabaseURL: withPassword(c.url), Key: key, Tables: c.tables})
-			if res.Err != nil {
-				t.Fatalf("backup: %v", res.Err)
+			res, err := Write(t.Context(), Config{PgDump: pg.Bin("pg_dump"), Time: fixedTime},
+				Source{Ref: "proj1", DatabaseURL: withPassword(c.url), Tables: c.tables}, store, key)
+			if err != nil {
+				t.Fatalf("dump: %v", err)
 			}
 			if res.Key != key || res.IndexErr != nil {
 				t.Errorf("key %q (index error %v), want %q", res.Key, res.IndexErr, key)
@@ -138,25 +139,26 @@ CREATE TABLE public.x (x int);
 
 // A table that is not there fails the dump (--strict-names) instead of
 // leaving a safety snapshot without it.
-func TestBackupTablesMissing(t *testing.T) {
+func TestWriteTablesMissing(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	db, url := pg.CreateDatabase(t)
 	pg.Exec(t, db, "CREATE TABLE public.orders (x int)")
 	store := localStore(t)
-	res := BackupProject(t.Context(), Config{Store: store, PgDump: pg.Bin("pg_dump")}, Project{Ref: "proj1", DatabaseURL: withPassword(url),
-		Key: catalog.SafetyKey("proj1", fixedTime, "id1"), Tables: []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "Orders"}}})
-	if res.Err == nil || res.Stage != StageDump || !strings.Contains(res.Err.Error(), "Orders") {
-		t.Fatalf("stage %q, err %v; want a dump failure naming Orders", res.Stage, res.Err)
+	_, err := Write(t.Context(), Config{PgDump: pg.Bin("pg_dump")}, Source{Ref: "proj1", DatabaseURL: withPassword(url),
+		Tables: []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "Orders"}}}, store, catalog.SafetyKey("proj1", fixedTime, "id1"))
+	var de *Error
+	if !errors.As(err, &de) || de.Stage != StageDump || !strings.Contains(err.Error(), "Orders") {
+		t.Fatalf("err %v; want a dump failure naming Orders", err)
 	}
-	assertNoSecret(t, "error", res.Err.Error())
+	assertNoSecret(t, "error", err.Error())
 	if got := listKeys(t, store); len(got) != 0 {
 		t.Errorf("store holds %q after a failed dump", got)
 	}
 }
 
-// Project.Snapshot reads the database as an exported snapshot saw it:
+// Source.Snapshot reads the database as an exported snapshot saw it:
 // rows committed after the export are not in the dump.
-func TestBackupSnapshot(t *testing.T) {
+func TestWriteSnapshot(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	db, url := pg.CreateDatabase(t)
 	pg.Exec(t, db, "CREATE TABLE public.t (x int); INSERT INTO public.t SELECT generate_series(1, 10)")
@@ -178,36 +180,36 @@ func TestBackupSnapshot(t *testing.T) {
 	pg.Exec(t, db, "INSERT INTO public.t SELECT generate_series(11, 15); CREATE TABLE public.later (x int)")
 
 	store := localStore(t)
-	res := BackupProject(ctx, Config{Store: store, PgDump: pg.Bin("pg_dump"), Now: func() time.Time { return fixedTime }},
-		Project{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: snap})
-	if res.Err != nil {
-		t.Fatalf("backup: %v", res.Err)
+	if _, err := Write(ctx, Config{PgDump: pg.Bin("pg_dump"), Time: fixedTime},
+		Source{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: snap}, store, catalog.SnapshotKey("proj1", fixedTime)); err != nil {
+		t.Fatalf("dump: %v", err)
 	}
 	if got := dumpedTables(t, store, catalog.SnapshotKey("proj1", fixedTime)); fmt.Sprint(got) != fmt.Sprint(map[string]int64{"public.t": 10}) {
 		t.Errorf("dumped %v, want public.t with the 10 rows at export and no public.later", got)
 	}
 
 	// A snapshot that does not exist (its transaction ended) fails.
-	res = BackupProject(ctx, Config{Store: store, PgDump: pg.Bin("pg_dump"), Now: func() time.Time { return fixedTime.Add(time.Hour) }},
-		Project{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: "00000003-0000001B-1"})
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "snapshot") {
-		t.Errorf("backup with an unknown snapshot: %v, want a failure", res.Err)
+	later := fixedTime.Add(time.Hour)
+	_, err = Write(ctx, Config{PgDump: pg.Bin("pg_dump"), Time: later},
+		Source{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: "00000003-0000001B-1"}, store, catalog.SnapshotKey("proj1", later))
+	if err == nil || !strings.Contains(err.Error(), "snapshot") {
+		t.Errorf("dump with an unknown snapshot: %v, want a failure", err)
 	}
 }
 
-// The new fields reach pg_dump as arguments; the password still does not.
-func TestBackupRestoreArgs(t *testing.T) {
+// Tables and Snapshot reach pg_dump as arguments; the password does not.
+func TestWriteRestoreArgs(t *testing.T) {
 	out := t.TempDir() + "/seen"
 	script := fmt.Sprintf("for a in \"$@\"; do printf '%%s\\n' \"$a\"; done > %s\nhead -c 5000 /dev/zero | tr '\\0' x\nprintf '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n", out)
 	store := localStore(t)
 	key := catalog.SafetyKey("proj1", fixedTime, "id1")
-	res := BackupProject(t.Context(), Config{Store: store, PgDump: fakePgDump(t, script)}, Project{
-		Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@db.internal/proj1", Key: key,
+	_, err := Write(t.Context(), Config{PgDump: fakePgDump(t, script)}, Source{
+		Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@db.internal/proj1",
 		Tables:   []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "My Schema", Name: `a"b*`}},
 		Snapshot: "00000003-0000001B-1",
-	})
-	if res.Err != nil {
-		t.Fatal(res.Err)
+	}, store, key)
+	if err != nil {
+		t.Fatal(err)
 	}
 	args := strings.Split(strings.TrimSpace(readFile(t, out)), "\n")
 	for _, want := range []string{"--strict-names", `--table="public"."orders"`, `--table="My Schema"."a""b*"`, "--snapshot=00000003-0000001B-1"} {
@@ -218,15 +220,5 @@ func TestBackupRestoreArgs(t *testing.T) {
 	assertNoSecret(t, "pg_dump args", args...)
 	if got := listKeys(t, store); len(got) == 0 || got[0] != key {
 		t.Errorf("store holds %q, want %s", got, key)
-	}
-}
-
-// A projects file cannot set the restore-only fields.
-func TestLoadProjectsRejectsRestoreFields(t *testing.T) {
-	for _, field := range []string{"Key", "Tables", "Snapshot", "key", "tables", "snapshot"} {
-		data := fmt.Sprintf(`[{"ref": "p1", %q: "x"}]`, field)
-		if ps, err := parseProjects("projects.json", []byte(data)); err == nil {
-			t.Errorf("%s accepted: %+v", data, ps)
-		}
 	}
 }

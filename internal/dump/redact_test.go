@@ -1,4 +1,4 @@
-package backupjob
+package dump
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package backupjob
+package dump
 
 import (
 	"bytes"
@@ -388,34 +388,29 @@ func (s failIndexStore) Create(ctx context.Context, key string) (catalog.ObjectW
 }
 
 // A failure to write the index leaves a valid snapshot and a successful
-// backup, whose log line (a warning) says so.
-func TestBackupIndexFailure(t *testing.T) {
-	dump := filepath.Join(t.TempDir(), "dump.sql")
+// dump, whose Result says why there is no index.
+func TestWriteIndexFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dump.sql")
 	text := bigDump()
-	if err := os.WriteFile(dump, text, 0o644); err != nil {
+	if err := os.WriteFile(path, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	store := localStore(t)
-	var logs logBuffer
-	cfg := Config{Store: failIndexStore{store}, PgDump: fakePgDump(t, "cat "+dump+"\n"), Logger: newLogger(&logs)}
-	res := BackupProject(t.Context(), cfg, Project{Ref: "proj1"})
-	if res.Err != nil || res.IndexErr == nil {
-		t.Fatalf("err %v, index err %v", res.Err, res.IndexErr)
+	cfg := Config{PgDump: fakePgDump(t, "cat "+path+"\n")}
+	key := catalog.SnapshotKey("proj1", fixedTime)
+	res, err := Write(t.Context(), cfg, Source{Ref: "proj1"}, failIndexStore{store}, key)
+	if err != nil || res.IndexErr == nil || !strings.Contains(res.IndexErr.Error(), "injected failure") || !res.Committed {
+		t.Fatalf("err %v, index err %v, committed %v", err, res.IndexErr, res.Committed)
 	}
-	if keys := listKeys(t, store); len(keys) != 1 || keys[0] != res.Key {
+	if keys := listKeys(t, store); len(keys) != 1 || keys[0] != key {
 		t.Errorf("store holds %v", keys)
-	}
-	lines := logs.lines(t)
-	if len(lines) != 1 || lines[0]["msg"] != "backup ok" || lines[0]["level"] != "WARN" || lines[0]["indexed"] != false ||
-		!strings.Contains(fmt.Sprint(lines[0]["index_error"]), "injected failure") {
-		t.Errorf("log = %s", logs.String())
 	}
 	// The same through a store that works: an index, and the snapshot's
 	// COPY blocks in members of their own.
-	cfg.Store, cfg.Logger = store, nil
-	res = BackupProject(t.Context(), cfg, Project{Ref: "proj2"})
-	if res.Err != nil || res.IndexErr != nil {
-		t.Fatalf("err %v, index err %v", res.Err, res.IndexErr)
+	key = catalog.SnapshotKey("proj2", fixedTime)
+	res, err = Write(t.Context(), cfg, Source{Ref: "proj2"}, store, key)
+	if err != nil || res.IndexErr != nil || res.Key != key {
+		t.Fatalf("err %v, index err %v, key %q", err, res.IndexErr, res.Key)
 	}
-	assertSeekableSnapshot(t, store, res.Key, 2*41+3)
+	assertSeekableSnapshot(t, store, key, 2*41+3)
 }

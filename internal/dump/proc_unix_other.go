@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package backupjob
+package dump
 
 import "syscall"
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package backupjob
+package dump
 
 import (
 	"os/exec"
