@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump"
 	"github.com/powabase/restorectl/internal/sample"
 	"github.com/powabase/restorectl/internal/ui"
 )
@@ -28,11 +31,26 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return cf.run(ctx, store, e)
+	return cf.run(ctx, store, ui.Origin{Store: store.String()}, e)
 }
+
+// demoHelp is the demo's help below its flags: where its store is kept.
+const demoHelp = `The demo runs the console on the sample store built into restorectl (project
+"demo", three daily snapshots). The store is kept in restorectl/demo-store
+under the user's cache directory ($XDG_CACHE_HOME or ~/.cache on Linux,
+~/Library/Caches on macOS), with the audit records and safety snapshots of
+the demo's restores, so that the undo command a demo prints on exit still
+works afterwards; delete that directory to start afresh. Without a usable
+cache directory the store is a temporary directory, removed when the demo
+ends, and the demo says so.`
 
 func runDemo(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("demo", "[--at TIME] [--ticket ID]", e)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprintf(e.stderr, "\n%s\n", demoHelp)
+	}
 	cf := addConsoleFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -46,18 +64,36 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if *cf.at == "" {
 		*cf.at = "2026-11-21 14:05"
 	}
-	// The sample store ships inside the binary; it is unpacked for the
-	// session (restores record themselves in their store).
-	dir, err := sample.Unpack("")
+	dir, temporary, err := demoStore()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if temporary {
+		defer os.RemoveAll(dir)
+	}
 	store, err := catalog.NewLocal(dir)
 	if err != nil {
 		return err
 	}
-	return cf.run(ctx, store, e)
+	return cf.run(ctx, store, ui.Origin{Store: store.String(), TemporaryStore: temporary}, e)
+}
+
+// demoStore is the directory of the demo's sample store, which ships
+// inside the binary. Restores record themselves in their store (audit
+// records, safety snapshots), and the undo command a demo prints must
+// still find them once it has ended: the store is kept under the user's
+// cache directory (demoHelp), installed there or brought up to date.
+// Without a usable cache directory it is unpacked into a temporary
+// directory that the caller removes (temporary).
+func demoStore() (dir string, temporary bool, err error) {
+	if cache, err := os.UserCacheDir(); err == nil {
+		dir := filepath.Join(cache, "restorectl", "demo-store")
+		if err := sample.Install(dir); err == nil {
+			return dir, false, nil
+		}
+	}
+	dir, err = sample.Unpack("")
+	return dir, true, err
 }
 
 // errNoTerminal: the console draws on a terminal; scripts use the
@@ -67,6 +103,23 @@ var errNoTerminal = usageError{"the console needs a terminal (stdin and stdout);
 type consoleFlags struct {
 	project, at, ticket, tz            *string
 	target, adminURL, pgDump, operator *string
+}
+
+// origin completes o with the flags an undo command needs to repeat
+// (ui.Origin): --target unless it holds a password, which is never
+// printed (dump.Redact masks it for the note that says so), and
+// --pg-dump.
+func (cf consoleFlags) origin(o ui.Origin, e env) ui.Origin {
+	switch t := strings.TrimSpace(*cf.target); {
+	case t != "" && dump.Redact(t) != t:
+		o.TargetRedacted = dump.Redact(t)
+	case t != "":
+		o.Target = t
+	default:
+		o.TargetEnv = strings.TrimSpace(e.getenv("RESTORECTL_TARGET_URL_TEMPLATE")) != ""
+	}
+	o.PgDump = *cf.pgDump
+	return o
 }
 
 func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
@@ -82,8 +135,12 @@ func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
 	}
 }
 
-// run opens the console on store with the ticket as far as the flags give it.
-func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) error {
+// run opens the console on store with the ticket as far as the flags give
+// it, and once it has ended prints what it did (ui.Summary) on stdout:
+// the console's own screen is gone by then, and the audit id, the connect
+// string and the undo command must stay in the terminal's scrollback.
+// origin says where store came from.
+func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin ui.Origin, e env) error {
 	loc, err := time.LoadLocation(*cf.tz)
 	if err != nil {
 		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)
@@ -93,7 +150,7 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) erro
 		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
 		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e)}
 	s := &ui.Session{Backend: backend, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
-		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}}
+		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: cf.origin(origin, e)}
 	if t := strings.TrimSpace(*cf.at); t != "" {
 		if s.Ticket.At, err = backend.ParseTime(t); err != nil {
 			return usagef("console: --at: %v", err)
@@ -108,6 +165,7 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, e env) erro
 	// cancelled: rolled back, and recorded so, before the process ends.
 	cancel()
 	s.Restores.Wait()
+	fmt.Fprint(e.stdout, ui.Summary(s))
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
 		return nil // a signal: main reports it
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ui"
 )
 
 // Without a terminal the console says so, points to the subcommands, and
@@ -71,6 +74,25 @@ func (s *tmuxSession) screen() string {
 	return string(out)
 }
 
+// waitExit waits for the program to end and returns what it left on the
+// terminal, scrollback included, wrapped lines joined (as a person copies
+// them).
+func (s *tmuxSession) waitExit() string {
+	s.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !s.exited() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("restorectl did not end:\n%s", s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err := exec.Command("tmux", "capture-pane", "-p", "-J", "-S", "-", "-t", s.name).Output()
+	if err != nil {
+		s.t.Fatalf("tmux capture-pane: %v", err)
+	}
+	return string(out)
+}
+
 // waitFor waits until the screen shows every one of want.
 func (s *tmuxSession) waitFor(want ...string) string {
 	s.t.Helper()
@@ -106,8 +128,9 @@ func (s *tmuxSession) exited() bool {
 // screen.
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
-	// Anywhere: the sample store is built into the binary.
-	s := startTmux(t, 100, 30, t.TempDir(), bin, "demo", "--ticket", "SUP-42")
+	// Anywhere: the sample store is built into the binary (and kept under
+	// the cache directory, the test's own).
+	s := startTmux(t, 100, 30, t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), bin, "demo", "--ticket", "SUP-42")
 	s.waitFor("1 Ticket", "demo", "SUP-42")
 	s.keys("Enter")
 	s.waitFor("2 Snapshots", "2026-11-21 03:00")
@@ -132,6 +155,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	if screen := s.screen(); strings.Contains(screen, "2 Snapshots") {
 		t.Errorf("the console's screen is still shown after quitting (alt screen not left):\n%s", screen)
 	}
+	if screen := s.screen(); strings.Contains(screen, "restorectl:") {
+		t.Errorf("nothing was restored, yet the console left a summary:\n%s", screen)
+	}
 }
 
 // TestConsoleRestoreEndToEnd drives the real binary in tmux through a
@@ -152,11 +178,12 @@ func TestConsoleRestoreEndToEnd(t *testing.T) {
 	for _, f := range snaps {
 		storetest.Put(t, s3, "demo/"+filepath.Base(f), []byte(readFile(t, f)))
 	}
+	cache := t.TempDir()
 	for _, tt := range []struct {
 		name, db string
 		argv     []string
 	}{
-		{"demo", "demo_console_e2e", []string{bin, "demo", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres")}},
+		{"demo", "demo_console_e2e", []string{"XDG_CACHE_HOME=" + cache, bin, "demo", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres")}},
 		{"s3", "demo_console_e2e_s3", []string{"AWS_ENDPOINT_URL_S3=" + m.Endpoint, "AWS_ACCESS_KEY_ID=" + m.AccessKey,
 			"AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=" + m.Region, bin, "console", "--store", "s3://" + bucket + "/daily",
 			"--project", "demo", "--at", "2026-11-21 14:05", "--ticket", "SUP-42", "--admin-url", pg.URL("postgres")}},
@@ -164,6 +191,10 @@ func TestConsoleRestoreEndToEnd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			consoleRestore(t, pg, tt.db, tt.argv)
 		})
+	}
+	// The demo's store, with the restore's audit record, outlives it.
+	if recs, _ := filepath.Glob(filepath.Join(cache, "restorectl", "demo-store", "demo", "audit", "*")); len(recs) == 0 {
+		t.Errorf("no audit record in the demo's store under the cache directory %s", cache)
 	}
 }
 
@@ -203,6 +234,14 @@ func consoleRestore(t *testing.T, pg *testenv.Postgres, db string, argv []string
 		t.Errorf("the result mentions a password:\n%s", screen)
 	}
 	s.keys("q")
+	// The result outlives the console's screen: on the terminal, as it ends.
+	summary := s.waitExit()
+	for _, want := range []string{"restorectl: restore committed: new project of public.orders", "database         " + db,
+		"audit record", "Connect with:", "psql "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the terminal after the console lacks %q:\n%s", want, summary)
+		}
+	}
 	var n int
 	conn, err := pgx.Connect(t.Context(), pg.URL(db))
 	if err != nil {
@@ -211,5 +250,117 @@ func consoleRestore(t *testing.T, pg *testenv.Postgres, db string, argv []string
 	defer conn.Close(context.Background())
 	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM public.orders").Scan(&n); err != nil || n != 55 {
 		t.Errorf("public.orders in the new project: %d rows (%v), want 55", n, err)
+	}
+}
+
+// TestConsoleUndoLine drives the real console in tmux through an overwrite
+// of public.small on the fixture's target and quits; the undo line the
+// console leaves on the terminal is then run as a support engineer pasting
+// it would: through sh, in a fresh environment (no RESTORECTL_*), from
+// another directory. It must put the target back as it was.
+func TestConsoleUndoLine(t *testing.T) {
+	f := newRestoreFixture(t, 2000)
+	bin := buildBinary(t)
+	_, at, _ := strings.Cut(f.snap, "@")
+	snapTime, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startTmux(t, 240, 50, t.TempDir(), bin, "console", "--store", f.store, "--project", f.ref,
+		"--at", snapTime.Add(time.Minute).Format(time.RFC3339), "--ticket", "SUP 7",
+		"--target", f.targetURL, "--pg-dump", f.pg.Bin("pg_dump"))
+	s.waitFor("1 Ticket", "SUP 7")
+	s.keys("Enter")
+	s.waitFor("2 Snapshots", snapTime.UTC().Format("2006-01-02 15:04"))
+	s.keys("Enter")
+	s.waitFor("3 Tables", "public.small")
+	s.keys("/", "s", "m", "a", "l", "l", "Enter", "Space")
+	s.waitFor("selected: 1 table")
+	s.keys("Enter")
+	s.waitFor("4 Preview", "Against")
+	s.keys("Enter")
+	s.waitFor("5 Mode", "Overwrite the tables")
+	s.keys("Enter")
+	s.waitFor("6 Confirm")
+	for _, r := range f.ref {
+		s.keys(string(r))
+	}
+	s.keys("Enter")
+	s.waitFor("8 Result", "Restored and verified.", "To undo:")
+	s.keys("q")
+	out := s.waitExit()
+	for _, want := range []string{"restorectl: restore committed: overwrite of public.small", "audit record", "safety snapshot  " + f.ref + "/pre-restore/"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal after the console lacks %q:\n%s", want, out)
+		}
+	}
+	if got := f.pg.TableChecksum(t, f.target, "public.small"); got == f.smallSum {
+		t.Fatalf("public.small is unchanged after the restore:\n%s", out)
+	}
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "restorectl undo ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("no undo line on the terminal after the console:\n%s", out)
+	}
+	for _, want := range []string{"--store file://" + f.store, "--project " + f.ref, "--target '" + f.targetURL + "'", "--ticket 'SUP 7'", "--yes"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the undo line lacks %q: %s", want, line)
+		}
+	}
+
+	sh := exec.Command("sh", "-c", line)
+	sh.Dir = t.TempDir()
+	sh.Env = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	if got, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, got)
+	}
+	f.assertTargetUnchanged(t)
+}
+
+// The console's undo lines repeat its --target only when it holds no
+// password; one that does is named masked, for a note, and never whole.
+func TestConsoleOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		name, target, env string
+		want              ui.Origin
+	}{
+		{"literal target", "postgres://postgres@db-{ref}:5432/postgres", "",
+			ui.Origin{Store: "s3://b/daily", Target: "postgres://postgres@db-{ref}:5432/postgres", PgDump: "/pg_dump"}},
+		{"password in the URL", "postgres://admin:s3cret@db:5432/postgres", "",
+			ui.Origin{Store: "s3://b/daily", TargetRedacted: "postgres://admin:xxxxx@db:5432/postgres", PgDump: "/pg_dump"}},
+		{"password as a keyword", "host=db user=admin password=s3cret dbname=postgres", "",
+			ui.Origin{Store: "s3://b/daily", TargetRedacted: "host=db user=admin password=xxxxx dbname=postgres", PgDump: "/pg_dump"}},
+		{"target from the environment", "", "postgres://postgres@db-{ref}/postgres",
+			ui.Origin{Store: "s3://b/daily", TargetEnv: true, PgDump: "/pg_dump"}},
+		{"no target", "", "", ui.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFlagSet("console", "", env{stderr: io.Discard})
+			cf := addConsoleFlags(fs)
+			if err := fs.Parse([]string{"--target", tc.target, "--pg-dump", "/pg_dump"}); err != nil {
+				t.Fatal(err)
+			}
+			e := env{getenv: func(k string) string {
+				if k == "RESTORECTL_TARGET_URL_TEMPLATE" {
+					return tc.env
+				}
+				return ""
+			}}
+			if got := cf.origin(ui.Origin{Store: "s3://b/daily"}, e); got != tc.want {
+				t.Errorf("origin = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// demo -h says where the demo's store is kept, and that it outlives it.
+func TestDemoHelpNamesItsStore(t *testing.T) {
+	_, stderr, code := runCLI(t, nil, "demo", "-h")
+	if code != exitOK || !strings.Contains(stderr, "restorectl/demo-store") || !strings.Contains(stderr, "undo command") {
+		t.Errorf("demo -h: exit %d, stderr %q", code, stderr)
 	}
 }

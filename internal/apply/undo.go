@@ -9,9 +9,19 @@ import (
 )
 
 // UndoCommand is the command line that undoes the restore recorded as id
-// in project, for the support engineer to copy.
-func UndoCommand(id, project, ticket string) string {
-	return fmt.Sprintf("restorectl undo %s --project %s --ticket %s --yes", id, project, ShellQuote(ticket))
+// in project, for the support engineer to copy. flags are what else undo
+// needs to find the restore and its target where the line is pasted (a
+// fresh shell has none of the environment the restore ran with), each
+// already formed as "--store " + ShellQuote(url); they go after --project,
+// so that without them the line is as it always was.
+func UndoCommand(id, project, ticket string, flags ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "restorectl undo %s --project %s", ShellQuote(id), ShellQuote(project))
+	for _, f := range flags {
+		b.WriteString(" " + f)
+	}
+	fmt.Fprintf(&b, " --ticket %s --yes", ShellQuote(ticket))
+	return b.String()
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it, so that a

@@ -5,6 +5,7 @@
 package sample
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -35,4 +36,60 @@ func Unpack(dir string) (string, error) {
 		return "", fmt.Errorf("unpack the sample store into %s: %w", root, err)
 	}
 	return filepath.Clean(root), nil
+}
+
+// Install makes dir hold the sample store, creating it if need be, and
+// keeps what else it holds: the audit records and safety snapshots of
+// earlier demos, which their undo commands need. A snapshot is written
+// only when dir lacks it or holds another version of it (from an older
+// restorectl), through a temporary file renamed into place, so that demos
+// started at the same time never read half a file.
+func Install(dir string) error {
+	return fs.WalkDir(files, "store", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("store", filepath.FromSlash(name))
+		dst := filepath.Join(dir, rel)
+		data, err := files.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("install the sample store: %w", err)
+		}
+		if have, err := os.ReadFile(dst); err == nil && bytes.Equal(have, data) {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("install the sample store into %s: %w", dir, err)
+		}
+		if err := writeFileAtomic(dst, data); err != nil {
+			return fmt.Errorf("install the sample store into %s: %w", dir, err)
+		}
+		return nil
+	})
+}
+
+// writeFileAtomic writes data to path through a temporary file beside it.
+// The temporary file's name starts with "." and holds ".partial-", as the
+// local store's own partial writes do, so that no listing takes it for a
+// snapshot.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }

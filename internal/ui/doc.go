@@ -19,6 +19,7 @@
 //	confirm.go    screen 6: what will happen; a destructive mode wants the ref typed
 //	progress.go   screen 7: the restore running, with a bar and an ETA; Esc cancels
 //	result.go     screen 8: what the restore did (its outcome), audit id, how to undo or connect
+//	summary.go    Summary: what the console did, printed on exit (undo lines complete, from Origin)
 //	input.go      the text inputs' common setup
 //	format.go     durations as the screens write them (sizes: catalog.FormatSize)
 //

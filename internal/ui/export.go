@@ -189,6 +189,11 @@ func (m *exportScreen) write() tea.Cmd {
 		s.Restores.Add(1)
 		defer s.Restores.Done()
 		size, err := exportWrite(ctx, s.Backend, snap, toc, tables, path)
+		if err == nil {
+			// Written, even if the screen has moved on: the exit
+			// summary says where it went.
+			s.recordExport(RestoreRequest{Snapshot: snap, Tables: tables}, path, size)
+		}
 		return exportDoneMsg{job: job, path: path, size: size, err: err}
 	}
 }

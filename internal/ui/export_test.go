@@ -124,6 +124,11 @@ func TestExportWrites(t *testing.T) {
 					t.Errorf("the view lacks %q:\n%s", want, v)
 				}
 			}
+			// What the command line prints as the console ends.
+			if got, want := Summary(m.s), "restorectl: exported "+summaryTables(m.s.Tables)+" of snapshot demo/20261121T030000Z.sql.gz to "+path+
+				" ("+catalog.FormatSize(int64(len(raw)))+")\n"; got != want {
+				t.Errorf("exit summary %q, want %q", got, want)
+			}
 			for _, k := range []string{"enter", "q"} {
 				_, cmd := m.Update(tablesKey(k))
 				if cmd == nil {
@@ -179,6 +184,9 @@ func TestExportErrorsLeaveNoFile(t *testing.T) {
 			}
 			if _, err := os.Lstat(path); err == nil {
 				t.Errorf("%s exists after the error", path)
+			}
+			if sum := Summary(s); sum != "" {
+				t.Errorf("exit summary of a failed export: %q", sum)
 			}
 			if got := exportEntries(t, dir); len(got) != len(before) {
 				t.Errorf("the directory holds %v, had %v", got, before)

@@ -127,6 +127,7 @@ func (p *progressScreen) Init() tea.Cmd {
 			})
 			res, err := backend.Restore(ctx, req, prog)
 			cancel()
+			s.recordRestore(req, res, err)
 			done <- progressDone{res, err}
 		}()
 		return nil

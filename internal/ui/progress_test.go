@@ -141,6 +141,49 @@ func TestProgressRestoreNewProject(t *testing.T) {
 	if strings.Contains(v, "undo") {
 		t.Errorf("a new project's result offers an undo:\n%s", v)
 	}
+	// What the command line prints as the console ends.
+	sum := Summary(s)
+	for _, want := range []string{"restorectl: restore committed: new project of public.orders", "database         " + s.Database,
+		"audit record     " + s.Result.AuditID, "Connect with:\n    psql "} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("exit summary lacks %q:\n%s", want, sum)
+		}
+	}
+}
+
+// TestProgressQuitSummary quits the console while a restore runs: the
+// progress screen never hears how it ended, but the exit summary does.
+func TestProgressQuitSummary(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	s := progressRestoreSession(t, pg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.Context = ctx
+	scr := NewProgressScreen(s)
+	batch, ok := scr.Init()().(tea.BatchMsg)
+	if !ok || len(batch) == 0 {
+		t.Fatalf("Init returned %T, want a batch starting the restore", batch)
+	}
+	batch[0]() // starts the restore; the screen is never updated again
+	// As the command line does when the console has quit.
+	cancel()
+	s.Restores.Wait()
+	if s.Result != nil {
+		t.Fatalf("the session has a result the screen never saw: %+v", s.Result)
+	}
+	sum := Summary(s)
+	for _, want := range []string{"restorectl: restore cancelled", "nothing was changed: new project of public.orders", "context canceled"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("exit summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if strings.Contains(sum, "Connect with") {
+		t.Errorf("the exit summary of a cancelled restore offers a database:\n%s", sum)
+	}
+	if n := progressDatabases(t, pg, s.Database); n != 0 {
+		t.Errorf("%d databases named %s after cancelling, want none", n, s.Database)
+		pg.Exec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{s.Database}.Sanitize()+" WITH (FORCE)")
+	}
 }
 
 func TestProgressCancel(t *testing.T) {

@@ -201,7 +201,7 @@ func (r *resultScreen) committed() (body, next []string) {
 	l = append(l, r.undo()...)
 	if r.s.Mode == apply.NewProject && res.Database != nil {
 		l = append(l, "", "New project's database "+termsafe.String(res.Database.Name)+", connect with:",
-			"  psql "+termsafe.String(res.Database.Connect))
+			"  psql "+termsafe.String(apply.ShellQuote(res.Database.Connect)))
 	}
 	if r.noBack {
 		return l, r.styledWrap(st.Warning, "No going back: the restore is done (a second one would run again). Enter or q quits.")
@@ -229,8 +229,24 @@ func (r *resultScreen) undo() []string {
 	if res.SafetyKey == "" {
 		return append(l, "safety        none written (no existing table was affected)")
 	}
-	return append(l, "safety        "+termsafe.String(res.SafetyKey),
-		"", "To undo:", "  "+termsafe.String(apply.UndoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID)))
+	// The same line as the exit summary's (Summary): complete, to paste.
+	line, notes := r.s.Origin.undoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID)
+	l = append(l, "safety        "+termsafe.String(res.SafetyKey), "", "To undo:")
+	l = append(l, r.command(termsafe.String(line))...)
+	for _, n := range notes {
+		l = append(l, r.wrap("", "", termsafe.String(n))...)
+	}
+	return l
+}
+
+// command draws a command line to copy: indented when it fits, else
+// unindented and cut only where the terminal ends (never shortened with an
+// ellipsis, and no indent copied into its middle).
+func (r *resultScreen) command(line string) []string {
+	if ansi.StringWidth("  "+line) <= r.width {
+		return []string{"  " + line}
+	}
+	return strings.Split(ansi.Hardwrap(line, max(r.width, 1), true), "\n")
 }
 
 // unknown draws a restore whose COMMIT was sent and whose answer was

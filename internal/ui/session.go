@@ -44,6 +44,16 @@ type Session struct {
 	Database string
 	// Result is the restore's outcome (the progress screen sets it).
 	Result *apply.Result
+
+	// Origin is how the command line started the console: what the
+	// command lines it prints (undo) need to run pasted into a fresh shell.
+	Origin Origin
+
+	// done is what outlives the console, for Summary: the restores run
+	// and the exports written, recorded by the goroutines that did them
+	// (the screens may never hear of it when the console quits first).
+	mu   sync.Mutex
+	done []doneWork
 }
 
 // context is the parent of the session's restores.
