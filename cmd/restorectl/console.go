@@ -14,6 +14,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/dump"
 	"github.com/powabase/restorectl/internal/sample"
+	"github.com/powabase/restorectl/internal/ticket"
 	"github.com/powabase/restorectl/internal/ui"
 )
 
@@ -31,7 +32,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return cf.run(ctx, store, ui.Origin{Store: store.String()}, e)
+	return cf.run(ctx, store, ticket.Origin{Store: store.String()}, e)
 }
 
 // demoHelp is the demo's help below its flags: where its store is kept.
@@ -75,7 +76,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return cf.run(ctx, store, ui.Origin{Store: store.String(), TemporaryStore: temporary}, e)
+	return cf.run(ctx, store, ticket.Origin{Store: store.String(), TemporaryStore: temporary}, e)
 }
 
 // demoStore is the directory of the demo's sample store, which ships
@@ -105,12 +106,17 @@ type consoleFlags struct {
 	target, adminURL, pgDump, operator *string
 }
 
-// origin completes o with the flags an undo command needs to repeat
-// (ui.Origin): --target unless it holds a password, which is never
+// origin completes o with the console's flags an undo line repeats.
+func (cf consoleFlags) origin(o ticket.Origin, e env) ticket.Origin {
+	return undoOrigin(o, *cf.target, *cf.pgDump, e)
+}
+
+// undoOrigin completes o with the flags an undo command needs to repeat
+// (ticket.Origin): --target unless it holds a password, which is never
 // printed (dump.Redact masks it for the note that says so), and
 // --pg-dump.
-func (cf consoleFlags) origin(o ui.Origin, e env) ui.Origin {
-	switch t := strings.TrimSpace(*cf.target); {
+func undoOrigin(o ticket.Origin, target, pgDump string, e env) ticket.Origin {
+	switch t := strings.TrimSpace(target); {
 	case t != "" && dump.Redact(t) != t:
 		o.TargetRedacted = dump.Redact(t)
 	case t != "":
@@ -118,7 +124,7 @@ func (cf consoleFlags) origin(o ui.Origin, e env) ui.Origin {
 	default:
 		o.TargetEnv = strings.TrimSpace(e.getenv("RESTORECTL_TARGET_URL_TEMPLATE")) != ""
 	}
-	o.PgDump = *cf.pgDump
+	o.PgDump = pgDump
 	return o
 }
 
@@ -140,7 +146,7 @@ func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
 // the console's own screen is gone by then, and the audit id, the connect
 // string and the undo command must stay in the terminal's scrollback.
 // origin says where store came from.
-func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin ui.Origin, e env) error {
+func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin ticket.Origin, e env) error {
 	loc, err := time.LoadLocation(*cf.tz)
 	if err != nil {
 		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)

@@ -16,7 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/testenv"
-	"github.com/powabase/restorectl/internal/ui"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // Without a terminal the console says so, points to the subcommands, and
@@ -326,17 +326,17 @@ func TestConsoleUndoLine(t *testing.T) {
 func TestConsoleOrigin(t *testing.T) {
 	for _, tc := range []struct {
 		name, target, env string
-		want              ui.Origin
+		want              ticket.Origin
 	}{
 		{"literal target", "postgres://postgres@db-{ref}:5432/postgres", "",
-			ui.Origin{Store: "s3://b/daily", Target: "postgres://postgres@db-{ref}:5432/postgres", PgDump: "/pg_dump"}},
+			ticket.Origin{Store: "s3://b/daily", Target: "postgres://postgres@db-{ref}:5432/postgres", PgDump: "/pg_dump"}},
 		{"password in the URL", "postgres://admin:s3cret@db:5432/postgres", "",
-			ui.Origin{Store: "s3://b/daily", TargetRedacted: "postgres://admin:xxxxx@db:5432/postgres", PgDump: "/pg_dump"}},
+			ticket.Origin{Store: "s3://b/daily", TargetRedacted: "postgres://admin:xxxxx@db:5432/postgres", PgDump: "/pg_dump"}},
 		{"password as a keyword", "host=db user=admin password=s3cret dbname=postgres", "",
-			ui.Origin{Store: "s3://b/daily", TargetRedacted: "host=db user=admin password=xxxxx dbname=postgres", PgDump: "/pg_dump"}},
+			ticket.Origin{Store: "s3://b/daily", TargetRedacted: "host=db user=admin password=xxxxx dbname=postgres", PgDump: "/pg_dump"}},
 		{"target from the environment", "", "postgres://postgres@db-{ref}/postgres",
-			ui.Origin{Store: "s3://b/daily", TargetEnv: true, PgDump: "/pg_dump"}},
-		{"no target", "", "", ui.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"}},
+			ticket.Origin{Store: "s3://b/daily", TargetEnv: true, PgDump: "/pg_dump"}},
+		{"no target", "", "", ticket.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := newFlagSet("console", "", env{stderr: io.Discard})
@@ -350,7 +350,7 @@ func TestConsoleOrigin(t *testing.T) {
 				}
 				return ""
 			}}
-			if got := cf.origin(ui.Origin{Store: "s3://b/daily"}, e); got != tc.want {
+			if got := cf.origin(ticket.Origin{Store: "s3://b/daily"}, e); got != tc.want {
 				t.Errorf("origin = %+v, want %+v", got, tc.want)
 			}
 		})

@@ -234,12 +234,14 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 			return jerr
 		}
 	} else if res != nil {
-		printRestore(e.stdout, req, res, err)
+		printRestore(e.stdout, req, res, err, undoOrigin(ticket.Origin{Store: cfg.Store.String()}, rf.targetURL, rf.pgDump, e))
 	}
 	return err
 }
 
-func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) {
+// printRestore prints the plan and what the restore did; origin is what an
+// undo line must repeat of the command's flags.
+func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error, origin ticket.Origin) {
 	if p := res.Plan; p != nil {
 		printPlan(w, p)
 	}
@@ -282,7 +284,11 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error) 
 		fmt.Fprintf(w, "Created on the target: %s\n", termsafe.String(extract.JoinNames(res.Created, ", ")))
 	}
 	if res.SafetyKey != "" {
-		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", termsafe.String(res.SafetyKey), termsafe.String(apply.UndoCommand(res.AuditID, req.Project, req.Ticket)))
+		line, notes := origin.UndoCommand(res.AuditID, req.Project, req.Ticket)
+		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", termsafe.String(res.SafetyKey), termsafe.String(line))
+		for _, n := range notes {
+			fmt.Fprintf(w, "  (%s)\n", termsafe.String(n))
+		}
 	}
 	if db := res.Database; db != nil {
 		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", termsafe.String(db.Name), termsafe.String(apply.ShellQuote(db.Connect)))

@@ -21,6 +21,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func TestRestoreUsageErrors(t *testing.T) {
@@ -68,7 +69,7 @@ func TestPrintRestoreOutcome(t *testing.T) {
 	}{
 		{"committed, recording failed", apply.Result{Outcome: apply.Committed, AuditID: "a1", SafetyKey: "demo/pre-restore/x.sql.gz"},
 			errors.New("the restore was committed; recording it in audit record k failed"),
-			[]string{"Restored in", "The restore is committed", "Undo with: restorectl undo a1"}, []string{"rolled back", "as it was"}},
+			[]string{"Restored in", "The restore is committed", "Undo with: restorectl undo a1 --project demo --store s3://b/daily --pg-dump /pg_dump --ticket T-1 --yes"}, []string{"rolled back", "as it was"}},
 		{"unknown", apply.Result{Outcome: apply.Unknown, AuditID: "a2", XID: 4242, SafetyKey: "demo/pre-restore/y.sql.gz"}, errors.New("commit: connection reset"),
 			[]string{"may or may not have changed", "SELECT pg_catalog.txid_status(4242);", "Undo with: restorectl undo a2"}, []string{"rolled back"}},
 		{"rolled back", apply.Result{Outcome: apply.RolledBack, AuditID: "a3"}, errors.New("copy: boom"),
@@ -80,7 +81,7 @@ func TestPrintRestoreOutcome(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			printRestore(&b, req, &tc.res, tc.err)
+			printRestore(&b, req, &tc.res, tc.err, ticket.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"})
 			for _, w := range tc.want {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, b.String())

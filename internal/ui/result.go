@@ -230,7 +230,7 @@ func (r *resultScreen) undo() []string {
 		return append(l, "safety        none written (no existing table was affected)")
 	}
 	// The same line as the exit summary's (Summary): complete, to paste.
-	line, notes := r.s.Origin.undoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID)
+	line, notes := r.s.Origin.UndoCommand(res.AuditID, r.s.Ticket.Project, r.s.Ticket.ID)
 	l = append(l, "safety        "+termsafe.String(res.SafetyKey), "", "To undo:")
 	l = append(l, r.command(termsafe.String(line))...)
 	for _, n := range notes {

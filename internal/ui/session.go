@@ -8,6 +8,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // Ticket is what the support engineer is working on.
@@ -47,7 +48,7 @@ type Session struct {
 
 	// Origin is how the command line started the console: what the
 	// command lines it prints (undo) need to run pasted into a fresh shell.
-	Origin Origin
+	Origin ticket.Origin
 
 	// done is what outlives the console, for Summary: the restores run
 	// and the exports written, recorded by the goroutines that did them

@@ -12,56 +12,6 @@ import (
 	"github.com/powabase/restorectl/internal/termsafe"
 )
 
-// Origin is how the command line started the console, as far as the
-// command lines the console prints must repeat it: an undo line is pasted
-// into another shell, maybe days later, where neither RESTORECTL_STORE nor
-// the console's flags are set.
-type Origin struct {
-	// Store is the snapshot store's URL, absolute (catalog.Store.String):
-	// always written out, whether it came from --store or RESTORECTL_STORE.
-	Store string
-	// Target is the --target the console was given ({ref} for the
-	// project's ref) when it holds no password. TargetRedacted is that
-	// --target with its password masked when it holds one: a password is
-	// never printed, nor suggested on a command line that other processes
-	// can read. TargetEnv says the target came from
-	// RESTORECTL_TARGET_URL_TEMPLATE, which undo reads as well.
-	Target, TargetRedacted string
-	TargetEnv              bool
-	// PgDump is the --pg-dump the console was given: an undo takes a
-	// safety snapshot too.
-	PgDump string
-	// TemporaryStore says the store is removed when the console ends (a
-	// demo without a cache directory): no undo can work after that.
-	TemporaryStore bool
-}
-
-// undoCommand is the command line that undoes the restore recorded as id
-// in project, with every flag of o that undo needs to run as pasted into
-// a fresh shell, and notes on what the line cannot carry.
-func (o Origin) undoCommand(id, project, ticket string) (line string, notes []string) {
-	var flags []string
-	if o.Store != "" {
-		flags = append(flags, "--store "+apply.ShellQuote(o.Store))
-	}
-	switch {
-	case o.Target != "":
-		flags = append(flags, "--target "+apply.ShellQuote(strings.ReplaceAll(o.Target, "{ref}", project)))
-	case o.TargetRedacted != "":
-		notes = append(notes, fmt.Sprintf("The target's connection string holds a password, so it is left out: before running the line, set RESTORECTL_TARGET_URL_TEMPLATE to %s with the password in place of xxxxx (or pass it, with the password, as --target).",
-			strings.ReplaceAll(o.TargetRedacted, "{ref}", project)))
-	case o.TargetEnv:
-		notes = append(notes, "It reads the target from RESTORECTL_TARGET_URL_TEMPLATE, as the console did: set it where you run the line.")
-	}
-	if o.PgDump != "" {
-		flags = append(flags, "--pg-dump "+apply.ShellQuote(o.PgDump))
-	}
-	if o.TemporaryStore {
-		notes = append(notes, "The store is temporary and is removed when the console ends: the line works only until then.")
-	}
-	return apply.UndoCommand(id, project, ticket, flags...), notes
-}
-
 // doneWork is one restore run, or one export written, that the console's
 // exit summary reports.
 type doneWork struct {
@@ -216,7 +166,7 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 			fmt.Fprintf(b, "  The store was temporary and has been removed, safety snapshot and audit record with it: this restore cannot be undone with restorectl undo.\n")
 			return
 		}
-		line, notes := s.Origin.undoCommand(res.AuditID, req.Project, req.Ticket)
+		line, notes := s.Origin.UndoCommand(res.AuditID, req.Project, req.Ticket)
 		command(intro, line)
 		for _, n := range notes {
 			fmt.Fprintf(b, "  %s\n", termsafe.String(n))

@@ -12,6 +12,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // summaryBackend answers Targets, all Summary asks a backend.
@@ -23,7 +24,7 @@ type summaryBackend struct {
 func (b summaryBackend) Targets(string) (string, string) { return b.target, "" }
 
 // summaryOrigin is a console started with every flag an undo repeats.
-var summaryOrigin = Origin{Store: "s3://backups/daily", Target: "postgres://postgres@db-{ref}.internal:5432/postgres?sslmode=disable",
+var summaryOrigin = ticket.Origin{Store: "s3://backups/daily", Target: "postgres://postgres@db-{ref}.internal:5432/postgres?sslmode=disable",
 	PgDump: "/usr/lib/postgresql/17/bin/pg_dump"}
 
 // summaryUndo is the undo line of summaryOrigin's committed restore.
@@ -31,7 +32,7 @@ const summaryUndo = "restorectl undo 20261122T120000Z-7f3a9c --project demo --st
 	"--target 'postgres://postgres@db-demo.internal:5432/postgres?sslmode=disable' --pg-dump /usr/lib/postgresql/17/bin/pg_dump --ticket 'SUP 42' --yes"
 
 // summarySession is a console whose session did what done says.
-func summarySession(origin Origin, done ...doneWork) *Session {
+func summarySession(origin ticket.Origin, done ...doneWork) *Session {
 	s := &Session{Backend: summaryBackend{target: "postgres@db-demo.internal:5432/postgres"}, Origin: origin}
 	s.done = done
 	return s
@@ -106,15 +107,15 @@ func TestSummary(t *testing.T) {
 				"  verified         FAILED: public.orders has 54 rows, the snapshot 55\n",
 				"  Connect with:\n    psql 'postgresql://demo@db:5432/demo_sup42?sslmode=disable'\n"},
 			[]string{"undo", "target", "safety"}},
-		{"target with a password", summarySession(Origin{Store: "file:///srv/snapshots", TargetRedacted: "postgres://admin:xxxxx@db-{ref}:5432/postgres"},
+		{"target with a password", summarySession(ticket.Origin{Store: "file:///srv/snapshots", TargetRedacted: "postgres://admin:xxxxx@db-{ref}:5432/postgres"},
 			doneWork{req: overwrite, res: summaryCommitted()}),
 			[]string{"    restorectl undo 20261122T120000Z-7f3a9c --project demo --store file:///srv/snapshots --ticket 'SUP 42' --yes\n",
 				"set RESTORECTL_TARGET_URL_TEMPLATE to postgres://admin:xxxxx@db-demo:5432/postgres with the password in place of xxxxx"},
 			[]string{"--target '", "--target postgres"}},
-		{"target from the environment", summarySession(Origin{Store: "file:///srv/snapshots", TargetEnv: true},
+		{"target from the environment", summarySession(ticket.Origin{Store: "file:///srv/snapshots", TargetEnv: true},
 			doneWork{req: overwrite, res: summaryCommitted()}),
 			[]string{"--store file:///srv/snapshots --ticket", "reads the target from RESTORECTL_TARGET_URL_TEMPLATE"}, []string{"--target"}},
-		{"temporary store", summarySession(Origin{Store: "file:///tmp/restorectl-demo-1", TemporaryStore: true},
+		{"temporary store", summarySession(ticket.Origin{Store: "file:///tmp/restorectl-demo-1", TemporaryStore: true},
 			doneWork{req: overwrite, res: summaryCommitted()}),
 			[]string{"safety snapshot  demo/pre-restore/", "store was temporary and has been removed"}, []string{"undo it with", "--project"}},
 		{"export", summarySession(summaryOrigin, doneWork{req: RestoreRequest{Snapshot: catalog.Snapshot{Object: catalog.Object{Key: "demo/20261121T030000Z.sql.gz"}},
