@@ -9,4 +9,8 @@
 // why. Stats counts what was read, for --stats and the benchmarks.
 //
 //	snapshot.go  Open, Snapshot: table of contents, Preview, WriteScript, Source (for apply), Stats
+//	undo.go      Origin: what an undo line must repeat of the command's flags, and the line
+//
+// Test support: package tickettest puts indexed, many-member snapshots
+// into stores as the backup job leaves them.
 package ticket
