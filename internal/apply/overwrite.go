@@ -561,11 +561,23 @@ const (
 	actRefresh
 )
 
+var actionNames = [...]string{actSkip: "skip", actSet: "set", actCreate: "create", actDependency: "dependency",
+	actIfCreated: "if created", actCopy: "copy", actStage: "stage", actSequence: "sequence", actRefresh: "refresh"}
+
+func (a entryAction) String() string { return actionNames[a] }
+
 // plannedActions decides, entry by entry, what the restore runs.
 func (t *targetRun) plannedActions() []entryAction {
-	sel := t.sel
+	return planActions(t.sel, t.onTarget, t.r.req.Mode)
+}
+
+// planActions is the planner: from a selection of the snapshot's entries
+// and what the target holds (onTarget, by relation), it decides what a
+// restore in mode runs of each entry. It reads nothing and changes
+// nothing, so that it is tested without a database.
+func planActions(sel *extract.Selection, onTarget map[extract.Name]*targetTable, mode Mode) []entryAction {
 	acts := make([]entryAction, len(sel.TOC.Entries))
-	merge := t.r.req.Mode == Merge
+	merge := mode == Merge
 	for i := range sel.TOC.Entries {
 		e := &sel.TOC.Entries[i]
 		if !sel.Include[i] || e.Item == extract.MetaCommand {
@@ -578,7 +590,7 @@ func (t *targetRun) plannedActions() []entryAction {
 		case e.Item == extract.CopyData:
 			switch {
 			case len(e.Tables) == 0:
-			case t.onTarget[e.Tables[0]] == nil:
+			case onTarget[e.Tables[0]] == nil:
 				a = actCopy
 			case merge:
 				a = actStage
@@ -590,7 +602,7 @@ func (t *targetRun) plannedActions() []entryAction {
 		case e.Kind == extract.KindRefresh:
 			a = actRefresh
 		case len(e.Tables) > 0:
-			if t.onTarget[e.Tables[0]] == nil {
+			if onTarget[e.Tables[0]] == nil {
 				a = actCreate
 			}
 		case e.Kind == extract.KindComment, e.Kind == extract.KindIndexAttach:
@@ -606,7 +618,11 @@ func (t *targetRun) plannedActions() []entryAction {
 // runActions are the actions a run carries out: all that are planned,
 // except in a merge's dry run, which counts in staging tables only.
 func (t *targetRun) runActions(planned []entryAction) []entryAction {
-	if !t.r.req.DryRun || t.r.req.Mode != Merge {
+	return runActions(planned, t.r.req.Mode, t.r.req.DryRun)
+}
+
+func runActions(planned []entryAction, mode Mode, dryRun bool) []entryAction {
+	if !dryRun || mode != Merge {
 		return planned
 	}
 	acts := make([]entryAction, len(planned))
