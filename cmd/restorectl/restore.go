@@ -9,7 +9,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
@@ -243,7 +242,7 @@ func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request
 // undo line must repeat of the command's flags.
 func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error, origin ticket.Origin) {
 	if p := res.Plan; p != nil {
-		printPlan(w, p)
+		ticket.WritePlan(w, p)
 	}
 	var refused *apply.RefusedError
 	switch {
@@ -305,85 +304,6 @@ func failedOrStopped(err error) string {
 		return "found a table busy"
 	}
 	return "failed"
-}
-
-func printPlan(w io.Writer, p *apply.Plan) {
-	fmt.Fprintf(w, "Plan: %s of %s into %s\n", p.Mode, termsafe.String(p.Snapshot), termsafe.String(p.Target))
-	if p.Role != "" {
-		fmt.Fprintf(w, "Loaded as role %s (the snapshot's code never runs as a superuser)\n", termsafe.String(p.Role))
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TABLE\tON TARGET\tROWS NOW\tAFTER\tDELETE\tINSERT\tUPDATE")
-	for _, t := range p.Tables {
-		on := "exists"
-		if !t.Exists {
-			on = "created"
-		}
-		if t.Cascaded {
-			on += " (cascade)"
-		}
-		after := fmt.Sprint(t.RowsAfter)
-		if t.RowsAfter < 0 {
-			after = "?"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\n", termsafe.String(t.Name), on, t.RowsNow, after, t.Deleted, t.Inserted, t.Updated)
-	}
-	tw.Flush()
-	for _, t := range p.Tables {
-		name := termsafe.String(t.Name)
-		if t.WrittenSince+t.GoneSince > 0 {
-			fmt.Fprintf(w, "  %s: since that restore, %d rows were written and %d of its rows changed or deleted: undo discards them\n", name, t.WrittenSince, t.GoneSince)
-		}
-		if t.Missing+t.Identical+t.Different > 0 {
-			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", name, t.Missing, t.Identical, t.Different)
-		}
-		for _, d := range t.Drift {
-			verdict := "refused"
-			if d.Compatible {
-				verdict = "compatible"
-			}
-			fmt.Fprintf(w, "  drift %s.%s: snapshot %s, target %s (%s: %s)\n", name, termsafe.String(d.Column),
-				termsafe.String(orDash(d.Snapshot)), termsafe.String(orDash(d.Target)), verdict, termsafe.String(d.Reason))
-		}
-	}
-	if len(p.Statements) > 0 {
-		fmt.Fprintf(w, "\nStatements (%d):\n", len(p.Statements))
-		for _, s := range p.Statements {
-			fmt.Fprintf(w, "  %s\n", termsafe.String(s))
-		}
-	}
-	if len(p.Sequences) > 0 {
-		fmt.Fprintf(w, "\nSequences (next value now → after the restore):\n")
-		for _, sq := range p.Sequences {
-			now, snap := fmt.Sprint(sq.Now), fmt.Sprint(sq.Snapshot)
-			if !sq.Exists {
-				now = "new"
-			}
-			if sq.Snapshot == 0 && sq.Action == apply.SeqIfAhead {
-				snap = "?"
-			}
-			fmt.Fprintf(w, "  %-40s %s → %d  (%s; the snapshot's: %s)\n", termsafe.String(sq.Name), now, sq.After, sequenceWhy(sq.Action), snap)
-		}
-	}
-	for _, s := range p.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", termsafe.String(s))
-	}
-}
-
-// sequenceWhy explains a sequence's action in a plan.
-func sequenceWhy(a apply.SequenceAction) string {
-	switch a {
-	case apply.SeqKept:
-		return "kept: the snapshot's is not ahead; --rewind-sequences sets it back"
-	case apply.SeqNotOwned:
-		return "not owned by a restored table: left as it is"
-	case apply.SeqIfAhead:
-		return "set if the snapshot's is ahead"
-	case apply.SeqRewound:
-		return "rewound, as --rewind-sequences asks"
-	}
-	return string(a)
 }
 
 func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err error) error {

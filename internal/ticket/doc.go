@@ -9,6 +9,7 @@
 // why. Stats counts what was read, for --stats and the benchmarks.
 //
 //	snapshot.go  Open, Snapshot: table of contents, Preview, WriteScript, Source (for apply), Stats
+//	plan.go      WritePlan: a restore's plan as text, the same on both faces
 //	undo.go      Origin: what an undo line must repeat of the command's flags, and the line
 //
 // Test support: package tickettest puts indexed, many-member snapshots

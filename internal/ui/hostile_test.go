@@ -139,7 +139,7 @@ func TestHostileNamesEscapedInConsole(t *testing.T) {
 			var b strings.Builder
 			writePlan(&b, "db", plan, &apply.RefusedError{Reasons: []string{hostileName.String() + " is referenced"}})
 			return b.String()
-		}, []string{hostileEscaped + ": exists", `drift col\x1b[31m`, `new \u009b column`, "refused: " + hostileEscaped, "warning about " + hostileEscaped}},
+		}, []string{hostileEscaped + "  exists", "drift " + hostileEscaped + `.col\x1b[31m`, `new \u009b column`, "refused: " + hostileEscaped, "warning about " + hostileEscaped}},
 		{"plan error", func(t *testing.T) string {
 			var b strings.Builder
 			writePlan(&b, "db", nil, fmt.Errorf("inspect %s: boom", hostileName))

@@ -16,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // previewRows is how many rows of each table the preview shows.
@@ -149,91 +150,25 @@ func (m *previewScreen) Close() {
 	m.job++
 }
 
-// writePlan writes what an overwrite would do on the target: per table
-// whether it exists, its rows now and after, its drift; per sequence its
-// next value now and after; then refusals and warnings. A plan that could
+// writePlan writes what an overwrite would do on the target: a line
+// naming the target, the plan as the command line prints it
+// (ticket.WritePlan), then why it is refused if it is. A plan that could
 // not be made at all shows why.
 func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
-	fmt.Fprintf(b, "Against %s:\n", termsafe.String(target))
 	var refused *apply.RefusedError
 	if err != nil && (plan == nil || !errors.As(err, &refused)) {
-		fmt.Fprintf(b, "  cannot compare with the target: %s\n\n", termsafe.Text(err.Error()))
+		fmt.Fprintf(b, "Against %s:\n  cannot compare with the target: %s\n\n", termsafe.String(target), termsafe.Text(err.Error()))
 		return
 	}
-	if plan.Role != "" {
-		fmt.Fprintf(b, "  loaded as role %s (never a superuser)\n", termsafe.String(plan.Role))
-	}
-	for _, t := range plan.Tables {
-		state := "exists"
-		if !t.Exists {
-			state = "will be created"
-		}
-		fmt.Fprintf(b, "  %s: %s, rows %d → %d", termsafe.String(t.Name), state, t.RowsNow, t.RowsAfter)
-		if t.Exists {
-			fmt.Fprintf(b, " (%d deleted, %d inserted)", t.Deleted, t.Inserted)
-		}
-		b.WriteString("\n")
-		for _, d := range t.Drift {
-			verdict := "refused"
-			if d.Compatible {
-				verdict = "compatible"
-			}
-			fmt.Fprintf(b, "    drift %s: snapshot %s vs target %s, %s", termsafe.String(d.Column),
-				termsafe.String(orNone(d.Snapshot)), termsafe.String(orNone(d.Target)), verdict)
-			if d.Reason != "" {
-				fmt.Fprintf(b, " (%s)", termsafe.String(d.Reason))
-			}
-			b.WriteString("\n")
-		}
-	}
-	for _, sp := range plan.Sequences {
-		writeSequence(b, sp)
-	}
+	fmt.Fprintf(b, "Against %s (a dry run: nothing is changed):\n\n", termsafe.String(target))
+	ticket.WritePlan(b, plan) // a strings.Builder does not fail
 	if refused != nil {
+		b.WriteString("\n")
 		for _, r := range refused.Reasons {
-			fmt.Fprintf(b, "  refused: %s\n", termsafe.String(r))
+			fmt.Fprintf(b, "refused: %s\n", termsafe.String(r))
 		}
-	}
-	for _, w := range plan.Warnings {
-		fmt.Fprintf(b, "  warning: %s\n", termsafe.String(w))
 	}
 	b.WriteString("\n")
-}
-
-// writeSequence writes what the restore does to one sequence, as the next
-// value nextval returns before and after: sequences only move forward
-// unless asked, so "kept" and "not owned" say why one stays.
-func writeSequence(b *strings.Builder, sp apply.SequencePlan) {
-	name := termsafe.String(sp.Name)
-	switch {
-	case !sp.Exists && sp.Snapshot == 0 && sp.After == 0:
-		// The snapshot's value is not known before the load reads it.
-		fmt.Fprintf(b, "  sequence %s  will be created, set as the snapshot has it\n", name)
-		return
-	case !sp.Exists:
-		fmt.Fprintf(b, "  sequence %s  will be created, next %d (%s)\n", name, sp.After, termsafe.String(string(sp.Action)))
-		return
-	}
-	fmt.Fprintf(b, "  sequence %s  next %d → %d (%s", name, sp.Now, sp.After, termsafe.String(string(sp.Action)))
-	switch sp.Action {
-	case apply.SeqKept:
-		fmt.Fprintf(b, ": the snapshot's %d is not ahead; sequences never move back unasked", sp.Snapshot)
-	case apply.SeqNotOwned:
-		b.WriteString(": no restored table owns it, so it is left as it is")
-	case apply.SeqIfAhead:
-		b.WriteString(": the snapshot's value is read during the restore")
-	case apply.SeqRewound:
-		b.WriteString(": moved back to the snapshot's value, as asked")
-	}
-	b.WriteString(")\n")
-}
-
-// orNone names a missing column side.
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // writeRows writes a table's first rows, columns aligned; names and

@@ -20,6 +20,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 var previewOrders = []extract.Name{{Schema: "public", Name: "orders"}}
@@ -191,11 +192,12 @@ func TestPreviewPlanAgainstTarget(t *testing.T) {
 	target, _ := s.Backend.Targets("demo")
 	t.Log(v[:strings.Index(v, "rows, the first")])
 	for _, want := range []string{
-		"Against " + target + ":",
-		"public.orders: exists, rows 40 → 55",
-		"drift extra: snapshot (none) vs target text",
-		"compatible",
-		"sequence public.orders_id_seq  next 41 → 56 (set)",
+		"Against " + target + " (a dry run: nothing is changed):",
+		"Plan: overwrite of ", s.Snapshot.Key + " into " + target,
+		"public.orders  exists     40        55        55     40      55      0",
+		"drift public.orders.extra: snapshot (none), target text (compatible",
+		"TRUNCATE ONLY public.orders",
+		"public.orders_id_seq  41 → 56  set: the snapshot's 56 is ahead",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the preview lacks %q:\n%s", want, v)
@@ -204,7 +206,7 @@ func TestPreviewPlanAgainstTarget(t *testing.T) {
 	if strings.Contains(v, "no target configured") {
 		t.Errorf("the no-target note is shown with a target:\n%s", v)
 	}
-	if strings.Index(v, "Against ") > strings.Index(v, "rows, the first") {
+	if strings.Index(v, "Against ") > strings.Index(v, "Plan: ") || strings.Index(v, "Plan: ") > strings.Index(v, "rows, the first") {
 		t.Errorf("the plan is not above the rows:\n%s", v)
 	}
 	if strings.Contains(v, "password") {
@@ -222,7 +224,7 @@ func TestPreviewNoTarget(t *testing.T) {
 	if !strings.Contains(v, "no target configured: start with --target to compare with the project") {
 		t.Errorf("the no-target note is missing:\n%s", v)
 	}
-	if strings.Contains(v, "Against ") {
+	if strings.Contains(v, "Plan: ") || strings.Contains(v, "Against ") {
 		t.Errorf("a plan is shown without a target:\n%s", v)
 	}
 }
@@ -263,11 +265,19 @@ func TestWritePlanRefused(t *testing.T) {
 	var b strings.Builder
 	writePlan(&b, "postgres://db/demo", plan, &apply.RefusedError{Reasons: []string{"public.items references public.orders"}})
 	got := b.String()
+	// The console draws the plan as the command line prints it, then the
+	// refusal's reasons.
+	var cli strings.Builder
+	if err := ticket.WritePlan(&cli, plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "Against postgres://db/demo (a dry run: nothing is changed):\n\n"+cli.String()) {
+		t.Errorf("the console's plan is not the command line's:\n%s\nwant it after its first line:\n%s", got, cli.String())
+	}
 	for _, want := range []string{
-		"Against postgres://db/demo:",
-		"public.orders: exists, rows 40 → 55 (40 deleted, 55 inserted)",
-		"drift status: snapshot text vs target integer, refused (type differs)",
-		"public.notes: will be created, rows 0 → 3",
+		"public.orders  exists     40        0         55     40      55      0\n",
+		"drift public.orders.status: snapshot text, target integer (refused: type differs)",
+		"public.notes   created    0         0         3      0       3       0\n",
 		"refused: public.items references public.orders",
 		"warning: a warning",
 	} {
@@ -275,8 +285,14 @@ func TestWritePlanRefused(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, got)
 		}
 	}
+	if i, j := strings.Index(got, "warning: a warning"), strings.Index(got, "\nrefused: "); j < i {
+		t.Errorf("the refusal is not after the plan:\n%s", got)
+	}
 }
 
+// TestWritePlanSequences: the console draws each sequence as the command
+// line prints it (ticket.WritePlan, whose tests hold the wording), after
+// the tables and before the warnings, names escaped.
 func TestWritePlanSequences(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -284,33 +300,39 @@ func TestWritePlanSequences(t *testing.T) {
 		want string
 	}{
 		{"set", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 11, Snapshot: 31, After: 31, Action: apply.SeqSet},
-			"  sequence public.x_id_seq  next 11 → 31 (set)\n"},
+			"  public.x_id_seq  11 → 31  set: the snapshot's 31 is ahead\n"},
 		{"created", apply.SequencePlan{Name: "public.new_id_seq", Snapshot: 4, After: 4, Action: apply.SeqSet},
-			"  sequence public.new_id_seq  will be created, next 4 (set)\n"},
+			"  public.new_id_seq  new → 4  created, set as the snapshot has it\n"},
 		{"created, value unknown", apply.SequencePlan{Name: "public.new_id_seq", Action: apply.SeqSet},
-			"  sequence public.new_id_seq  will be created, set as the snapshot has it\n"},
+			"  public.new_id_seq  new → ?  created, set as the snapshot has it (its value is read during the restore)\n"},
 		{"kept", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 160, Snapshot: 60, After: 160, Action: apply.SeqKept},
-			"  sequence public.x_id_seq  next 160 → 160 (kept: the snapshot's 60 is not ahead; sequences never move back unasked)\n"},
+			"  public.x_id_seq  160 → 160  kept: the snapshot's 60 is not ahead; sequences move back only when asked (--rewind-sequences)\n"},
 		{"not owned", apply.SequencePlan{Name: "public.shared_seq", Exists: true, Now: 9, Snapshot: 20, After: 9, Action: apply.SeqNotOwned},
-			"  sequence public.shared_seq  next 9 → 9 (not owned: no restored table owns it, so it is left as it is)\n"},
+			"  public.shared_seq  9 → 9  not owned by a restored table: left as it is (the snapshot's: 20)\n"},
 		{"set if ahead", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 9, After: 9, Action: apply.SeqIfAhead},
-			"  sequence public.x_id_seq  next 9 → 9 (set if ahead: the snapshot's value is read during the restore)\n"},
+			"  public.x_id_seq  9 → 9  set if the snapshot's is ahead (its value is read during the restore)\n"},
 		{"rewound", apply.SequencePlan{Name: "public.x_id_seq", Exists: true, Now: 160, Snapshot: 60, After: 60, Action: apply.SeqRewound},
-			"  sequence public.x_id_seq  next 160 → 60 (rewound: moved back to the snapshot's value, as asked)\n"},
+			"  public.x_id_seq  160 → 60  rewound to the snapshot's 60, as asked (--rewind-sequences)\n"},
 		{"hostile name", apply.SequencePlan{Name: hostileName.String(), Exists: true, Now: 1, Snapshot: 2, After: 2, Action: apply.SeqSet},
-			"  sequence " + hostileEscaped + "  next 1 → 2 (set)\n"},
+			"  " + hostileEscaped + "  1 → 2  set: the snapshot's 2 is ahead\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := &apply.Plan{Tables: []apply.TablePlan{{Name: "public.x", Exists: true}},
 				Sequences: []apply.SequencePlan{tc.seq}, Warnings: []string{"a warning"}}
-			var b strings.Builder
+			var b, cli strings.Builder
 			writePlan(&b, "db", plan, nil)
 			got := b.String()
 			if !strings.Contains(got, tc.want) {
 				t.Errorf("lacks %q:\n%s", tc.want, got)
 			}
+			if err := ticket.WritePlan(&cli, plan); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(got, "Against db (a dry run: nothing is changed):\n\n"+cli.String()) {
+				t.Errorf("the console's plan is not the command line's:\n%s\nwant it after its first line:\n%s", got, cli.String())
+			}
 			// Sequences come after the tables, before the warnings.
-			if i, j, k := strings.Index(got, "public.x: exists"), strings.Index(got, "sequence "), strings.Index(got, "warning: a warning"); i < 0 || j < i || k < j {
+			if i, j, k := strings.Index(got, "public.x  exists"), strings.Index(got, "Sequences ("), strings.Index(got, "warning: a warning"); i < 0 || j < i || k < j {
 				t.Errorf("out of order:\n%s", got)
 			}
 		})
