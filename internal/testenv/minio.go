@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -106,6 +107,33 @@ func (m *MinIO) Freeze(t testing.TB) {
 	if err := m.signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("testenv: freeze minio: %v", err)
 	}
+	// kill(2) returns before every thread has stopped: a request sent
+	// right away could still be answered. Wait until all have.
+	for deadline := time.Now().Add(5 * time.Second); !stopped(m.cmd.Process.Pid) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stopped reports whether every thread of process pid is stopped, as
+// /proc says; without /proc it waits a moment and says yes.
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		time.Sleep(100 * time.Millisecond)
+		return true
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread has ended
+		}
+		// The state follows the command's closing parenthesis.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Thaw resumes a frozen server (SIGCONT).
