@@ -1,7 +1,6 @@
 package ticket_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -19,18 +18,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // part of it, as does the script of that table; with NoIndex the same
 // preview scans up to the table. The restore's source reads ranges too.
 func TestOpenReadsOnlyWhatItNeeds(t *testing.T) {
-	pg := testenv.StartPostgres(t)
-	dump, err := os.ReadFile(pg.Corpus(t, "platform")[0].Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := testenv.StartMinIO(t)
-	store, err := catalog.NewS3(t.Context(), m.CreateBucket(t), "daily", m.Options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "proj/20261122T030000Z.sql.gz"
-	size := tickettest.PutIndexed(t, store, key, dump, 8<<10)
+	store, key, size := tickettest.CorpusSnapshot(t)
 	snap := catalog.Resolved{Store: store, Key: key, Name: "s3://daily/" + key}
 
 	s, err := ticket.Open(t.Context(), snap, ticket.OpenOptions{})

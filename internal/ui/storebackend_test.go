@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
-	"github.com/powabase/restorectl/internal/testenv"
 	"github.com/powabase/restorectl/internal/ticket/tickettest"
 )
 
@@ -15,18 +13,7 @@ import (
 // as the command line does: its table of contents from the index, and a
 // preview from the members that hold the table, not by scanning it all.
 func TestStoreBackendUsesTheIndex(t *testing.T) {
-	pg := testenv.StartPostgres(t)
-	dump, err := os.ReadFile(pg.Corpus(t, "platform")[0].Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := testenv.StartMinIO(t)
-	store, err := catalog.NewS3(t.Context(), m.CreateBucket(t), "daily", m.Options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "proj/20261122T030000Z.sql.gz"
-	size := tickettest.PutIndexed(t, store, key, dump, 8<<10)
+	store, key, size := tickettest.CorpusSnapshot(t)
 	snaps, err := catalog.ListSnapshots(t.Context(), store, "proj")
 	if err != nil || len(snaps) != 1 {
 		t.Fatalf("snapshots %v, %v", snaps, err)

@@ -5,12 +5,34 @@ package tickettest
 import (
 	"bytes"
 	"compress/gzip"
+	"os"
 	"testing"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/testenv"
 )
+
+// CorpusSnapshot puts the corpus's "platform" dump into a fresh bucket of
+// the shared MinIO (store prefix "daily") as project proj's snapshot, in
+// members of 8 KiB of text with its index, and returns the store, the
+// snapshot's key and its size.
+func CorpusSnapshot(t testing.TB) (store catalog.Store, key string, size int64) {
+	t.Helper()
+	pg := testenv.StartPostgres(t)
+	dump, err := os.ReadFile(pg.Corpus(t, "platform")[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testenv.StartMinIO(t)
+	store, err = catalog.NewS3(t.Context(), m.CreateBucket(t), "daily", m.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = "proj/20261122T030000Z.sql.gz"
+	return store, key, PutIndexed(t, store, key, dump, 8<<10)
+}
 
 // PutIndexed stores the plain dump at key of s gzipped in members of about
 // memberSize bytes of text (cut at line ends, as the backup job cuts them
