@@ -50,4 +50,7 @@ type RestoreRequest struct {
 	Project  string
 	Ticket   string
 	Database string // a new project's database name
+	// UpdateChanged is merge's --update-changed: also bring back the
+	// snapshot's rows whose key exists on the project with other values.
+	UpdateChanged bool
 }

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
@@ -22,20 +24,39 @@ var nextAfterConfirm = NewProgressScreen
 // confirmTables is how many table names the confirmation lists.
 const confirmTables = 3
 
-// confirmKeys are the confirm screen's own keys.
+// confirmKeys are the confirm screen's own keys. They are not text: the
+// ref or database name is being typed (ctrl+u is the input's own).
+// UpdateChanged toggles merge's --update-changed ("update changed" rows
+// too), Scroll scrolls the dry run's plan; their help is short, to fit
+// 80 columns (? is text here: the full help cannot be shown).
 type confirmKeys struct {
-	Restore key.Binding
+	Restore, UpdateChanged, Scroll key.Binding
 }
 
-func newConfirmKeys(k KeyMap) confirmKeys {
-	return confirmKeys{Restore: key.NewBinding(key.WithKeys(k.Enter.Keys()...), key.WithHelp("enter", "restore"))}
+// newConfirmKeys returns the keys of a confirmation in mode: only a merge
+// has update-changed, only a destructive mode a plan to scroll.
+func newConfirmKeys(k KeyMap, mode apply.Mode) confirmKeys {
+	keys := confirmKeys{
+		Restore:       key.NewBinding(key.WithKeys(k.Enter.Keys()...), key.WithHelp("enter", "restore")),
+		UpdateChanged: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "update changed")),
+		Scroll:        key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "plan")),
+	}
+	keys.UpdateChanged.SetEnabled(mode == apply.Merge)
+	keys.Scroll.SetEnabled(mode.Destructive())
+	return keys
 }
 
-func (k confirmKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Restore} }
-func (k confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Restore}} }
+func (k confirmKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Restore, k.UpdateChanged, k.Scroll}
+}
+func (k confirmKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Restore, k.UpdateChanged, k.Scroll}}
+}
 
 // confirmScreen is screen 6: what the restore will do, confirmed by typing
-// the project ref (overwrite, merge) or by naming the new database.
+// the project ref (overwrite, merge) or by naming the new database. For
+// overwrite and merge it shows the dry run's plan of exactly that restore
+// (merge: with or without --update-changed), under the input.
 type confirmScreen struct {
 	s      *Session
 	keys   confirmKeys
@@ -44,12 +65,28 @@ type confirmScreen struct {
 	msg    string
 	width  int
 	height int
+
+	// The plan: job tags the latest dry run, cancel stops it when the
+	// screen is left (Close) or re-planned; planning is true while one
+	// runs (confirming waits for it); plan is its text.
+	job      int
+	cancel   context.CancelFunc
+	planning bool
+	plan     string
+	view     viewport.Model
+}
+
+// confirmPlanMsg is the result of one dry run of the confirm screen from.
+type confirmPlanMsg struct {
+	from *confirmScreen
+	job  int
+	text string
 }
 
 // NewConfirmScreen confirms restoring s.Tables of s.Snapshot in s.Mode.
 func NewConfirmScreen(s *Session) Screen {
 	target, admin := s.Backend.Targets(s.Ticket.Project)
-	m := &confirmScreen{s: s, keys: newConfirmKeys(s.Keys), width: 80, height: 20}
+	m := &confirmScreen{s: s, keys: newConfirmKeys(s.Keys, s.Mode), width: 80, height: 20, view: viewport.New(80, 1)}
 	if s.Mode == apply.NewProject {
 		m.target = admin
 		m.input = newInput(s.Styles, "Database: ", "", 63)
@@ -65,7 +102,52 @@ func NewConfirmScreen(s *Session) Screen {
 func (m *confirmScreen) Title() string       { return "6 Confirm" }
 func (m *confirmScreen) KeyMap() help.KeyMap { return m.keys }
 func (m *confirmScreen) Typing() bool        { return m.input.Focused() }
-func (m *confirmScreen) Init() tea.Cmd       { return nil }
+
+// Init starts the dry run of an overwrite or merge.
+func (m *confirmScreen) Init() tea.Cmd {
+	if !m.s.Mode.Destructive() || m.target == "" {
+		return nil // a new project keeps to its name; no target, no plan
+	}
+	return m.load()
+}
+
+// load runs the dry run of the session's restore, as it is confirmed, in
+// a command tagged with a new job id (an earlier one's result is
+// dropped) and cancelled when the screen is left or re-planned.
+func (m *confirmScreen) load() tea.Cmd {
+	m.stop()
+	m.job++
+	ctx, cancel := context.WithCancel(m.s.context())
+	m.cancel, m.planning, m.plan = cancel, true, ""
+	job, s, req := m.job, m.s, m.s.request()
+	return func() tea.Msg {
+		// The dry run writes an audit record: the command line waits on
+		// Restores when the console quits.
+		s.Restores.Add(1)
+		defer s.Restores.Done()
+		defer cancel()
+		plan, err := s.Backend.Plan(ctx, req)
+		var b strings.Builder
+		writePlanText(&b, plan, err) // the Target line says against what
+		return confirmPlanMsg{from: m, job: job, text: termsafe.Text(b.String())}
+	}
+}
+
+// stop cancels the dry run under way, if any.
+func (m *confirmScreen) stop() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
+
+// Close cancels the dry run under way: App calls it when the screen is
+// left. Its result is dropped.
+func (m *confirmScreen) Close() {
+	m.stop()
+	m.job++
+	m.planning = false
+}
 
 func (m *confirmScreen) SetSize(width, height int) {
 	m.width, m.height = width, height
@@ -86,6 +168,14 @@ func modeName(mode apply.Mode) string {
 }
 
 func (m *confirmScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if p, ok := msg.(confirmPlanMsg); ok {
+		if p.from != m || p.job != m.job {
+			return m, nil // an earlier dry run's, or another screen's
+		}
+		m.stop()
+		m.planning, m.plan = false, p.text
+		return m, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return m, nil
@@ -95,6 +185,17 @@ func (m *confirmScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return m, Back()
 	case key.Matches(k, m.keys.Restore):
 		return m, m.confirm()
+	case key.Matches(k, m.keys.UpdateChanged):
+		m.s.UpdateChanged = !m.s.UpdateChanged
+		m.msg = ""
+		if m.target == "" {
+			return m, nil
+		}
+		return m, m.load() // the plan of what is now confirmed
+	case key.Matches(k, m.keys.Scroll):
+		var cmd tea.Cmd
+		m.view, cmd = m.view.Update(msg)
+		return m, cmd
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
@@ -122,12 +223,16 @@ func (m *confirmScreen) confirm() tea.Cmd {
 	case m.s.Mode != apply.NewProject && m.input.Value() != m.s.Ticket.Project:
 		m.msg = fmt.Sprintf("That is not %s: type the project ref exactly to confirm, or esc to go back.", m.s.Ticket.Project)
 		return nil
+	case m.planning:
+		m.msg = "Wait for the dry run's plan: what you confirm is what it shows."
+		return nil
 	}
 	if m.s.Mode == apply.NewProject {
 		m.s.Database = value
 	}
 	m.msg = ""
 	if next := nextAfterConfirm(m.s); next != nil {
+		m.stop() // the dry run has ended: this releases its context
 		return Push(next)
 	}
 	return nil
@@ -169,12 +274,22 @@ func (m *confirmScreen) View() string {
 		lines = append(lines, wrapIndent("A new database is created on the cluster and the tables are loaded into it; the project itself is not touched. Edit its name if you like, then press enter.", w, "")...)
 	} else {
 		add("Target", where)
+		if s.Mode == apply.Merge {
+			if s.UpdateChanged {
+				add("Changed", "rows the project has with other values: updated (--update-changed)")
+			} else {
+				add("Changed", "rows the project has with other values: kept (ctrl+t updates them)")
+			}
+		}
 		lines = append(lines, "")
 		lines = append(lines, wrapIndent(fmt.Sprintf("A safety snapshot of the tables goes to %s/pre-restore/ first; undo with restorectl undo.", s.Ticket.Project), w, "")...)
 		lines = append(lines, "")
 		warn := "Overwriting replaces the tables' rows on the project."
 		if s.Mode == apply.Merge {
 			warn = "Merging adds rows to the tables on the project."
+			if s.UpdateChanged {
+				warn = "Merging adds rows to the tables on the project and overwrites the rows that differ from the snapshot's."
+			}
 		}
 		lines = append(lines, wrapIndent(warn+fmt.Sprintf(" Type the project ref (%s) and press enter to confirm:", s.Ticket.Project), w, "")...)
 	}
@@ -184,8 +299,33 @@ func (m *confirmScreen) View() string {
 			lines = append(lines, st.Error.Render(l))
 		}
 	}
+	if s.Mode.Destructive() && m.target != "" {
+		lines = append(lines, m.planLines(w, m.height-len(lines)-1)...)
+	}
 	if m.height > 0 && len(lines) > m.height {
 		lines = lines[:m.height]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// planLines draws the dry run's plan (or that it runs) after a blank
+// line, in a scrollable view of height lines, each cut to width.
+func (m *confirmScreen) planLines(width, height int) []string {
+	if height < 1 {
+		return nil
+	}
+	if m.plan == "" {
+		text := "planning a dry run of this restore…"
+		if !m.planning {
+			text = "no plan: the dry run was stopped"
+		}
+		return []string{"", m.s.Styles.Subtle.Render(ansi.Truncate(text, width, "…"))}
+	}
+	plan := strings.Split(strings.TrimRight(m.plan, "\n"), "\n")
+	for i, l := range plan {
+		plan[i] = ansi.Truncate(l, width, "…")
+	}
+	m.view.Width, m.view.Height = width, min(height, len(plan))
+	m.view.SetContent(strings.Join(plan, "\n"))
+	return append([]string{""}, strings.Split(m.view.View(), "\n")...)
 }

@@ -25,10 +25,11 @@ func TestConfirmGolden(t *testing.T) {
 		name  string
 		downs int
 		wait  string
-	}{{"overwrite", 1, "Type the project ref"}, {"newproject", 0, "Database: "}} {
+	}{{"overwrite", 1, "Plan: overwrite"}, {"merge", 2, "Plan: merge"}, {"newproject", 0, "Database: "}} {
 		for _, size := range goldenSizes {
 			t.Run(tc.name+"/"+goldenSize(size.w, size.h), func(t *testing.T) {
 				s := modeSession(t, true)
+				newPlanRecorder(s) // a made-up plan: no database
 				var keys []tea.Msg
 				for range tc.downs {
 					keys = append(keys, tablesKey("down"))
@@ -188,6 +189,7 @@ func TestConfirmKeysInApp(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			confirmNext(t)
 			s := modeSession(t, true)
+			newPlanRecorder(s)
 			a := New(s, NewModeScreen(s))
 			a.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 			keys := []tea.Msg{tablesKey("enter")}

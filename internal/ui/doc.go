@@ -16,7 +16,9 @@
 //	preview.go    screen 4: a dry run: the plan against the target, the first rows, the definitions
 //	mode.go       screen 5: new project, overwrite, merge, export, or stop
 //	export.go     screen 6 of an export: the script written to a file, atomically
-//	confirm.go    screen 6: what will happen; a destructive mode wants the ref typed
+//	confirm.go    screen 6: what will happen, with the dry run's plan of the mode
+//	              (merge: ctrl+t toggles --update-changed); a destructive mode
+//	              wants the ref typed
 //	progress.go   screen 7: the restore running, with a bar and an ETA; Esc cancels
 //	result.go     screen 8: what the restore did (its outcome), audit id, how to undo or connect
 //	summary.go    Summary: what the console did, printed on exit (undo lines complete, from Origin)

@@ -133,6 +133,9 @@ func (m *modeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		} else {
 			m.s.Database = ""
 		}
+		if o.mode != apply.Merge {
+			m.s.UpdateChanged = false // merge's alone
+		}
 		return m, Push(NewConfirmScreen(m.s))
 	}
 	return m, nil

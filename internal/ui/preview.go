@@ -155,20 +155,39 @@ func (m *previewScreen) Close() {
 // (ticket.WritePlan), then why it is refused if it is. A plan that could
 // not be made at all shows why.
 func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
-	var refused *apply.RefusedError
-	if err != nil && (plan == nil || !errors.As(err, &refused)) {
-		fmt.Fprintf(b, "Against %s:\n  cannot compare with the target: %s\n\n", termsafe.String(target), termsafe.Text(err.Error()))
+	if planFailed(plan, err) {
+		fmt.Fprintf(b, "Against %s:\n  ", termsafe.String(target))
+		writePlanText(b, plan, err)
+		b.WriteString("\n")
 		return
 	}
 	fmt.Fprintf(b, "Against %s (a dry run: nothing is changed):\n\n", termsafe.String(target))
+	writePlanText(b, plan, err)
+	b.WriteString("\n")
+}
+
+// planFailed says a dry run made no plan at all (a refusal comes with one).
+func planFailed(plan *apply.Plan, err error) bool {
+	var refused *apply.RefusedError
+	return err != nil && (plan == nil || !errors.As(err, &refused))
+}
+
+// writePlanText writes the plan as the command line prints it
+// (ticket.WritePlan), then why it is refused if it is; a plan that could
+// not be made at all, why.
+func writePlanText(b *strings.Builder, plan *apply.Plan, err error) {
+	if planFailed(plan, err) {
+		fmt.Fprintf(b, "cannot compare with the target: %s\n", termsafe.Text(err.Error()))
+		return
+	}
 	ticket.WritePlan(b, plan) // a strings.Builder does not fail
-	if refused != nil {
+	var refused *apply.RefusedError
+	if errors.As(err, &refused) {
 		b.WriteString("\n")
 		for _, r := range refused.Reasons {
 			fmt.Fprintf(b, "refused: %s\n", termsafe.String(r))
 		}
 	}
-	b.WriteString("\n")
 }
 
 // writeRows writes a table's first rows, columns aligned; names and

@@ -110,8 +110,7 @@ func (p *progressScreen) Init() tea.Cmd {
 	p.start = p.now()
 	p.phase, p.message = apply.PhasePlan, "starting"
 	s := p.s
-	req := RestoreRequest{Mode: s.Mode, Snapshot: s.Snapshot.Snapshot, TOC: s.TOC, Tables: s.Tables,
-		Project: s.Ticket.Project, Ticket: s.Ticket.ID, Database: s.Database}
+	req := s.request()
 	events, done, backend := p.events, p.done, s.Backend
 	run := func() tea.Msg {
 		s.Restores.Add(1)
@@ -220,6 +219,9 @@ func (p *progressScreen) View() string {
 	what := string(p.s.Mode)
 	if p.s.Mode == apply.NewProject {
 		what += " " + p.s.Database
+	}
+	if p.s.request().UpdateChanged {
+		what += " --update-changed"
 	}
 	lines := []string{
 		st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), termsafe.String(p.s.Snapshot.Key), termsafe.String(what)),

@@ -43,6 +43,9 @@ type Session struct {
 	// a new project's database name.
 	Mode     apply.Mode
 	Database string
+	// UpdateChanged is merge's --update-changed (the confirm screen
+	// toggles it): also bring back rows whose key exists with other values.
+	UpdateChanged bool
 	// Result is the restore's outcome (the progress screen sets it).
 	Result *apply.Result
 
@@ -63,4 +66,11 @@ func (s *Session) context() context.Context {
 		return s.Context
 	}
 	return context.Background()
+}
+
+// request is the restore of the session's choices, in its mode.
+func (s *Session) request() RestoreRequest {
+	return RestoreRequest{Mode: s.Mode, Snapshot: s.Snapshot.Snapshot, TOC: s.TOC, Tables: s.Tables,
+		Project: s.Ticket.Project, Ticket: s.Ticket.ID, Database: s.Database,
+		UpdateChanged: s.Mode == apply.Merge && s.UpdateChanged}
 }

@@ -151,7 +151,7 @@ func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress
 	src := s.Source()
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: progress, Now: b.Now}
 	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
-		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database}
+		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, UpdateChanged: req.UpdateChanged}
 	switch req.Mode {
 	case apply.NewProject:
 		// The platform's convention: the project's role is named as its ref.
@@ -183,7 +183,7 @@ func (b *StoreBackend) Plan(ctx context.Context, req RestoreRequest) (*apply.Pla
 	src := s.Source()
 	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: apply.NoProgress{}, Now: b.Now}
 	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
-		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, DryRun: true, Target: b.target(req.Project)}
+		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, UpdateChanged: req.UpdateChanged, DryRun: true, Target: b.target(req.Project)}
 	res, err := apply.Run(ctx, cfg, r)
 	if res == nil {
 		return nil, err

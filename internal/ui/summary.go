@@ -84,7 +84,7 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 	command := func(intro, line string) {
 		fmt.Fprintf(b, "  %s\n    %s\n", intro, termsafe.String(line))
 	}
-	what := fmt.Sprintf("%s of %s from snapshot %s", summaryMode(req.Mode), summaryTables(req.Tables), termsafe.String(req.Snapshot.Key))
+	what := fmt.Sprintf("%s of %s from snapshot %s", summaryMode(req), summaryTables(req.Tables), termsafe.String(req.Snapshot.Key))
 	cancelled := errors.Is(d.err, context.Canceled) || errors.Is(d.err, context.DeadlineExceeded)
 	switch outcome {
 	case apply.Committed:
@@ -178,12 +178,16 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 	}
 }
 
-// summaryMode names a mode in the summary.
-func summaryMode(m apply.Mode) string {
-	if m == apply.NewProject {
+// summaryMode names a restore's mode in the summary, merge with
+// --update-changed when it was on.
+func summaryMode(req RestoreRequest) string {
+	switch {
+	case req.Mode == apply.NewProject:
 		return "new project"
+	case req.Mode == apply.Merge && req.UpdateChanged:
+		return "merge --update-changed (changed rows updated too)"
 	}
-	return string(m)
+	return string(req.Mode)
 }
 
 // summaryTables lists tables, escaped; many are counted rather than named.
