@@ -246,7 +246,7 @@ func (p *progressScreen) View() string {
 	lines = append(lines, t)
 	var tail []string
 	if p.cancelling {
-		tail = []string{"", st.Warning.Render("cancelling… the target is left as it was")}
+		tail = []string{"", st.Warning.Render("cancelling… rolling back (the result says what happened to the target)")}
 	}
 	// The tables loaded, the latest last, in the room left.
 	if room := p.height - len(lines) - len(tail) - 2; len(p.loaded) > 0 && room > 0 {

@@ -199,7 +199,7 @@ func TestProgressCancel(t *testing.T) {
 		scr.Update(tea.KeyMsg{Type: tea.KeyEsc})
 		cancelView = scr.View()
 	})
-	if !strings.Contains(cancelView, "cancelling… the target is left as it was") {
+	if !strings.Contains(cancelView, "cancelling… rolling back (the result says what happened to the target)") {
 		t.Errorf("after Esc the screen does not say it is cancelling:\n%s", cancelView)
 	}
 	next.SetSize(80, 20)
@@ -340,7 +340,7 @@ func TestProgressKeys(t *testing.T) {
 			t.Fatal("Typing false while running")
 		}
 		p.Update(tea.KeyMsg{Type: tea.KeyEsc})
-		if !*cancelled || !strings.Contains(p.View(), "cancelling… the target is left as it was") {
+		if !*cancelled || !strings.Contains(p.View(), "cancelling… rolling back (the result says what happened to the target)") {
 			t.Errorf("Esc: cancelled %v, view:\n%s", *cancelled, p.View())
 		}
 		if !p.running {
