@@ -134,11 +134,10 @@ func (t *targetRun) withRows() []extract.Name {
 // restore's transaction: everything that may run the snapshot's code.
 func (r *run) openTarget(ctx context.Context) (_ *targetRun, err error) {
 	r.progress(Event{Phase: PhasePlan, Message: "inspecting the target " + Redact(r.req.Target)})
-	cfg, err := pgx.ParseConfig(r.req.Target)
+	cfg, err := targetConfig(r.req.Target)
 	if err != nil {
-		return nil, fmt.Errorf("parse the target's connection string %s: %w", Redact(r.req.Target), err)
+		return nil, err
 	}
-	cfg.RuntimeParams["search_path"] = pinnedSearchPath
 	admin, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the target %s: %w", Redact(r.req.Target), err)
@@ -179,6 +178,17 @@ func (r *run) openTarget(ctx context.Context) (_ *targetRun, err error) {
 		return nil, fmt.Errorf("begin a transaction on the target %s: %w", Redact(r.req.Target), err)
 	}
 	return t, nil
+}
+
+// targetConfig is the admin session's configuration of the target's
+// connection string, with search_path pinned.
+func targetConfig(target string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(target)
+	if err != nil {
+		return nil, fmt.Errorf("parse the target's connection string %s: %w", Redact(target), err)
+	}
+	cfg.RuntimeParams["search_path"] = pinnedSearchPath
+	return cfg, nil
 }
 
 // txOptions are the restore's transaction's: a dry run's sees one

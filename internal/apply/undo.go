@@ -60,11 +60,10 @@ func Undoable(ctx context.Context, rec Record, target string) error {
 		}
 		return refuse("its outcome is %s, not ok: there is nothing to undo", rec.Outcome)
 	}
-	cfg, err := pgx.ParseConfig(target)
+	cfg, err := targetConfig(target)
 	if err != nil {
-		return fmt.Errorf("parse the target's connection string %s: %w", Redact(target), err)
+		return err
 	}
-	cfg.RuntimeParams["search_path"] = pinnedSearchPath
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("ask the target %s whether restore %s committed: %w", Redact(target), rec.ID, err)
