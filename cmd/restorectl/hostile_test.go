@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/powabase/restorectl/internal/termsafe/termsafetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -54,24 +54,6 @@ func hostileSnapshot(t *testing.T) (store, file string) {
 		t.Fatalf("snapshots in the store: %v", snaps)
 	}
 	return store, snaps[0]
-}
-
-// rawControls lists the characters of s a terminal would act on: C0
-// controls but newline and tab, DEL, C1 controls, bidi controls.
-func rawControls(s string) []string {
-	var found []string
-	if !utf8.ValidString(s) {
-		found = append(found, "invalid UTF-8")
-	}
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			found = append(found, fmt.Sprintf("%U", r))
-		}
-	}
-	return found
 }
 
 // jsonHolds reports whether the JSON value v holds the string s exactly
@@ -151,7 +133,7 @@ func TestHostileNamesEscaped(t *testing.T) {
 			if !tt.script {
 				shown = stdout + stderr
 			}
-			if raw := rawControls(shown); len(raw) > 0 {
+			if raw := termsafetest.RawControls(shown); len(raw) > 0 {
 				t.Errorf("the output holds raw controls %v:\n%q", raw, shown)
 			}
 			for _, want := range tt.want {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -22,6 +21,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/termsafe/termsafetest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -90,25 +90,6 @@ func hostileSession(t *testing.T) *Session {
 		Ticket:   Ticket{Project: "evil", At: tablesNow, ID: "SUP-1"},
 		Snapshot: snaps[0], TOC: toc, Tables: []extract.Name{hostileName},
 	}
-}
-
-// rawControls lists the characters of s a terminal would act on: C0
-// controls but newline and tab, DEL, C1 controls, bidi controls. (The
-// tests draw without colour: no escape sequence is the console's own.)
-func rawControls(s string) []string {
-	var found []string
-	if !utf8.ValidString(s) {
-		found = append(found, "invalid UTF-8")
-	}
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			found = append(found, fmt.Sprintf("%U", r))
-		}
-	}
-	return found
 }
 
 // TestHostileNamesEscapedInConsole: every screen that draws a snapshot's
@@ -197,7 +178,7 @@ func TestHostileNamesEscapedInConsole(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := tt.draw(t)
-			if raw := rawControls(v); len(raw) > 0 {
+			if raw := termsafetest.RawControls(v); len(raw) > 0 {
 				t.Errorf("the screen holds raw controls %v:\n%q", raw, v)
 			}
 			for _, want := range tt.want {
@@ -245,7 +226,7 @@ func TestAppEscapesWhatScreensForget(t *testing.T) {
 			a := New(s, rawScreen{tt.text})
 			a.Update(tea.WindowSizeMsg{Width: 200, Height: 10})
 			v := a.View()
-			if raw := rawControls(v); len(raw) > 0 {
+			if raw := termsafetest.RawControls(v); len(raw) > 0 {
 				t.Errorf("App drew raw controls %v:\n%q", raw, v)
 			}
 			for _, want := range append(tt.want, `T-\x1b[2J`) {
