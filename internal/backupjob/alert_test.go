@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 )
 
 func TestAlertRetries(t *testing.T) {
@@ -25,7 +27,7 @@ func TestAlertRetries(t *testing.T) {
 			hook := newWebhook(t, tc.status...)
 			var logs logBuffer
 			// A failing pg_dump, so that there is something to alert.
-			cfg := Config{Store: localStore(t), PgDump: fakePgDump(t, "echo 'pg_dump: error: boom' >&2; exit 1\n"),
+			cfg := Config{Store: localStore(t), PgDump: dumptest.FakePgDump(t, "echo 'pg_dump: error: boom' >&2; exit 1\n"),
 				Webhook: hook.URL + "/services/T0/B0/tok3n", Logger: newLogger(&logs)}
 			res := BackupProject(t.Context(), cfg, Project{Ref: "p"})
 			if res.Stage != StageDump || !strings.Contains(res.Err.Error(), "pg_dump: error: boom") {
@@ -51,7 +53,7 @@ func TestAlertUnreachableWebhook(t *testing.T) {
 	url := hook.URL + "/secret-token"
 	hook.Close() // nothing listens there any more
 	var logs logBuffer
-	cfg := Config{Store: localStore(t), PgDump: fakePgDump(t, "exit 2\n"), Webhook: url, Logger: newLogger(&logs)}
+	cfg := Config{Store: localStore(t), PgDump: dumptest.FakePgDump(t, "exit 2\n"), Webhook: url, Logger: newLogger(&logs)}
 	res := BackupProject(t.Context(), cfg, Project{Ref: "p"})
 	if res.Stage != StageDump || res.Err == nil || strings.Contains(res.Err.Error(), "webhook") {
 		t.Fatalf("stage %s err %v: the webhook failure must not mask the backup error", res.Stage, res.Err)

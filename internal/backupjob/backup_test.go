@@ -15,6 +15,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/dump"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -69,8 +70,8 @@ func TestBackupRoundTrip(t *testing.T) {
 		store func(t *testing.T) catalog.Store
 		dsn   string
 	}{
-		{"local/url", localStore, withPassword(url)},
-		{"minio/url", func(t *testing.T) catalog.Store { s, _, _ := minioStore(t); return s }, withPassword(url)},
+		{"local/url", localStore, dumptest.WithPassword(url)},
+		{"minio/url", func(t *testing.T) catalog.Store { s, _, _ := minioStore(t); return s }, dumptest.WithPassword(url)},
 		{"local/keyword-value", localStore, fmt.Sprintf("host=%s port=%d user=%s dbname=%s password='%s' sslmode=disable", pg.Host, pg.Port, pg.User, db, secret)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,9 +134,9 @@ func TestBackupRoundTrip(t *testing.T) {
 				events[len(events)-1].RawBytes != res.RawBytes {
 				t.Errorf("progress events = %+v", events)
 			}
-			assertNoSecret(t, "log", logs.String())
+			dumptest.AssertNoSecret(t, "log", logs.String())
 			for _, e := range events {
-				assertNoSecret(t, "progress", fmt.Sprint(e))
+				dumptest.AssertNoSecret(t, "progress", fmt.Sprint(e))
 			}
 		})
 	}
@@ -166,7 +167,7 @@ func TestBackupConnectFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name, dsn string
 	}{
-		{"url", withPassword(pg.URL("no_such_db"))},
+		{"url", dumptest.WithPassword(pg.URL("no_such_db"))},
 		{"keyword-value", fmt.Sprintf("host=%s port=%d user=postgres password=%s dbname=no_such_db", pg.Host, pg.Port, secret)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,9 +202,9 @@ func TestBackupConnectFailure(t *testing.T) {
 			if len(lines) != 1 || lines[0]["msg"] != "backup failed" || lines[0]["stage"] != StageConnect || lines[0]["error"] != res.Err.Error() {
 				t.Errorf("log = %s", logs.String())
 			}
-			assertNoSecret(t, "error", res.Err.Error())
-			assertNoSecret(t, "log", logs.String())
-			assertNoSecret(t, "alert", hook.raw())
+			dumptest.AssertNoSecret(t, "error", res.Err.Error())
+			dumptest.AssertNoSecret(t, "log", logs.String())
+			dumptest.AssertNoSecret(t, "alert", hook.raw())
 		})
 	}
 }
@@ -222,7 +223,7 @@ func TestBackupVerifyFailures(t *testing.T) {
 			store := localStore(t)
 			hook := newWebhook(t)
 			var logs logBuffer
-			pgDump := fakePgDump(t, tc.script)
+			pgDump := dumptest.FakePgDump(t, tc.script)
 			if tc.script == "" {
 				pgDump = "/nonexistent/pg_dump"
 			}
@@ -237,9 +238,9 @@ func TestBackupVerifyFailures(t *testing.T) {
 			if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != tc.wantStage {
 				t.Errorf("alerts = %v", a)
 			}
-			assertNoSecret(t, "error", res.Err.Error())
-			assertNoSecret(t, "log", logs.String())
-			assertNoSecret(t, "alert", hook.raw())
+			dumptest.AssertNoSecret(t, "error", res.Err.Error())
+			dumptest.AssertNoSecret(t, "log", logs.String())
+			dumptest.AssertNoSecret(t, "alert", hook.raw())
 		})
 	}
 }
@@ -254,7 +255,7 @@ func TestBackupPasswordNotOnCommandLine(t *testing.T) {
 		"host=db.internal user=u password='" + secret + "' dbname=proj1",
 	} {
 		store := localStore(t)
-		res := BackupProject(t.Context(), Config{Store: store, PgDump: fakePgDump(t, script)}, Project{Ref: "proj1", DatabaseURL: dsn})
+		res := BackupProject(t.Context(), Config{Store: store, PgDump: dumptest.FakePgDump(t, script)}, Project{Ref: "proj1", DatabaseURL: dsn})
 		if res.Err != nil {
 			t.Fatalf("%v", res.Err)
 		}
@@ -274,7 +275,7 @@ func TestBackupCancelled(t *testing.T) {
 	hook := newWebhook(t)
 	var logs logBuffer
 	// Writes ~16 MiB of incompressible data (several 5 MiB parts), then hangs.
-	pgDump := fakePgDump(t, "head -c 16777216 /dev/urandom\nsleep 60\n")
+	pgDump := dumptest.FakePgDump(t, "head -c 16777216 /dev/urandom\nsleep 60\n")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cfg := Config{Store: store, PgDump: pgDump, Webhook: hook.URL, Logger: newLogger(&logs)}
@@ -319,7 +320,7 @@ func TestBackupCancelled(t *testing.T) {
 	if lines := logs.lines(t); len(lines) != 1 || lines[0]["msg"] != "backup cancelled" || lines[0]["outcome"] != OutcomeCancelled {
 		t.Errorf("log = %s", logs.String())
 	}
-	assertNoSecret(t, "log", logs.String())
+	dumptest.AssertNoSecret(t, "log", logs.String())
 }
 
 func TestBackupUploadFailure(t *testing.T) {
@@ -333,7 +334,7 @@ func TestBackupUploadFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := newWebhook(t)
-	pgDump := fakePgDump(t, "head -c 3000000 /dev/urandom | od -x\nprintf -- '--\\n-- PostgreSQL database dump complete\\n--\\n'\n")
+	pgDump := dumptest.FakePgDump(t, "head -c 3000000 /dev/urandom | od -x\nprintf -- '--\\n-- PostgreSQL database dump complete\\n--\\n'\n")
 	res := BackupProject(t.Context(), Config{Store: store, PgDump: pgDump, Webhook: hook.URL}, Project{Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@h/db"})
 	if res.Stage != StageUpload || res.Err == nil || !strings.Contains(res.Err.Error(), store.String()) {
 		t.Fatalf("stage %s err %v; want upload failure naming the store", res.Stage, res.Err)
@@ -341,7 +342,7 @@ func TestBackupUploadFailure(t *testing.T) {
 	if a := hook.alerts(t); len(a) != 1 || a[0]["stage"] != StageUpload {
 		t.Errorf("alerts = %v", a)
 	}
-	assertNoSecret(t, "error", res.Err.Error())
+	dumptest.AssertNoSecret(t, "error", res.Err.Error())
 }
 
 // A table locked by someone else fails the backup after LockWaitTimeout,
@@ -404,7 +405,7 @@ func TestBackupIndexFailure(t *testing.T) {
 	}
 	store := localStore(t)
 	var logs logBuffer
-	cfg := Config{Store: failIndexStore{store}, PgDump: fakePgDump(t, "cat "+dumpFile+"\n"), Logger: newLogger(&logs)}
+	cfg := Config{Store: failIndexStore{store}, PgDump: dumptest.FakePgDump(t, "cat "+dumpFile+"\n"), Logger: newLogger(&logs)}
 	res := BackupProject(t.Context(), cfg, Project{Ref: "proj1"})
 	if res.Err != nil || res.IndexErr == nil {
 		t.Fatalf("err %v, index err %v", res.Err, res.IndexErr)

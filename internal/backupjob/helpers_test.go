@@ -10,32 +10,24 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// secret is the password put into every test database URL; trust auth
-// ignores it, and it must never show anywhere.
-const secret = "s3cr3tpw"
+const secret = dumptest.Secret
 
-var fixedTime = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-
-// withPassword adds secret to a testenv URL (postgres://postgres@host...).
-func withPassword(url string) string {
-	return strings.Replace(url, "postgres://postgres@", "postgres://postgres:"+secret+"@", 1)
-}
+var fixedTime = dumptest.FixedTime
 
 // localStore is a fresh local store in a temp dir.
 func localStore(t *testing.T) catalog.Store {
@@ -154,16 +146,6 @@ func (w *webhook) raw() string {
 	return string(bytes.Join(w.bodies, []byte("\n")))
 }
 
-// fakePgDump writes an executable shell script standing in for pg_dump.
-func fakePgDump(t *testing.T, script string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "pg_dump")
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // restore runs `gunzip -c snapshot | psql -v ON_ERROR_STOP=1` into a new
 // database, exactly as the platform's runbook restores a snapshot, and
 // returns the database's name.
@@ -204,16 +186,6 @@ func query(t *testing.T, pg *testenv.Postgres, db, sql string) string {
 		t.Fatalf("psql %q: %v\n%s", sql, err, out)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-// assertNoSecret fails if the secret appears in any of texts.
-func assertNoSecret(t *testing.T, where string, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		if strings.Contains(s, secret) {
-			t.Errorf("password appears in %s: %s", where, s)
-		}
-	}
 }
 
 func readFile(t *testing.T, path string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/catalog/storetest"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -23,12 +24,12 @@ func TestRunManyProjects(t *testing.T) {
 	var ps []Project
 	for i := range 5 {
 		if i == 1 || i == 3 {
-			ps = append(ps, Project{Ref: fmt.Sprintf("broken%d", i), DatabaseURL: withPassword(pg.URL("missing_db"))})
+			ps = append(ps, Project{Ref: fmt.Sprintf("broken%d", i), DatabaseURL: dumptest.WithPassword(pg.URL("missing_db"))})
 			continue
 		}
 		db, url := pg.CreateDatabase(t)
 		pg.Exec(t, db, fmt.Sprintf("CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, %d)", 100*(i+1)))
-		ps = append(ps, Project{Ref: fmt.Sprintf("proj%d", i), DatabaseURL: withPassword(url)})
+		ps = append(ps, Project{Ref: fmt.Sprintf("proj%d", i), DatabaseURL: dumptest.WithPassword(url)})
 	}
 	cfg := Config{Store: store, PgDump: pg.Bin("pg_dump"), Concurrency: 2, Webhook: hook.URL, Logger: newLogger(&logs),
 		Now: func() time.Time { return fixedTime }}
@@ -69,8 +70,8 @@ func TestRunManyProjects(t *testing.T) {
 	if lines := logs.lines(t); len(lines) != 5 {
 		t.Errorf("%d log lines, want 5:\n%s", len(lines), logs.String())
 	}
-	assertNoSecret(t, "log", logs.String())
-	assertNoSecret(t, "alert", hook.raw())
+	dumptest.AssertNoSecret(t, "log", logs.String())
+	dumptest.AssertNoSecret(t, "alert", hook.raw())
 }
 
 func TestRunCancelledBeforeStart(t *testing.T) {
@@ -217,14 +218,14 @@ func TestLoadProjects(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), path) {
 					t.Fatalf("err = %v, want one naming %s and containing %q", err, path, tc.wantErr)
 				}
-				assertNoSecret(t, "error", err.Error())
+				dumptest.AssertNoSecret(t, "error", err.Error())
 				return
 			}
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
 			}
 			// The URL's password does not leak through formatting.
-			assertNoSecret(t, "formatted project", fmt.Sprint(got[0]), fmt.Sprintf("%v %+v %#v %s", got, got, got, got))
+			dumptest.AssertNoSecret(t, "formatted project", fmt.Sprint(got[0]), fmt.Sprintf("%v %+v %#v %s", got, got, got, got))
 		})
 	}
 }

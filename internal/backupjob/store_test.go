@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -58,7 +59,7 @@ func TestBackupSameSecond(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.new(t)
 			hook := newWebhook(t)
-			cfg := Config{Store: store, PgDump: fakePgDump(t, smallDump), Webhook: hook.URL,
+			cfg := Config{Store: store, PgDump: dumptest.FakePgDump(t, smallDump), Webhook: hook.URL,
 				Now: func() time.Time { return fixedTime }}
 			first := cfg
 			first.Env = []string{"MARK=first"}
@@ -198,7 +199,7 @@ func TestBackupKeepsCommittedSnapshot(t *testing.T) {
 				defer cancel()
 				fs := tt.fault(cancel)
 				fs.Store = store
-				cfg := Config{Store: fs, PgDump: fakePgDump(t, smallDump), Webhook: hook.URL, Logger: newLogger(&logs),
+				cfg := Config{Store: fs, PgDump: dumptest.FakePgDump(t, smallDump), Webhook: hook.URL, Logger: newLogger(&logs),
 					Now: func() time.Time { return fixedTime }}
 				res := BackupProject(ctx, cfg, Project{Ref: "proj1"})
 				if res.OK() || res.Stage != tt.wantStage || !res.Committed || !strings.Contains(res.Err.Error(), tt.wantErr) {
@@ -261,7 +262,7 @@ func TestBackupSweepsPartialFiles(t *testing.T) {
 		}
 	}
 	var logs logBuffer
-	cfg := Config{Store: store, PgDump: fakePgDump(t, smallDump), Logger: newLogger(&logs), Now: func() time.Time { return fixedTime }}
+	cfg := Config{Store: store, PgDump: dumptest.FakePgDump(t, smallDump), Logger: newLogger(&logs), Now: func() time.Time { return fixedTime }}
 	res := BackupProject(t.Context(), cfg, Project{Ref: "proj1"})
 	if !res.OK() || res.SweepErr != nil {
 		t.Fatalf("backup: %v, sweep: %v", res.Err, res.SweepErr)
@@ -301,7 +302,7 @@ func TestBackupFrozenS3(t *testing.T) {
 	}
 	hook := newWebhook(t)
 	// 256 MiB of incompressible dump: far more than the socket buffers hold.
-	pgDump := fakePgDump(t, "head -c 268435456 /dev/urandom\nprintf -- '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n")
+	pgDump := dumptest.FakePgDump(t, "head -c 268435456 /dev/urandom\nprintf -- '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n")
 	cfg := Config{Store: store, PgDump: pgDump, Webhook: hook.URL, Now: func() time.Time { return fixedTime }}
 
 	done := make(chan Result, 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
@@ -56,7 +57,7 @@ func TestWriteRoundTrip(t *testing.T) {
 			cfg := Config{PgDump: pg.Bin("pg_dump"), Time: fixedTime,
 				Progress: ProgressFunc(func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })}
 			key := catalog.SnapshotKey("abcd1234", fixedTime)
-			res, err := Write(t.Context(), cfg, Source{Ref: "abcd1234", DatabaseURL: withPassword(url)}, store, key)
+			res, err := Write(t.Context(), cfg, Source{Ref: "abcd1234", DatabaseURL: dumptest.WithPassword(url)}, store, key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +74,7 @@ func TestWriteRoundTrip(t *testing.T) {
 			var stages []string
 			for _, e := range events {
 				stages = append(stages, e.Stage)
-				assertNoSecret(t, "progress", fmt.Sprint(e))
+				dumptest.AssertNoSecret(t, "progress", fmt.Sprint(e))
 			}
 			if got := strings.Join(stages, ","); got != "connect,dump,verify,upload" {
 				t.Errorf("progress stages %s", got)
@@ -102,7 +103,7 @@ func TestPrepare(t *testing.T) {
 			if !errors.As(err, &de) || de.Stage != StageConfig || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want a config error saying %q", err, tc.want)
 			}
-			assertNoSecret(t, "error", err.Error())
+			dumptest.AssertNoSecret(t, "error", err.Error())
 		})
 	}
 	j, err := Prepare(Config{Env: []string{"PGPASSWORD=envpw123"}}, Source{Ref: "p1", DatabaseURL: "postgres://u:" + secret + "@h/db"})
@@ -119,7 +120,7 @@ func TestSourceHidesURL(t *testing.T) {
 	src := Source{Ref: "p1", DatabaseURL: "postgres://u:" + secret + "@h/db"}
 	var b strings.Builder
 	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "source", src)
-	assertNoSecret(t, "formatted source", fmt.Sprint(src), fmt.Sprintf("%v %+v %#v %s", src, src, src, src), b.String())
+	dumptest.AssertNoSecret(t, "formatted source", fmt.Sprint(src), fmt.Sprintf("%v %+v %#v %s", src, src, src, src), b.String())
 }
 
 // A failed dump stores nothing and says where it failed: a pg_dump that
@@ -138,7 +139,7 @@ func TestWriteFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pgDump := tc.pgDump
 			if !strings.HasPrefix(pgDump, "/") {
-				pgDump = fakePgDump(t, pgDump+"\n")
+				pgDump = dumptest.FakePgDump(t, pgDump+"\n")
 			}
 			store := localStore(t)
 			key := catalog.SnapshotKey("p1", fixedTime)
@@ -150,7 +151,7 @@ func TestWriteFailures(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "backup of project p1: ") {
 				t.Errorf("error does not name the project: %v", err)
 			}
-			assertNoSecret(t, "error", err.Error())
+			dumptest.AssertNoSecret(t, "error", err.Error())
 			if keys := listKeys(t, store); len(keys) != 0 {
 				t.Errorf("store holds %v", keys)
 			}
@@ -161,7 +162,7 @@ func TestWriteFailures(t *testing.T) {
 // A key already taken keeps the snapshot there and wraps catalog.ErrExists.
 func TestWriteExclusive(t *testing.T) {
 	script := "head -c 5000 /dev/urandom | base64\nprintf '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n"
-	cfg := Config{PgDump: fakePgDump(t, script), Time: fixedTime}
+	cfg := Config{PgDump: dumptest.FakePgDump(t, script), Time: fixedTime}
 	store := localStore(t)
 	key := catalog.SnapshotKey("p1", fixedTime)
 	if _, err := Write(t.Context(), cfg, Source{Ref: "p1"}, store, key); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/klauspost/pgzip"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -396,7 +397,7 @@ func TestWriteIndexFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := localStore(t)
-	cfg := Config{PgDump: fakePgDump(t, "cat "+path+"\n")}
+	cfg := Config{PgDump: dumptest.FakePgDump(t, "cat "+path+"\n")}
 	key := catalog.SnapshotKey("proj1", fixedTime)
 	res, err := Write(t.Context(), cfg, Source{Ref: "proj1"}, failIndexStore{store}, key)
 	if err != nil || res.IndexErr == nil || !strings.Contains(res.IndexErr.Error(), "injected failure") || !res.Committed {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/dump/dumptest"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -119,7 +120,7 @@ CREATE TABLE public.x (x int);
 			store := localStore(t)
 			key := catalog.SafetyKey("proj1", fixedTime, "id1")
 			res, err := Write(t.Context(), Config{PgDump: pg.Bin("pg_dump"), Time: fixedTime},
-				Source{Ref: "proj1", DatabaseURL: withPassword(c.url), Tables: c.tables}, store, key)
+				Source{Ref: "proj1", DatabaseURL: dumptest.WithPassword(c.url), Tables: c.tables}, store, key)
 			if err != nil {
 				t.Fatalf("dump: %v", err)
 			}
@@ -144,13 +145,13 @@ func TestWriteTablesMissing(t *testing.T) {
 	db, url := pg.CreateDatabase(t)
 	pg.Exec(t, db, "CREATE TABLE public.orders (x int)")
 	store := localStore(t)
-	_, err := Write(t.Context(), Config{PgDump: pg.Bin("pg_dump")}, Source{Ref: "proj1", DatabaseURL: withPassword(url),
+	_, err := Write(t.Context(), Config{PgDump: pg.Bin("pg_dump")}, Source{Ref: "proj1", DatabaseURL: dumptest.WithPassword(url),
 		Tables: []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "public", Name: "Orders"}}}, store, catalog.SafetyKey("proj1", fixedTime, "id1"))
 	var de *Error
 	if !errors.As(err, &de) || de.Stage != StageDump || !strings.Contains(err.Error(), "Orders") {
 		t.Fatalf("err %v; want a dump failure naming Orders", err)
 	}
-	assertNoSecret(t, "error", err.Error())
+	dumptest.AssertNoSecret(t, "error", err.Error())
 	if got := listKeys(t, store); len(got) != 0 {
 		t.Errorf("store holds %q after a failed dump", got)
 	}
@@ -181,7 +182,7 @@ func TestWriteSnapshot(t *testing.T) {
 
 	store := localStore(t)
 	if _, err := Write(ctx, Config{PgDump: pg.Bin("pg_dump"), Time: fixedTime},
-		Source{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: snap}, store, catalog.SnapshotKey("proj1", fixedTime)); err != nil {
+		Source{Ref: "proj1", DatabaseURL: dumptest.WithPassword(url), Snapshot: snap}, store, catalog.SnapshotKey("proj1", fixedTime)); err != nil {
 		t.Fatalf("dump: %v", err)
 	}
 	if got := dumpedTables(t, store, catalog.SnapshotKey("proj1", fixedTime)); fmt.Sprint(got) != fmt.Sprint(map[string]int64{"public.t": 10}) {
@@ -191,7 +192,7 @@ func TestWriteSnapshot(t *testing.T) {
 	// A snapshot that does not exist (its transaction ended) fails.
 	later := fixedTime.Add(time.Hour)
 	_, err = Write(ctx, Config{PgDump: pg.Bin("pg_dump"), Time: later},
-		Source{Ref: "proj1", DatabaseURL: withPassword(url), Snapshot: "00000003-0000001B-1"}, store, catalog.SnapshotKey("proj1", later))
+		Source{Ref: "proj1", DatabaseURL: dumptest.WithPassword(url), Snapshot: "00000003-0000001B-1"}, store, catalog.SnapshotKey("proj1", later))
 	if err == nil || !strings.Contains(err.Error(), "snapshot") {
 		t.Errorf("dump with an unknown snapshot: %v, want a failure", err)
 	}
@@ -203,7 +204,7 @@ func TestWriteRestoreArgs(t *testing.T) {
 	script := fmt.Sprintf("for a in \"$@\"; do printf '%%s\\n' \"$a\"; done > %s\nhead -c 5000 /dev/zero | tr '\\0' x\nprintf '\\n--\\n-- PostgreSQL database dump complete\\n--\\n'\n", out)
 	store := localStore(t)
 	key := catalog.SafetyKey("proj1", fixedTime, "id1")
-	_, err := Write(t.Context(), Config{PgDump: fakePgDump(t, script)}, Source{
+	_, err := Write(t.Context(), Config{PgDump: dumptest.FakePgDump(t, script)}, Source{
 		Ref: "proj1", DatabaseURL: "postgres://u:" + secret + "@db.internal/proj1",
 		Tables:   []extract.Name{{Schema: "public", Name: "orders"}, {Schema: "My Schema", Name: `a"b*`}},
 		Snapshot: "00000003-0000001B-1",
@@ -217,7 +218,7 @@ func TestWriteRestoreArgs(t *testing.T) {
 			t.Errorf("pg_dump args %q lack %q", args, want)
 		}
 	}
-	assertNoSecret(t, "pg_dump args", args...)
+	dumptest.AssertNoSecret(t, "pg_dump args", args...)
 	if got := listKeys(t, store); len(got) == 0 || got[0] != key {
 		t.Errorf("store holds %q, want %s", got, key)
 	}
