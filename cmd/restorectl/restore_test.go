@@ -279,6 +279,47 @@ func TestRestoreOverwriteCommand(t *testing.T) {
 	}
 }
 
+// startStalled starts the test binary bin with args, parked at phase
+// (RESTORECTL_TEST_STALL_AT), and returns once it is there; its stdout
+// goes to stdout (nil: discarded).
+func startStalled(t *testing.T, bin, phase string, stdout io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "RESTORECTL_TEST_STALL_AT="+phase)
+	cmd.Stdout = stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stalled := make(chan string, 1)
+	go func() {
+		var all strings.Builder
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "stalled at "+phase) {
+				stalled <- ""
+				io.Copy(io.Discard, stderr) // the rest, so that it never blocks
+				return
+			}
+		}
+		stalled <- all.String()
+	}()
+	select {
+	case out := <-stalled:
+		if out != "" {
+			t.Fatalf("restorectl ended before reaching %s:\n%s", phase, out)
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("restorectl did not reach %s within 2 minutes", phase)
+	}
+	return cmd
+}
+
 // TestRestoreKilled kills the real binary with SIGKILL at several points of
 // a restore: the target must be exactly as it was, and for a new project no
 // database may remain under its name (the temporary one is swept up by the
@@ -297,37 +338,7 @@ func TestRestoreKilled(t *testing.T) {
 		{"new project killed building indexes", "index", []string{"restore", f.snap, "--store", f.store, "--all", "--admin-url", f.pg.URL("postgres"), "--new-project", "killed_np", "--ticket", "T-9"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(bin, tt.args...)
-			cmd.Env = append(os.Environ(), "RESTORECTL_TEST_STALL_AT="+tt.phase)
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			stalled := make(chan string, 1)
-			go func() {
-				var all strings.Builder
-				sc := bufio.NewScanner(stderr)
-				for sc.Scan() {
-					all.WriteString(sc.Text() + "\n")
-					if strings.Contains(sc.Text(), "stalled at "+tt.phase) {
-						stalled <- ""
-						return
-					}
-				}
-				stalled <- all.String()
-			}()
-			select {
-			case out := <-stalled:
-				if out != "" {
-					t.Fatalf("restorectl ended before reaching %s:\n%s", tt.phase, out)
-				}
-			case <-time.After(2 * time.Minute):
-				cmd.Process.Kill()
-				t.Fatalf("restorectl did not reach %s within 2 minutes", tt.phase)
-			}
+			cmd := startStalled(t, bin, tt.phase, nil, tt.args...)
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -362,24 +373,11 @@ func TestRestoreKilled(t *testing.T) {
 func TestRestoreTerminated(t *testing.T) {
 	bin := buildBinary(t, testHooksTag)
 	f := newRestoreFixture(t, 200000)
-	cmd := exec.Command(bin, f.args("--table", "public.big", "--mode", "overwrite", "--cascade", "--ticket", "T-9", "--yes")...)
-	cmd.Env = append(os.Environ(), "RESTORECTL_TEST_STALL_AT=copy")
 	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() && !strings.Contains(sc.Text(), "stalled at copy") {
-	}
+	cmd := startStalled(t, bin, "copy", &stdout, f.args("--table", "public.big", "--mode", "overwrite", "--cascade", "--ticket", "T-9", "--yes")...)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	go io.Copy(io.Discard, stderr)
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != exitSIGTERM {
 		t.Errorf("exit status %d, want %d", code, exitSIGTERM)
