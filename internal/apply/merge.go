@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -28,10 +29,12 @@ func (r *run) merge(ctx context.Context) (err error) {
 		return err
 	}
 	if r.req.DryRun {
-		// Counted without a lock on the tables and without lifting FORCE
-		// ROW LEVEL SECURITY (which would take ACCESS EXCLUSIVE).
+		// Counted without a lock on the tables. A table forcing row
+		// security on its owner cannot be compared without lifting FORCE
+		// (ACCESS EXCLUSIVE): it is left uncounted.
 		if f := t.forcedRLS(); len(f) > 0 {
-			r.res.Plan.Warnings = append(r.res.Plan.Warnings, fmt.Sprintf("%s force row level security on their owner: the dry run compares only the rows their policies show it (the restore lifts FORCE in its own transaction)", extract.JoinNames(f, ", ")))
+			t.skipStaging(f)
+			r.res.Plan.Warnings = append(r.res.Plan.Warnings, fmt.Sprintf("%s force row level security on their owner: a dry run cannot compare their rows without lifting it, which would lock the project's writers out; the restore lifts it in its own transaction and compares them then", extract.JoinNames(f, ", ")))
 		}
 		if err := t.stageOutside(ctx); err != nil {
 			return err
@@ -247,6 +250,16 @@ func (t *targetRun) newStage(ctx context.Context, q querier, n extract.Name, col
 		return nil, fmt.Errorf("create the staging table of %s: %w", n, err)
 	}
 	return st, nil
+}
+
+// skipStaging leaves tables out of a dry run's comparison.
+func (t *targetRun) skipStaging(tables []extract.Name) {
+	toc := t.r.req.Source.TOC
+	for i, a := range t.acts {
+		if a == actStage && slices.Contains(tables, toc.Entries[i].Tables[0]) {
+			t.acts[i] = actSkip
+		}
+	}
 }
 
 // stageOutside prepares a merge's dry run: a read-only transaction may

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +295,41 @@ func TestMergeForcedRowSecurityBusy(t *testing.T) {
 	}
 	if n := s.query(t, "postgres", "SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'restorectl\\_load\\_%'"); n != "0" {
 		t.Errorf("%s load roles left behind", n)
+	}
+}
+
+// TestDryRunCustomerCodeWritesNothing: a dry run reads a hostile snapshot
+// in a read-only transaction. Whatever of the customer's code it runs
+// (merge stages the rows: CHECKs and domains fire) runs as the owner and
+// can write nothing: the attack's own table stays empty, no role is
+// escalated, the target is unchanged. Should the code insist on writing,
+// the dry run fails instead.
+func TestDryRunCustomerCodeWritesNothing(t *testing.T) {
+	for _, c := range privilegeCases {
+		for _, mode := range []Mode{Overwrite, Merge} {
+			t.Run(c.name+"/"+string(mode), func(t *testing.T) {
+				pg := testenv.StartPostgres(t)
+				cust, file := privilegeVictim(t, pg)
+				s := newTgtScenario(t, privilegeSetup(c, pwnIfSuper, cust, file), c.drift+"DELETE FROM public.accounts WHERE id > 12;")
+				pg.Exec(t, s.target, "TRUNCATE public.aa_seen")
+				s.targetSums = tgtSums(t, pg, s.target)
+				req := s.request(mode, "public.accounts")
+				req.DryRun = true
+				res, err := s.run(t.Context(), req, nil)
+				if err != nil && !strings.Contains(err.Error(), "read-only transaction") {
+					t.Errorf("dry run: %v, want success or a refused write", err)
+				}
+				if c.mayNotRun && mode == Merge && (err != nil || !slices.ContainsFunc(res.Plan.Warnings, func(w string) bool {
+					return strings.Contains(w, "a dry run cannot compare their rows")
+				})) {
+					t.Errorf("merge dry run of a table forcing row security: %v, warnings %q; want it left uncounted, saying so", err, res.Plan.Warnings)
+				}
+				assertNotEscalated(t, s, cust, file)
+				s.assertUnchanged(t)
+				if n := s.query(t, "postgres", "SELECT count(*)::text FROM pg_roles WHERE rolname LIKE 'restorectl\\_load\\_%'"); n != "0" {
+					t.Errorf("%s load roles left behind", n)
+				}
+			})
+		}
 	}
 }
