@@ -16,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 	"github.com/powabase/restorectl/internal/ui"
 )
 
@@ -40,7 +41,7 @@ func run(ctx context.Context, storeURL, project, table, target string) error {
 	if err != nil {
 		return err
 	}
-	b := &ui.StoreBackend{Store: store, TargetTemplate: target, Operator: "bench", Env: os.Environ()}
+	b := ui.NewStoreBackend(&ticket.Service{Store: store, TargetTemplate: target, Operator: "bench", Env: os.Environ()})
 	var snap catalog.Snapshot
 	var toc *extract.TOC
 	var total time.Duration

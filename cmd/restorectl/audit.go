@@ -10,6 +10,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func runAudit(ctx context.Context, args []string, e env) error {
@@ -27,7 +28,7 @@ func runAudit(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	recs, err := apply.ListRecords(ctx, store, *project)
+	recs, err := (&ticket.Service{Store: store}).Audit(ctx, *project)
 	if err != nil {
 		return err
 	}

@@ -152,13 +152,13 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)
 	}
 	rf := runFlags{operatorName: *cf.operator}
-	backend := &ui.StoreBackend{Store: store, Location: loc,
+	svc := &ticket.Service{Store: store, Location: loc,
 		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
-		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e)}
-	s := &ui.Session{Backend: backend, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
-		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: cf.origin(origin, e)}
+		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e), Origin: cf.origin(origin, e)}
+	s := &ui.Session{Backend: ui.NewStoreBackend(svc), Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
+		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: svc.Origin}
 	if t := strings.TrimSpace(*cf.at); t != "" {
-		if s.Ticket.At, err = backend.ParseTime(t); err != nil {
+		if s.Ticket.At, err = svc.ParseTime(t); err != nil {
 			return usagef("console: --at: %v", err)
 		}
 	}

@@ -277,11 +277,11 @@ func TestConsoleUndoLine(t *testing.T) {
 	s.keys("/", "s", "m", "a", "l", "l", "Enter", "Space")
 	s.waitFor("selected: 1 table")
 	s.keys("Enter")
-	s.waitFor("4 Preview", "Against")
+	s.waitFor("4 Preview", "public.small: ")
 	s.keys("Enter")
 	s.waitFor("5 Mode", "Overwrite the tables")
 	s.keys("Enter")
-	s.waitFor("6 Confirm")
+	s.waitFor("6 Confirm", "Plan: overwrite")
 	for _, r := range f.ref {
 		s.keys(string(r))
 	}

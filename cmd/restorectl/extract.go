@@ -10,9 +10,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
-	"github.com/powabase/restorectl/internal/outfile"
 	"github.com/powabase/restorectl/internal/termsafe"
-	"github.com/powabase/restorectl/internal/ticket"
 )
 
 func runExtract(ctx context.Context, args []string, e env) error {
@@ -59,13 +57,11 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	if *stats {
 		defer printStats(e.stderr, src)
 	}
-	toc := src.TOC()
-	names, err := toc.Resolve(tables)
+	names, err := src.Tables(tables)
 	if err != nil {
-		return fmt.Errorf("extract from snapshot %s: %w", snap.Name, err)
+		return fmt.Errorf("extract: %w", err)
 	}
-	sel := toc.Select(names)
-	sel.Source = snap.Name
+	sel := src.Select(names)
 	for _, w := range sel.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s: %s\n", termsafe.String(snap.Name), termsafe.String(w))
 	}
@@ -82,23 +78,13 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		_, err := src.WriteScript(ctx, e.stdout, sel, mode)
 		return err
 	}
-	st, err := writeScriptFile(ctx, *out, src, sel, mode)
+	st, _, err := src.Export(ctx, *out, sel, mode)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: %d statements, %d rows of %d table(s) (%s of data)\n",
 		termsafe.String(*out), st.Statements, st.Rows, len(sel.Tables), catalog.FormatSize(st.DataBytes))
 	return nil
-}
-
-// writeScriptFile writes the script to path atomically and privately (mode
-// 0600, see outfile): an interrupted run leaves no file.
-func writeScriptFile(ctx context.Context, path string, src *ticket.Snapshot, sel *extract.Selection, mode extract.Mode) (st extract.Stats, err error) {
-	_, err = outfile.Write(ctx, path, func(w io.Writer) error {
-		st, err = src.WriteScript(ctx, w, sel, mode)
-		return err
-	})
-	return st, err
 }
 
 // tableList is a repeatable --table flag; each value may hold several

@@ -199,14 +199,14 @@ func TestExtractOutputRemovedOnFailure(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := writeScriptFile(cancelled, out, mustOpen(t, snap), sel, extract.SchemaAndData); !errors.Is(err, context.Canceled) {
+	if _, _, err := mustOpen(t, snap).Export(cancelled, out, sel, extract.SchemaAndData); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	assertFiles(t, dir, "snap.sql.gz")
 
 	copyFile(t, dumps[1].GzipPath, snapFile) // another dump in its place
 	var changed *extract.ChangedError
-	if _, err := writeScriptFile(t.Context(), out, mustOpen(t, snap), sel, extract.SchemaAndData); !errors.As(err, &changed) {
+	if _, _, err := mustOpen(t, snap).Export(t.Context(), out, sel, extract.SchemaAndData); !errors.As(err, &changed) {
 		t.Errorf("changed snapshot: %v", err)
 	}
 	assertFiles(t, dir, "snap.sql.gz")

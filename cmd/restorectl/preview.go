@@ -67,28 +67,19 @@ func previewFromSource(ctx context.Context, snap catalog.Resolved, typed string,
 	} else if perr != nil {
 		return nil, usageError{perr.Error()}
 	} else {
-		toc, err := src.LoadTOC(ctx)
+		if _, err := src.LoadTOC(ctx); err != nil {
+			return nil, err
+		}
+		names, err := src.Tables([]string{typed})
 		if err != nil {
 			return nil, err
 		}
-		if name, err = resolveIn(toc, snap, typed); err != nil {
-			return nil, err
+		if len(names) != 1 {
+			return nil, fmt.Errorf("snapshot %s: %q names %d tables: preview one at a time", snap.Name, typed, len(names))
 		}
+		name = names[0]
 	}
 	return src.Preview(ctx, name, limit)
-}
-
-// resolveIn resolves what the user typed in the snapshot's table of
-// contents: it must name one table.
-func resolveIn(toc *extract.TOC, snap catalog.Resolved, typed string) (extract.Name, error) {
-	names, err := toc.Resolve([]string{typed})
-	if err != nil {
-		return extract.Name{}, fmt.Errorf("snapshot %s: %w", snap.Name, err)
-	}
-	if len(names) != 1 {
-		return extract.Name{}, fmt.Errorf("snapshot %s: %q names %d tables: preview one at a time", snap.Name, typed, len(names))
-	}
-	return names[0], nil
 }
 
 func printRows(w io.Writer, rs *extract.RowSet) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -63,71 +62,65 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snapRef := snap.Project()
-	ref := *project
-	if ref == "" {
-		ref = snapRef
-	}
-	if ref == "" {
-		return usagef("restore: cannot tell the project from %s: pass --project REF", snap.Name)
-	}
-	if err := checkProject("restore", ref); err != nil {
-		return err
+	if *project != "" {
+		if err := checkProject("restore", *project); err != nil {
+			return err
+		}
 	}
 	// One restore touches one project: another project's snapshot is
-	// refused before it is read (apply.Run checks it again).
-	early := apply.Request{Source: &apply.Source{Name: snap.Name}, Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther}
-	if err := early.CheckProject(); err != nil {
-		return otherProjectError(err)
+	// refused before it is read (the restore checks it again).
+	ref, err := ticket.Project(snap, *project, *intoOther)
+	if err != nil {
+		return serviceError("restore", err)
 	}
-	store, err := rf.store(ctx, snap, snapFlags, e)
+	svc, err := rf.service(ctx, snap, snapFlags.store, e)
 	if err != nil {
 		return err
+	}
+	svc.AdminURL, svc.Owner = stringFlag(*adminURL, "RESTORECTL_ADMIN_URL", e), *owner
+	// What the configuration cannot run is refused before the snapshot is read.
+	switch {
+	case m == apply.NewProject && svc.AdminURL == "" && !rf.dryRun:
+		return serviceError("restore", ticket.ErrNoAdmin)
+	case m.Destructive():
+		if _, err := svc.Target(ref); err != nil {
+			return serviceError("restore", err)
+		}
 	}
 	src, err := openSnapshotSource(withStderr(ctx, e.stderr), snap, *noIndex)
 	if err != nil {
 		return err
 	}
-	req := apply.Request{Mode: m, Source: src.Source(), All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
-		Project: ref, SnapshotProject: snapRef, IntoOtherProject: *intoOther,
-		Parallel: *parallel, Operator: rf.operator(e)}
-	rf.apply(&req)
+	r := ticket.Request{Snapshot: src, Mode: m, All: *all, Cascade: *cascade, UpdateChanged: *updateChanged,
+		Project: ref, IntoOtherProject: *intoOther, Database: *newProject, Parallel: *parallel}
+	rf.apply(&r)
 	if !*all {
-		if req.Tables, err = src.TOC().Resolve(tables); err != nil {
-			return fmt.Errorf("restore from snapshot %s: %w", snap.Name, err)
+		if r.Tables, err = src.Tables(tables); err != nil {
+			return fmt.Errorf("restore: %w", err)
 		}
 	}
-	cfg := rf.config(store, e)
-	switch m {
-	case apply.NewProject:
-		req.Database = *newProject
-		if req.Database == "" {
-			req.Database = ref + "-restore-" + time.Now().UTC().Format("20060102")
-		}
-		admin := stringFlag(*adminURL, "RESTORECTL_ADMIN_URL", e)
-		if admin == "" && !rf.dryRun {
-			return usagef("restore: --mode new-project needs --admin-url (a connection to the cluster that may CREATE DATABASE), or RESTORECTL_ADMIN_URL")
-		}
-		if admin != "" {
-			cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: admin, Owner: cmp.Or(*owner, ref)}
-		}
-	default:
-		if req.Target, err = rf.target(ref, e); err != nil {
-			return err
-		}
-	}
-	return otherProjectError(rf.run(ctx, cfg, req, src, e))
+	res, err := svc.Restore(ctx, r, rf.events(ctx, e))
+	return serviceError("restore", rf.report(svc, asked{dryRun: r.DryRun, project: ref, ticket: r.Ticket}, res, err, e))
 }
 
-// otherProjectError turns apply's refusal of another project's snapshot
-// into a usage error naming the flag that allows it; other errors pass.
-func otherProjectError(err error) error {
+// serviceError turns what the service refuses for want of a flag into a
+// usage error naming the flag; other errors pass.
+func serviceError(cmd string, err error) error {
 	var other *apply.OtherProjectError
-	if !errors.As(err, &other) {
-		return err
+	switch {
+	case errors.As(err, &other):
+		return usagef("%s: snapshot %s belongs to project %s, not %s: nothing was changed; pass --into-other-project to restore it into %s",
+			cmd, other.Snapshot, other.SnapshotProject, other.Project, other.Project)
+	case errors.Is(err, ticket.ErrUnknownProject):
+		return usagef("%s: %v: pass --project REF", cmd, err)
+	case errors.Is(err, ticket.ErrNoTarget):
+		return usagef("%s: no target database: pass --target URL, or set RESTORECTL_TARGET_URL_TEMPLATE (e.g. postgres://postgres@db-{ref}.internal:5432/postgres)", cmd)
+	case errors.Is(err, ticket.ErrNoAdmin):
+		return usagef("%s: --mode new-project needs --admin-url (a connection to the cluster that may CREATE DATABASE), or RESTORECTL_ADMIN_URL", cmd)
+	case errors.Is(err, ticket.ErrNoStore):
+		return usagef("%s: no store for the audit record and the safety snapshot: pass --store", cmd)
 	}
-	return usagef("restore: snapshot %s belongs to project %s, not %s: nothing was changed; pass --into-other-project to restore it into %s",
-		other.Snapshot, other.SnapshotProject, other.Project, other.Project)
+	return err
 }
 
 // runFlags are the flags restore and undo share: who and why, how sure,
@@ -141,7 +134,7 @@ type runFlags struct {
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
 	rf := &runFlags{}
-	fs.StringVar(&rf.targetURL, "target", "", "overwrite/merge: the project's database, directly (not through PgBouncer) (env RESTORECTL_TARGET_URL_TEMPLATE with {ref})")
+	fs.StringVar(&rf.targetURL, "target", "", "overwrite/merge: the project's database, directly (not through PgBouncer); {ref} stands for the project's ref (env RESTORECTL_TARGET_URL_TEMPLATE)")
 	fs.StringVar(&rf.ticket, "ticket", "", "support ticket the restore is for (recorded in the audit record)")
 	fs.StringVar(&rf.operatorName, "operator", "", "who runs the restore (default: RESTORECTL_OPERATOR or USER)")
 	fs.StringVar(&rf.pgDump, "pg-dump", "", "pg_dump binary for the safety snapshot (default: pg_dump from PATH)")
@@ -155,10 +148,10 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	return rf
 }
 
-// apply copies the flags that shape a restore into req.
-func (rf *runFlags) apply(req *apply.Request) {
-	req.DryRun, req.Ticket = rf.dryRun, rf.ticket
-	req.LockTimeout, req.Timeout, req.RewindSequences = rf.lockTimeout, rf.timeout, rf.rewindSequences
+// apply copies the flags that shape a restore into r.
+func (rf *runFlags) apply(r *ticket.Request) {
+	r.DryRun, r.Ticket = rf.dryRun, rf.ticket
+	r.LockTimeout, r.Timeout, r.RewindSequences = rf.lockTimeout, rf.timeout, rf.rewindSequences
 }
 
 // check refuses an unconfirmed change before any work.
@@ -189,58 +182,59 @@ func (rf *runFlags) operator(e env) string {
 	return "unknown"
 }
 
-// target is the database overwrite and merge change: --target, else the
-// template with the project ref.
-func (rf *runFlags) target(ref string, e env) (string, error) {
-	if rf.targetURL != "" {
-		return rf.targetURL, nil
+// service configures the restore service from the flags: the store that
+// receives the audit record and the safety snapshot (--store or
+// RESTORECTL_STORE, else the snapshot's own), and the target (--target or
+// RESTORECTL_TARGET_URL_TEMPLATE, {ref} standing for the project's ref).
+// snap is the zero Resolved for undo, which needs a store.
+func (rf *runFlags) service(ctx context.Context, snap catalog.Resolved, storeFlag *string, e env) (*ticket.Service, error) {
+	var store catalog.Store
+	if stringFlag(*storeFlag, "RESTORECTL_STORE", e) != "" || snap.Store == nil {
+		var err error
+		if store, err = openStore(ctx, *storeFlag, e); err != nil {
+			return nil, err
+		}
+	} else {
+		store = snap.Store
 	}
-	if tmpl := strings.TrimSpace(e.getenv("RESTORECTL_TARGET_URL_TEMPLATE")); tmpl != "" {
-		return strings.ReplaceAll(tmpl, "{ref}", ref), nil
-	}
-	return "", usagef("no target database: pass --target URL, or set RESTORECTL_TARGET_URL_TEMPLATE (e.g. postgres://postgres@db-{ref}.internal:5432/postgres)")
+	return &ticket.Service{Store: store, TargetTemplate: stringFlag(rf.targetURL, "RESTORECTL_TARGET_URL_TEMPLATE", e),
+		PgDump: rf.pgDump, Env: e.environ(), Operator: rf.operator(e),
+		Origin: undoOrigin(ticket.Origin{Store: store.String()}, rf.targetURL, rf.pgDump, e)}, nil
 }
 
-// store is where the audit record and safety snapshot go: the snapshot's
-// own store, else --store.
-func (rf *runFlags) store(ctx context.Context, snap catalog.Resolved, sf snapshotFlags, e env) (catalog.Store, error) {
-	if stringFlag(*sf.store, "RESTORECTL_STORE", e) != "" {
-		return openStore(ctx, *sf.store, e)
-	}
-	if snap.Store != nil {
-		return snap.Store, nil
-	}
-	return nil, usagef("no store for the audit record and the safety snapshot: pass --store")
-}
-
-func (rf *runFlags) config(store catalog.Store, e env) apply.Config {
-	cfg := apply.Config{Store: store, PgDump: rf.pgDump, Env: e.environ()}
+// events is where a restore's events go: progress lines on stderr when
+// asked for or when it is a terminal, and the test build's hooks.
+func (rf *runFlags) events(ctx context.Context, e env) apply.Progress {
+	var p apply.Progress = apply.NoProgress{}
 	if rf.progress || isTerminal(e.stderr) {
-		cfg.Progress = &restoreProgress{w: e.stderr}
+		p = &restoreProgress{w: e.stderr}
 	}
-	return cfg
-}
-
-// run runs the restore and reports it.
-func (rf *runFlags) run(ctx context.Context, cfg apply.Config, req apply.Request, src *ticket.Snapshot, e env) error {
 	// Only a test build has hooks (testhooks_on.go); the shipped binary
 	// has none and reads no test variable.
-	cfg.Progress = testHooks(ctx, cfg.Progress, e)
-	res, err := apply.Run(ctx, cfg, req)
-	err = src.StaleIndexError(err)
+	return testHooks(ctx, p, e)
+}
+
+// asked is what the printers need of the restore asked for.
+type asked struct {
+	dryRun          bool
+	project, ticket string
+}
+
+// report prints the restore's plan and result, as text or JSON.
+func (rf *runFlags) report(svc *ticket.Service, a asked, res *apply.Result, err error, e env) error {
 	if rf.asJSON {
-		if jerr := printRestoreJSON(e.stdout, req, res, err); jerr != nil {
+		if jerr := printRestoreJSON(e.stdout, a, res, err); jerr != nil {
 			return jerr
 		}
 	} else if res != nil {
-		printRestore(e.stdout, req, res, err, undoOrigin(ticket.Origin{Store: cfg.Store.String()}, rf.targetURL, rf.pgDump, e))
+		printRestore(e.stdout, a, res, err, svc)
 	}
 	return err
 }
 
-// printRestore prints the plan and what the restore did; origin is what an
-// undo line must repeat of the command's flags.
-func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error, origin ticket.Origin) {
+// printRestore prints the plan and what the restore did, with the line
+// that undoes it.
+func printRestore(w io.Writer, a asked, res *apply.Result, err error, svc *ticket.Service) {
 	if p := res.Plan; p != nil {
 		ticket.WritePlan(w, p)
 	}
@@ -248,7 +242,7 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error, 
 	switch {
 	case errors.As(err, &refused) && res.Outcome != apply.Committed:
 		return // main prints the reasons
-	case req.DryRun && err == nil:
+	case a.dryRun && err == nil:
 		fmt.Fprintf(w, "\nDry run: nothing was changed. Audit record %s.\n", res.AuditID)
 		return
 	}
@@ -283,7 +277,7 @@ func printRestore(w io.Writer, req apply.Request, res *apply.Result, err error, 
 		fmt.Fprintf(w, "Created on the target: %s\n", termsafe.String(extract.JoinNames(res.Created, ", ")))
 	}
 	if res.SafetyKey != "" {
-		line, notes := origin.UndoCommand(res.AuditID, req.Project, req.Ticket)
+		line, notes := svc.UndoCommand(res.AuditID, a.project, a.ticket)
 		fmt.Fprintf(w, "Safety snapshot: %s\nUndo with: %s\n", termsafe.String(res.SafetyKey), termsafe.String(line))
 		for _, n := range notes {
 			fmt.Fprintf(w, "  (%s)\n", termsafe.String(n))
@@ -306,7 +300,7 @@ func failedOrStopped(err error) string {
 	return "failed"
 }
 
-func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err error) error {
+func printRestoreJSON(w io.Writer, a asked, res *apply.Result, err error) error {
 	type check struct {
 		Table string `json:"table"`
 		Want  int64  `json:"want"`
@@ -331,7 +325,7 @@ func printRestoreJSON(w io.Writer, req apply.Request, res *apply.Result, err err
 		Error     string          `json:"error,omitempty"`
 		Refused   []string        `json:"refused,omitempty"`
 		Succeeded bool            `json:"ok"`
-	}{DryRun: req.DryRun, Succeeded: err == nil, Outcome: apply.NotStarted}
+	}{DryRun: a.dryRun, Succeeded: err == nil, Outcome: apply.NotStarted}
 	if res != nil {
 		out.Outcome, out.XID = res.Outcome, res.XID
 		out.AuditID, out.AuditKey, out.Plan, out.Safety, out.Database = res.AuditID, res.AuditKey, res.Plan, res.SafetyKey, res.Database

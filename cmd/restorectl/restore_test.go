@@ -59,7 +59,7 @@ func TestRestoreUsageErrors(t *testing.T) {
 // "rolled back", a lost COMMIT acknowledgement says how to ask the target,
 // a cancelled restore is not "failed".
 func TestPrintRestoreOutcome(t *testing.T) {
-	req := apply.Request{Project: "demo", Ticket: "T-1"}
+	a := asked{project: "demo", ticket: "T-1"}
 	for _, tc := range []struct {
 		name    string
 		res     apply.Result
@@ -81,7 +81,7 @@ func TestPrintRestoreOutcome(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			printRestore(&b, req, &tc.res, tc.err, ticket.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"})
+			printRestore(&b, a, &tc.res, tc.err, &ticket.Service{Origin: ticket.Origin{Store: "s3://b/daily", PgDump: "/pg_dump"}})
 			for _, w := range tc.want {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, b.String())

@@ -10,6 +10,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/outfile"
 )
 
 // OpenOptions say how to open a snapshot.
@@ -292,4 +293,34 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.n += int64(n)
 	p.progress(p.n, p.total)
 	return n, err
+}
+
+// Tables resolves the tables typed (as in SQL: public.orders, schema.*,
+// unqualified when unique) in the snapshot's table of contents; an
+// unknown name comes with suggestions.
+func (s *Snapshot) Tables(typed []string) ([]extract.Name, error) {
+	names, err := s.toc.Resolve(typed)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", s.Resolved.Name, err)
+	}
+	return names, nil
+}
+
+// Select is what a script of tables holds, named after the snapshot.
+func (s *Snapshot) Select(tables []extract.Name) *extract.Selection {
+	sel := s.toc.Select(tables)
+	sel.Source = s.Resolved.Name
+	return sel
+}
+
+// Export writes the script of sel in mode to the file path, atomically
+// and privately (outfile: mode 0600, and no file at all when anything
+// fails or ctx is cancelled), and returns what it holds and the file's
+// size.
+func (s *Snapshot) Export(ctx context.Context, path string, sel *extract.Selection, mode extract.Mode) (st extract.Stats, size int64, err error) {
+	size, err = outfile.Write(ctx, path, func(w io.Writer) error {
+		st, err = s.WriteScript(ctx, w, sel, mode)
+		return err
+	})
+	return st, size, err
 }

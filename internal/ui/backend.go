@@ -10,9 +10,9 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 )
 
-// Backend is what the console needs from the rest of restorectl. The
-// command line implements it on the catalog, extract and apply packages;
-// tests implement it on a local store.
+// Backend is what the console needs from the rest of restorectl:
+// StoreBackend, on the restore service (ticket.Service) that the command
+// line uses too. Tests wrap it to fail or block on cue.
 type Backend interface {
 	// ParseTime reads a time as `snapshots --near` does (RFC 3339, "2026-11-20
 	// 14:05", "3h ago", "yesterday 14:00", ...).
@@ -24,9 +24,13 @@ type Backend interface {
 	Open(ctx context.Context, snap catalog.Snapshot, progress func(read, total int64)) (*extract.TOC, error)
 	// Preview returns the first limit rows of table in the snapshot.
 	Preview(ctx context.Context, snap catalog.Snapshot, table extract.Name, limit int) (*extract.RowSet, error)
-	// Script writes the script of sel (from the snapshot's TOC) in mode to w,
-	// as `restorectl extract` does.
-	Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error
+	// Script writes the script of tables in mode to w, as `restorectl
+	// extract` does.
+	Script(ctx context.Context, snap catalog.Snapshot, tables []extract.Name, mode extract.Mode, w io.Writer) error
+	// Export writes the script of tables (schema and data) to the file
+	// path, as `restorectl extract -o` does: private, and no file at all
+	// when it fails; it returns the file's size.
+	Export(ctx context.Context, snap catalog.Snapshot, tables []extract.Name, path string) (int64, error)
 	// Targets says where restores can go: Target is the project's database
 	// (overwrite, merge) and Admin the cluster new projects are created on,
 	// each without its password, "" when not configured.

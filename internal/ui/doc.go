@@ -7,13 +7,14 @@
 //	app.go        App: the screen stack, the help bar, sizes, quitting
 //	screen.go     Screen, the contract every screen keeps; navigation messages
 //	session.go    Session: what the screens share (backend, styles, keys, the ticket so far)
-//	backend.go    Backend: what the console needs from catalog, extract and apply
+//	backend.go    Backend: what the console needs from the restore service
+//	storebackend.go StoreBackend: Backend on ticket.Service, on one opened snapshot at a time
 //	styles.go     Styles, built once (NO_COLOR honoured) and injected
 //	keys.go       the key bindings every screen shares
 //	ticket.go     screen 1: project ref, time, ticket id, validated as typed
 //	snapshots.go  screen 2: the snapshots nearest the time
 //	tables.go     screen 3: the snapshot's tables, filtered and selected
-//	preview.go    screen 4: a dry run: the plan against the target, the first rows, the definitions
+//	preview.go    screen 4: the first rows and the definitions, from the snapshot only
 //	mode.go       screen 5: new project, overwrite, merge, export, or stop
 //	export.go     screen 6 of an export: the script written to a file, atomically
 //	confirm.go    screen 6: what will happen, with the dry run's plan of the mode
@@ -32,5 +33,6 @@
 // errors from a snapshot are drawn through termsafe (a customer chose
 // them), and App escapes whatever control characters a screen forgets,
 // keeping only the styles' colours. The console never duplicates what the
-// catalog, extract and apply packages do: it calls them through Backend.
+// restore service (package ticket) does: it calls it through Backend, as
+// the command line calls it directly.
 package ui

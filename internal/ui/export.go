@@ -2,9 +2,7 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
-	"github.com/powabase/restorectl/internal/extract"
-	"github.com/powabase/restorectl/internal/outfile"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
 
@@ -182,13 +178,13 @@ func (m *exportScreen) write() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.s.context())
 	m.cancel = cancel
 	job, s := m.job, m.s
-	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
+	snap, tables := s.Snapshot.Snapshot, s.Tables
 	return func() tea.Msg {
 		// Quitting cancels the session's context; the command line waits
 		// on Restores, so the write removes its temporary file first.
 		s.Restores.Add(1)
 		defer s.Restores.Done()
-		size, err := exportWrite(ctx, s.Backend, snap, toc, tables, path)
+		size, err := s.Backend.Export(ctx, snap, tables, path)
 		if err == nil {
 			// Written, even if the screen has moved on: the exit
 			// summary says where it went.
@@ -204,20 +200,6 @@ func (m *exportScreen) stop() {
 		m.cancel()
 		m.cancel = nil
 	}
-}
-
-// exportWrite writes the script of tables to path atomically and
-// privately (mode 0600, see outfile) and returns the file's size; on error
-// no file is left.
-func exportWrite(ctx context.Context, b Backend, snap catalog.Snapshot, toc *extract.TOC, tables []extract.Name, path string) (int64, error) {
-	if toc == nil {
-		return 0, errors.New("the snapshot's table of contents is not loaded")
-	}
-	sel := toc.Select(tables)
-	sel.Source = snap.Key
-	return outfile.Write(ctx, path, func(w io.Writer) error {
-		return b.Script(ctx, snap, sel, extract.SchemaAndData, w)
-	})
 }
 
 func (m *exportScreen) View() string {

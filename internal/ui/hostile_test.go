@@ -23,6 +23,7 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe/termsafetest"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // A hostile customer's table: its name retitles the window (OSC), a column
@@ -73,7 +74,7 @@ func hostileSession(t *testing.T) *Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &StoreBackend{Store: st, Now: func() time.Time { return tablesNow }}
+	b := NewStoreBackend(&ticket.Service{Store: st, Now: func() time.Time { return tablesNow }})
 	snaps, err := b.Snapshots(context.Background(), "evil", tablesNow)
 	if err != nil || len(snaps) != 1 {
 		t.Fatalf("snapshots: %v, %v", snaps, err)
@@ -118,12 +119,12 @@ func TestHostileNamesEscapedInConsole(t *testing.T) {
 				Drift: []apply.Drift{{Column: "col\x1b[31m", Snapshot: "text", Reason: "new \u009b column"}}}},
 				Warnings: []string{"warning about " + hostileName.String()}}
 			var b strings.Builder
-			writePlan(&b, "db", plan, &apply.RefusedError{Reasons: []string{hostileName.String() + " is referenced"}})
+			writePlanText(&b, plan, &apply.RefusedError{Reasons: []string{hostileName.String() + " is referenced"}})
 			return b.String()
 		}, []string{hostileEscaped + "  exists", "drift " + hostileEscaped + `.col\x1b[31m`, `new \u009b column`, "refused: " + hostileEscaped, "warning about " + hostileEscaped}},
 		{"plan error", func(t *testing.T) string {
 			var b strings.Builder
-			writePlan(&b, "db", nil, fmt.Errorf("inspect %s: boom", hostileName))
+			writePlanText(&b, nil, fmt.Errorf("inspect %s: boom", hostileName))
 			return b.String()
 		}, []string{"inspect " + hostileEscaped}},
 		{"confirm", func(t *testing.T) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // TestStoreBackendOneProject: the console tells apply whose snapshot it
@@ -30,7 +31,7 @@ func TestStoreBackendOneProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &StoreBackend{Store: st, TargetTemplate: "postgres://u@127.0.0.1:1/{ref}", AdminURL: "postgres://u@127.0.0.1:1/postgres"}
+	b := NewStoreBackend(&ticket.Service{Store: st, TargetTemplate: "postgres://u@127.0.0.1:1/{ref}", AdminURL: "postgres://u@127.0.0.1:1/postgres"})
 	snaps, err := b.Snapshots(context.Background(), "demo", tablesNow)
 	if err != nil || len(snaps) == 0 {
 		t.Fatalf("snapshots: %v, %v", snaps, err)

@@ -88,10 +88,11 @@ func (m *previewScreen) SetSize(width, height int) {
 
 func (m *previewScreen) Init() tea.Cmd { return m.load() }
 
-// load reads the script and the rows in a command, tagged with a new job
-// id so that a result for an earlier load is dropped, and cancelled when
-// the screen is left (Close): the dry run reads a busy production
-// database, and nobody would see its plan.
+// load reads the rows and the definitions in a command, tagged with a new
+// job id so that a result for an earlier load is dropped, and cancelled
+// when the screen is left (Close). It reads the snapshot only: what a
+// restore would do to the project depends on the mode, and the confirm
+// screen plans it once the mode is chosen.
 func (m *previewScreen) load() tea.Cmd {
 	m.stop()
 	m.job++
@@ -102,20 +103,8 @@ func (m *previewScreen) load() tea.Cmd {
 	job, s := m.job, m.s
 	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
 	return func() tea.Msg {
-		// The dry run writes an audit record: when the console quits, the
-		// command line waits on Restores until it says cancelled.
-		s.Restores.Add(1)
-		defer s.Restores.Done()
 		defer cancel()
 		var b strings.Builder
-		target, _ := s.Backend.Targets(s.Ticket.Project)
-		if target == "" {
-			b.WriteString("no target configured: start with --target to compare with the project\n\n")
-		} else {
-			plan, err := s.Backend.Plan(ctx, RestoreRequest{Mode: apply.Overwrite, Snapshot: snap, TOC: toc,
-				Tables: tables, Project: s.Ticket.Project, Ticket: s.Ticket.ID})
-			writePlan(&b, target, plan, err)
-		}
 		for _, t := range tables {
 			rs, err := s.Backend.Preview(ctx, snap, t, previewRows)
 			if err != nil {
@@ -124,13 +113,13 @@ func (m *previewScreen) load() tea.Cmd {
 			writeRows(&b, rs, toc.Table(t))
 		}
 		var script bytes.Buffer
-		if err := s.Backend.Script(ctx, snap, toc.Select(tables), extract.SchemaOnly, &script); err != nil {
+		if err := s.Backend.Script(ctx, snap, tables, extract.SchemaOnly, &script); err != nil {
 			return previewLoadedMsg{from: m, job: job, err: fmt.Errorf("read the definitions: %w", err)}
 		}
 		b.WriteString("What a restore creates (schema only):\n\n")
 		b.WriteString(script.String())
 		// Names, values and definitions are the customer's: escaped, the
-		// lines kept (the plan and rows are escaped already, to align).
+		// lines kept (the rows are escaped already, to align).
 		return previewLoadedMsg{from: m, job: job, text: termsafe.Text(b.String())}
 	}
 }
@@ -148,22 +137,6 @@ func (m *previewScreen) stop() {
 func (m *previewScreen) Close() {
 	m.stop()
 	m.job++
-}
-
-// writePlan writes what an overwrite would do on the target: a line
-// naming the target, the plan as the command line prints it
-// (ticket.WritePlan), then why it is refused if it is. A plan that could
-// not be made at all shows why.
-func writePlan(b *strings.Builder, target string, plan *apply.Plan, err error) {
-	if planFailed(plan, err) {
-		fmt.Fprintf(b, "Against %s:\n  ", termsafe.String(target))
-		writePlanText(b, plan, err)
-		b.WriteString("\n")
-		return
-	}
-	fmt.Fprintf(b, "Against %s (a dry run: nothing is changed):\n\n", termsafe.String(target))
-	writePlanText(b, plan, err)
-	b.WriteString("\n")
 }
 
 // planFailed says a dry run made no plan at all (a refusal comes with one).

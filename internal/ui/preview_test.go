@@ -79,7 +79,7 @@ func (failingBackend) Preview(context.Context, catalog.Snapshot, extract.Name, i
 	return nil, errors.New("the snapshot is truncated at byte 1234")
 }
 
-func (failingBackend) Script(context.Context, catalog.Snapshot, *extract.Selection, extract.Mode, io.Writer) error {
+func (failingBackend) Script(context.Context, catalog.Snapshot, []extract.Name, extract.Mode, io.Writer) error {
 	return nil
 }
 
@@ -167,7 +167,7 @@ func previewTargetSession(t *testing.T) *Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Script(context.Background(), s.Snapshot.Snapshot, s.TOC.Select(previewOrders), extract.SchemaAndData, f); err != nil {
+	if err := b.Script(context.Background(), s.Snapshot.Snapshot, previewOrders, extract.SchemaAndData, f); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -179,7 +179,11 @@ func previewTargetSession(t *testing.T) *Session {
 	return s
 }
 
-func TestPreviewPlanAgainstTarget(t *testing.T) {
+// TestPreviewLeavesTheProjectAlone: with a target configured, the
+// preview reads the snapshot only. It used to run an overwrite's dry run,
+// which planned the wrong mode before one was chosen, connected to a busy
+// production database for nothing, and left an audit record per preview.
+func TestPreviewLeavesTheProjectAlone(t *testing.T) {
 	s := previewTargetSession(t)
 	m := NewPreviewScreen(s).(*previewScreen)
 	m.SetSize(200, 1000)
@@ -189,67 +193,22 @@ func TestPreviewPlanAgainstTarget(t *testing.T) {
 	}
 	m.Update(msg)
 	v := m.View()
-	target, _ := s.Backend.Targets("demo")
-	t.Log(v[:strings.Index(v, "rows, the first")])
-	for _, want := range []string{
-		"Against " + target + " (a dry run: nothing is changed):",
-		"Plan: overwrite of ", s.Snapshot.Key + " into " + target,
-		"public.orders  exists     40        55        55     40      55      0",
-		"drift public.orders.extra: snapshot (none), target text (compatible",
-		"TRUNCATE ONLY public.orders",
-		"public.orders_id_seq  41 → 56  set: the snapshot's 56 is ahead",
-	} {
+	for _, want := range []string{"public.orders: 55 rows, the first 10", "What a restore creates (schema only)"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the preview lacks %q:\n%s", want, v)
 		}
 	}
-	if strings.Contains(v, "no target configured") {
-		t.Errorf("the no-target note is shown with a target:\n%s", v)
-	}
-	if strings.Index(v, "Against ") > strings.Index(v, "Plan: ") || strings.Index(v, "Plan: ") > strings.Index(v, "rows, the first") {
-		t.Errorf("the plan is not above the rows:\n%s", v)
-	}
-	if strings.Contains(v, "password") {
-		t.Errorf("a password is shown:\n%s", v)
-	}
-}
-
-func TestPreviewNoTarget(t *testing.T) {
-	s := tablesSession(t)
-	s.Tables = previewOrders
-	m := NewPreviewScreen(s).(*previewScreen)
-	m.SetSize(100, 1000)
-	m.Update(previewLoad(t, m))
-	v := m.View()
-	if !strings.Contains(v, "no target configured: start with --target to compare with the project") {
-		t.Errorf("the no-target note is missing:\n%s", v)
-	}
-	if strings.Contains(v, "Plan: ") || strings.Contains(v, "Against ") {
-		t.Errorf("a plan is shown without a target:\n%s", v)
-	}
-}
-
-// planFailingBackend is the sample store with a target it cannot reach.
-type planFailingBackend struct{ *StoreBackend }
-
-func (planFailingBackend) Targets(string) (string, string) { return "postgres://db.example/demo", "" }
-
-func (planFailingBackend) Plan(context.Context, RestoreRequest) (*apply.Plan, error) {
-	return nil, errors.New("connection refused")
-}
-
-func TestPreviewPlanError(t *testing.T) {
-	s := tablesSession(t)
-	s.Tables = previewOrders
-	s.Backend = planFailingBackend{s.Backend.(*StoreBackend)}
-	m := NewPreviewScreen(s).(*previewScreen)
-	m.SetSize(100, 1000)
-	m.Update(previewLoad(t, m))
-	v := m.View()
-	for _, want := range []string{"Against postgres://db.example/demo:", "cannot compare with the target: connection refused", "public.orders: 55 rows"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("the preview lacks %q:\n%s", want, v)
+	for _, bad := range []string{"Plan: ", "Against ", "TRUNCATE"} {
+		if strings.Contains(v, bad) {
+			t.Errorf("the preview plans a restore (%q):\n%s", bad, v)
 		}
+	}
+	recs, err := apply.ListRecords(context.Background(), s.Backend.(*StoreBackend).Store, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 0 {
+		t.Errorf("the preview left %d audit records: it ran a dry run", len(recs))
 	}
 }
 
@@ -263,7 +222,7 @@ func TestWritePlanRefused(t *testing.T) {
 		Warnings: []string{"a warning"},
 	}
 	var b strings.Builder
-	writePlan(&b, "postgres://db/demo", plan, &apply.RefusedError{Reasons: []string{"public.items references public.orders"}})
+	writePlanText(&b, plan, &apply.RefusedError{Reasons: []string{"public.items references public.orders"}})
 	got := b.String()
 	// The console draws the plan as the command line prints it, then the
 	// refusal's reasons.
@@ -271,8 +230,8 @@ func TestWritePlanRefused(t *testing.T) {
 	if err := ticket.WritePlan(&cli, plan); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(got, "Against postgres://db/demo (a dry run: nothing is changed):\n\n"+cli.String()) {
-		t.Errorf("the console's plan is not the command line's:\n%s\nwant it after its first line:\n%s", got, cli.String())
+	if !strings.HasPrefix(got, cli.String()) {
+		t.Errorf("the console's plan is not the command line's:\n%s\nwant:\n%s", got, cli.String())
 	}
 	for _, want := range []string{
 		"public.orders  exists     40        0         55     40      55      0\n",
@@ -320,7 +279,7 @@ func TestWritePlanSequences(t *testing.T) {
 			plan := &apply.Plan{Tables: []apply.TablePlan{{Name: "public.x", Exists: true}},
 				Sequences: []apply.SequencePlan{tc.seq}, Warnings: []string{"a warning"}}
 			var b, cli strings.Builder
-			writePlan(&b, "db", plan, nil)
+			writePlanText(&b, plan, nil)
 			got := b.String()
 			if !strings.Contains(got, tc.want) {
 				t.Errorf("lacks %q:\n%s", tc.want, got)
@@ -328,8 +287,8 @@ func TestWritePlanSequences(t *testing.T) {
 			if err := ticket.WritePlan(&cli, plan); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(got, "Against db (a dry run: nothing is changed):\n\n"+cli.String()) {
-				t.Errorf("the console's plan is not the command line's:\n%s\nwant it after its first line:\n%s", got, cli.String())
+			if !strings.HasPrefix(got, cli.String()) {
+				t.Errorf("the console's plan is not the command line's:\n%s\nwant:\n%s", got, cli.String())
 			}
 			// Sequences come after the tables, before the warnings.
 			if i, j, k := strings.Index(got, "public.x  exists"), strings.Index(got, "Sequences ("), strings.Index(got, "warning: a warning"); i < 0 || j < i || k < j {
@@ -339,32 +298,31 @@ func TestWritePlanSequences(t *testing.T) {
 	}
 }
 
-// planBlockingBackend is the sample store with a target whose dry run
-// blocks until its context ends, and reports why it ended.
-type planBlockingBackend struct {
+// previewBlockingBackend is the sample store whose preview blocks until
+// its context ends (a snapshot read from a slow store), and reports why it
+// ended.
+type previewBlockingBackend struct {
 	*StoreBackend
 	started chan struct{}
 	ended   chan error
 }
 
-func (planBlockingBackend) Targets(string) (string, string) { return "postgres://db.example/demo", "" }
-
-func (b planBlockingBackend) Plan(ctx context.Context, _ RestoreRequest) (*apply.Plan, error) {
+func (b previewBlockingBackend) Preview(ctx context.Context, _ catalog.Snapshot, _ extract.Name, _ int) (*extract.RowSet, error) {
 	close(b.started)
 	select {
 	case <-ctx.Done():
 		b.ended <- ctx.Err()
 	case <-time.After(goldenTimeout):
-		b.ended <- errors.New("the dry run was never cancelled")
+		b.ended <- errors.New("the read was never cancelled")
 	}
 	return nil, ctx.Err()
 }
 
-// TestPreviewLeaveCancelsPlan: the preview's dry run against the project's
-// database stops when the engineer leaves the screen (Esc, Back) or the
-// console quits, and its late result is dropped, also by a preview of the
-// same tables shown again.
-func TestPreviewLeaveCancelsPlan(t *testing.T) {
+// TestPreviewLeaveCancelsLoad: the preview's read of the snapshot stops
+// when the engineer leaves the screen (Esc, Back) or the console quits,
+// and its late result is dropped, also by a preview of the same tables
+// shown again.
+func TestPreviewLeaveCancelsLoad(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		leave func(a *App, quit context.CancelFunc)
@@ -384,7 +342,7 @@ func TestPreviewLeaveCancelsPlan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tablesSession(t)
 			s.Tables = previewOrders
-			b := planBlockingBackend{StoreBackend: s.Backend.(*StoreBackend), started: make(chan struct{}), ended: make(chan error, 1)}
+			b := previewBlockingBackend{StoreBackend: s.Backend.(*StoreBackend), started: make(chan struct{}), ended: make(chan error, 1)}
 			s.Backend = b
 			ctx, quit := context.WithCancel(t.Context())
 			defer quit()
@@ -397,25 +355,18 @@ func TestPreviewLeaveCancelsPlan(t *testing.T) {
 			select {
 			case <-b.started:
 			case <-time.After(goldenTimeout):
-				t.Fatal("the preview did not start its dry run")
+				t.Fatal("the preview did not start reading")
 			}
 
 			tc.leave(a, quit)
 			if err := <-b.ended; !errors.Is(err, context.Canceled) {
-				t.Fatalf("the dry run ended with %v, want cancelled", err)
+				t.Fatalf("the read ended with %v, want cancelled", err)
 			}
 			var msg tea.Msg
 			select {
 			case msg = <-loaded:
 			case <-time.After(goldenTimeout):
 				t.Fatal("the load did not end once cancelled")
-			}
-			waited := make(chan struct{})
-			go func() { s.Restores.Wait(); close(waited) }()
-			select {
-			case <-waited:
-			case <-time.After(goldenTimeout):
-				t.Fatal("Restores still counts the cancelled load")
 			}
 			if tc.left != (len(a.stack) == 1) {
 				t.Fatalf("%d screens after leaving", len(a.stack))

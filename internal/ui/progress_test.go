@@ -16,6 +16,7 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/sample"
 	"github.com/powabase/restorectl/internal/testenv"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 var progressOrders = extract.Name{Schema: "public", Name: "orders"}
@@ -33,7 +34,7 @@ func progressRestoreSession(t *testing.T, pg *testenv.Postgres) *Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Backend = &StoreBackend{Store: st, Now: s.Now, AdminURL: pg.URL("postgres")}
+	s.Backend = NewStoreBackend(&ticket.Service{Store: st, Now: s.Now, AdminURL: pg.URL("postgres")})
 	s.Mode = apply.NewProject
 	s.Tables = []extract.Name{progressOrders}
 	s.Database = fmt.Sprintf("sup42_%d", time.Now().UnixNano())

@@ -3,9 +3,7 @@ package ui
 import (
 	"context"
 	"io"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
@@ -13,23 +11,11 @@ import (
 	"github.com/powabase/restorectl/internal/ticket"
 )
 
-// StoreBackend is the Backend of a snapshot store.
+// StoreBackend is the Backend of the restore service (ticket.Service), as
+// the command line configured it: the console asks the service for
+// everything, on the one snapshot it works on at a time.
 type StoreBackend struct {
-	Store catalog.Store
-	// Location is the time zone of times typed without one.
-	Location *time.Location
-	// Now gives the current time; nil means time.Now.
-	Now func() time.Time
-
-	// TargetTemplate is the project's database with {ref} for its ref
-	// (overwrite, merge); AdminURL reaches the cluster new projects are
-	// created on. Either may be empty: the console then offers only what
-	// can run. They hold passwords: never shown (apply.Redact).
-	TargetTemplate, AdminURL string
-	// PgDump and Env are for safety snapshots; Operator is who restores.
-	PgDump   string
-	Env      []string
-	Operator string
+	*ticket.Service
 
 	mu     sync.Mutex
 	opened *ticket.Snapshot // the snapshot the console works on
@@ -37,30 +23,8 @@ type StoreBackend struct {
 
 var _ Backend = (*StoreBackend)(nil)
 
-func (b *StoreBackend) now() time.Time {
-	if b.Now != nil {
-		return b.Now()
-	}
-	return time.Now()
-}
-
-// ParseTime reads a time as catalog.ParseTime does.
-func (b *StoreBackend) ParseTime(s string) (time.Time, error) {
-	loc := b.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	return catalog.ParseTime(s, b.now(), loc)
-}
-
-// Snapshots lists the project's snapshots nearest to t first.
-func (b *StoreBackend) Snapshots(ctx context.Context, project string, t time.Time) ([]catalog.Ranked, error) {
-	snaps, err := catalog.ListSnapshots(ctx, b.Store, project)
-	if err != nil {
-		return nil, err
-	}
-	return catalog.Nearest(snaps, t), nil
-}
+// NewStoreBackend is the console's backend on svc.
+func NewStoreBackend(svc *ticket.Service) *StoreBackend { return &StoreBackend{Service: svc} }
 
 // Open reads the snapshot's table of contents from its index when it has
 // a matching one, else by scanning it (ticket.Open, as the command line
@@ -84,8 +48,7 @@ func (b *StoreBackend) snapshot(ctx context.Context, snap catalog.Snapshot, prog
 	if s != nil && s.Resolved.Key == snap.Key {
 		return s, nil
 	}
-	name := strings.TrimSuffix(b.Store.String(), "/") + "/" + snap.Key
-	s, err := ticket.Open(ctx, catalog.Resolved{Store: b.Store, Key: snap.Key, Name: name, Snapshot: snap}, ticket.OpenOptions{Progress: progress})
+	s, err := ticket.Open(ctx, b.Resolve(snap), ticket.OpenOptions{Progress: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -115,78 +78,62 @@ func (b *StoreBackend) Preview(ctx context.Context, snap catalog.Snapshot, table
 	return s.Preview(ctx, table, limit)
 }
 
-// Script writes the script of sel in mode to w.
-func (b *StoreBackend) Script(ctx context.Context, snap catalog.Snapshot, sel *extract.Selection, mode extract.Mode, w io.Writer) error {
+// Script writes the script of tables in mode to w.
+func (b *StoreBackend) Script(ctx context.Context, snap catalog.Snapshot, tables []extract.Name, mode extract.Mode, w io.Writer) error {
 	s, err := b.snapshot(ctx, snap, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.WriteScript(ctx, w, sel, mode)
+	_, err = s.WriteScript(ctx, w, selection(s, tables), mode)
 	return err
 }
 
-// target is the project's database.
-func (b *StoreBackend) target(project string) string {
-	return strings.ReplaceAll(b.TargetTemplate, "{ref}", project)
+// selection is tables of s, the script named after the snapshot's key:
+// the console shows its store already.
+func selection(s *ticket.Snapshot, tables []extract.Name) *extract.Selection {
+	sel := s.Select(tables)
+	sel.Source = s.Resolved.Key
+	return sel
 }
 
-// Targets says where restores can go, without passwords.
-func (b *StoreBackend) Targets(project string) (target, admin string) {
-	if b.TargetTemplate != "" {
-		target = apply.Redact(b.target(project))
+// Export writes the script of tables to the file path (Snapshot.Export:
+// private, and no file at all on failure) and returns its size.
+func (b *StoreBackend) Export(ctx context.Context, snap catalog.Snapshot, tables []extract.Name, path string) (int64, error) {
+	s, err := b.snapshot(ctx, snap, nil)
+	if err != nil {
+		return 0, err
 	}
-	if b.AdminURL != "" {
-		admin = apply.Redact(b.AdminURL)
-	}
-	return target, admin
+	_, size, err := s.Export(ctx, path, selection(s, tables), extract.SchemaAndData)
+	return size, err
 }
 
-// Restore runs the restore with apply.Run, reading the snapshot as it
-// was opened (ranged reads when its index allows).
+// Restore runs the restore (Service.Restore), reading the snapshot as it
+// was opened.
 func (b *StoreBackend) Restore(ctx context.Context, req RestoreRequest, progress apply.Progress) (*apply.Result, error) {
-	s, err := b.snapshot(ctx, req.Snapshot, nil)
+	r, err := b.request(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	src := s.Source()
-	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: progress, Now: b.Now}
-	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
-		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, UpdateChanged: req.UpdateChanged}
-	switch req.Mode {
-	case apply.NewProject:
-		// The platform's convention: the project's role is named as its ref.
-		cfg.Provisioner = &apply.PostgresProvisioner{AdminURL: b.AdminURL, Owner: req.Project}
-	default:
-		r.Target = b.target(req.Project)
-	}
-	return apply.Run(ctx, cfg, r)
+	return b.Service.Restore(ctx, r, progress)
 }
 
-// snapshotProject is the project snap belongs to: the catalog's ref, else
-// the one its key is filed under. The console restores a ticket's snapshot
-// into the ticket's project only (it has no way to ask for another), so
-// apply refuses a mismatch.
-func snapshotProject(snap catalog.Snapshot) string {
-	if snap.Ref != "" {
-		return snap.Ref
-	}
-	return catalog.RefOfKey(snap.Key)
-}
-
-// Plan runs req as a dry run and returns its plan; a refusal returns the
-// plan along with the *apply.RefusedError.
+// Plan is req's dry run (Service.Plan).
 func (b *StoreBackend) Plan(ctx context.Context, req RestoreRequest) (*apply.Plan, error) {
-	s, err := b.snapshot(ctx, req.Snapshot, nil)
+	r, err := b.request(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	src := s.Source()
-	cfg := apply.Config{Store: b.Store, PgDump: b.PgDump, Env: b.Env, Progress: apply.NoProgress{}, Now: b.Now}
-	r := apply.Request{Mode: req.Mode, Source: src, Tables: req.Tables, Project: req.Project, SnapshotProject: snapshotProject(req.Snapshot),
-		Ticket: req.Ticket, Operator: b.Operator, Database: req.Database, UpdateChanged: req.UpdateChanged, DryRun: true, Target: b.target(req.Project)}
-	res, err := apply.Run(ctx, cfg, r)
-	if res == nil {
-		return nil, err
+	return b.Service.Plan(ctx, r)
+}
+
+// request is the service's request for the session's choices. The console
+// restores a ticket's snapshot into the ticket's project only (it has no
+// way to ask for another), so the service refuses a mismatch.
+func (b *StoreBackend) request(ctx context.Context, req RestoreRequest) (ticket.Request, error) {
+	s, err := b.snapshot(ctx, req.Snapshot, nil)
+	if err != nil {
+		return ticket.Request{}, err
 	}
-	return res.Plan, err
+	return ticket.Request{Snapshot: s, Mode: req.Mode, Tables: req.Tables, Project: req.Project,
+		Ticket: req.Ticket, Database: req.Database, UpdateChanged: req.UpdateChanged}, nil
 }

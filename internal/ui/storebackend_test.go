@@ -6,6 +6,7 @@ import (
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 	"github.com/powabase/restorectl/internal/ticket/tickettest"
 )
 
@@ -18,7 +19,7 @@ func TestStoreBackendUsesTheIndex(t *testing.T) {
 	if err != nil || len(snaps) != 1 {
 		t.Fatalf("snapshots %v, %v", snaps, err)
 	}
-	b := &StoreBackend{Store: store}
+	b := NewStoreBackend(&ticket.Service{Store: store})
 	toc, err := b.Open(t.Context(), snaps[0], nil)
 	if err != nil {
 		t.Fatal(err)

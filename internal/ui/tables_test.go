@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // tablesNow is the tests' fixed present.
@@ -31,7 +32,7 @@ func tablesSession(t *testing.T) *Session {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return tablesNow }
-	b := &StoreBackend{Store: st, Now: now}
+	b := NewStoreBackend(&ticket.Service{Store: st, Now: now})
 	snaps, err := catalog.ListSnapshots(ctx, st, "demo")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // ticketTestNow is the fixed "now" of the ticket and snapshots tests.
@@ -26,7 +27,7 @@ func ticketTestSession(t *testing.T) *Session {
 	}
 	now := func() time.Time { return ticketTestNow }
 	return &Session{
-		Backend: &StoreBackend{Store: store, Now: now},
+		Backend: NewStoreBackend(&ticket.Service{Store: store, Now: now}),
 		Styles:  NewStyles(true),
 		Keys:    NewKeyMap(),
 		Now:     now,
