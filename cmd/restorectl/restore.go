@@ -284,7 +284,7 @@ func printRestore(w io.Writer, a asked, res *apply.Result, err error, svc *ticke
 		}
 	}
 	if db := res.Database; db != nil {
-		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", termsafe.String(db.Name), termsafe.String(apply.ShellQuote(db.Connect)))
+		fmt.Fprintf(w, "New project database %s is ready. Connect with:\n  psql %s\n", termsafe.String(db.Name), termsafe.String(ticket.ShellQuote(db.Connect)))
 	}
 }
 

@@ -22,7 +22,7 @@
 //	role.go       the load role: the only session that runs the snapshot's code
 //	safety.go     the safety snapshot: dump.Write of the affected tables, read in the restore's own snapshot
 //	audit.go      audit records: written, listed, found
-//	undo.go       what may be undone (only what committed), and the undo command line
+//	undo.go       what may be undone (only what committed)
 //	progress.go   Progress and its events
 //
 // Guarantees: rows move with the COPY protocol, never as SQL text; the only

@@ -3,37 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// UndoCommand is the command line that undoes the restore recorded as id
-// in project, for the support engineer to copy. flags are what else undo
-// needs to find the restore and its target where the line is pasted (a
-// fresh shell has none of the environment the restore ran with), each
-// already formed as "--store " + ShellQuote(url); they go after --project,
-// so that without them the line is as it always was.
-func UndoCommand(id, project, ticket string, flags ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "restorectl undo %s --project %s", ShellQuote(id), ShellQuote(project))
-	for _, f := range flags {
-		b.WriteString(" " + f)
-	}
-	fmt.Fprintf(&b, " --ticket %s --yes", ShellQuote(ticket))
-	return b.String()
-}
-
-// ShellQuote quotes s for a POSIX shell when it needs it, so that a
-// printed command line can be copied as it is.
-func ShellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // Undoable refuses (*RefusedError) to undo a restore that did not commit:
 // putting its safety snapshot back would only overwrite what the project

@@ -16,7 +16,7 @@
 //	service.go   Service: Snapshots, Plan (a dry run of any mode), Restore, Undo, Audit, Targets; Request; Project (whose snapshot goes where)
 //	snapshot.go  Open, Snapshot: table of contents, Tables, Preview, WriteScript, Export, Source (for apply), Stats
 //	plan.go      WritePlan: a restore's plan as text, the same on both faces
-//	undo.go      Origin: what an undo line must repeat of the command's flags, and the line
+//	undo.go      Origin: what an undo line must repeat of the command's flags, and the line; ShellQuote
 //
 // Test support: package tickettest puts indexed, many-member snapshots
 // into stores as the backup job leaves them.

@@ -3,8 +3,6 @@ package ticket
 import (
 	"fmt"
 	"strings"
-
-	"github.com/powabase/restorectl/internal/apply"
 )
 
 // Origin is how the command line was started, as far as the command lines
@@ -37,11 +35,11 @@ type Origin struct {
 func (o Origin) UndoCommand(id, project, ticket string) (line string, notes []string) {
 	var flags []string
 	if o.Store != "" {
-		flags = append(flags, "--store "+apply.ShellQuote(o.Store))
+		flags = append(flags, "--store "+ShellQuote(o.Store))
 	}
 	switch {
 	case o.Target != "":
-		flags = append(flags, "--target "+apply.ShellQuote(strings.ReplaceAll(o.Target, "{ref}", project)))
+		flags = append(flags, "--target "+ShellQuote(strings.ReplaceAll(o.Target, "{ref}", project)))
 	case o.TargetRedacted != "":
 		notes = append(notes, fmt.Sprintf("The target's connection string holds a password, so it is left out: before running the line, set RESTORECTL_TARGET_URL_TEMPLATE to %s with the password in place of xxxxx (or pass it, with the password, as --target).",
 			strings.ReplaceAll(o.TargetRedacted, "{ref}", project)))
@@ -49,10 +47,37 @@ func (o Origin) UndoCommand(id, project, ticket string) (line string, notes []st
 		notes = append(notes, "It reads the target from RESTORECTL_TARGET_URL_TEMPLATE, as the console did: set it where you run the line.")
 	}
 	if o.PgDump != "" {
-		flags = append(flags, "--pg-dump "+apply.ShellQuote(o.PgDump))
+		flags = append(flags, "--pg-dump "+ShellQuote(o.PgDump))
 	}
 	if o.TemporaryStore {
 		notes = append(notes, "The store is temporary and is removed when the console ends: the line works only until then.")
 	}
-	return apply.UndoCommand(id, project, ticket, flags...), notes
+	return undoCommand(id, project, ticket, flags...), notes
+}
+
+// undoCommand is the command line that undoes the restore recorded as id
+// in project, for the support engineer to copy. flags are what else undo
+// needs to find the restore and its target where the line is pasted (a
+// fresh shell has none of the environment the restore ran with), each
+// already formed as "--store " + ShellQuote(url); they go after --project,
+// so that without them the line is as it always was.
+func undoCommand(id, project, ticket string, flags ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "restorectl undo %s --project %s", ShellQuote(id), ShellQuote(project))
+	for _, f := range flags {
+		b.WriteString(" " + f)
+	}
+	fmt.Fprintf(&b, " --ticket %s --yes", ShellQuote(ticket))
+	return b.String()
+}
+
+// ShellQuote quotes s for a POSIX shell when it needs it, so that a
+// printed command line can be copied as it is.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

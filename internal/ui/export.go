@@ -13,16 +13,16 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // exportLoad is the command that loads the script at path into the
 // database psql connects to: psql reads a plain file itself; a gzipped
 // one comes through gunzip.
 func exportLoad(path string) string {
-	q := apply.ShellQuote(path)
+	q := ticket.ShellQuote(path)
 	if strings.HasSuffix(path, ".gz") {
 		return "gunzip -c " + q + " | psql -v ON_ERROR_STOP=1"
 	}

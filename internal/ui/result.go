@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // resultKeys are the result screen's keys.
@@ -201,7 +202,7 @@ func (r *resultScreen) committed() (body, next []string) {
 	l = append(l, r.undo()...)
 	if r.s.Mode == apply.NewProject && res.Database != nil {
 		l = append(l, "", "New project's database "+termsafe.String(res.Database.Name)+", connect with:",
-			"  psql "+termsafe.String(apply.ShellQuote(res.Database.Connect)))
+			"  psql "+termsafe.String(ticket.ShellQuote(res.Database.Connect)))
 	}
 	if r.noBack {
 		return l, r.styledWrap(st.Warning, "No going back: the restore is done (a second one would run again). Enter or q quits.")

@@ -10,6 +10,7 @@ import (
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
+	"github.com/powabase/restorectl/internal/ticket"
 )
 
 // doneWork is one restore run, or one export written, that the console's
@@ -174,7 +175,7 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 		return
 	}
 	if db := res.Database; db != nil && db.Connect != "" {
-		command("Connect with:", "psql "+apply.ShellQuote(db.Connect))
+		command("Connect with:", "psql "+ticket.ShellQuote(db.Connect))
 	}
 }
 
