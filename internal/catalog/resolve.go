@@ -107,7 +107,19 @@ func resolveInStore(ctx context.Context, spec, key string, configured Store) (Re
 	if _, err := configured.Stat(ctx, key); err != nil {
 		return Resolved{}, notFoundHint(err, "check the key, or list the project's snapshots with restorectl snapshots --project REF")
 	}
-	return Resolved{Store: configured, Key: key, Name: strings.TrimSuffix(configured.String(), "/") + "/" + key}, nil
+	return Resolved{Store: configured, Key: key, Name: KeyName(configured, key)}, nil
+}
+
+// KeyName names key of store s as the user names it again: its URL under
+// the store, which ResolveSnapshot takes back as it is.
+func KeyName(s Store, key string) string {
+	return strings.TrimSuffix(s.String(), "/") + "/" + key
+}
+
+// Listed resolves a snapshot of s's listing (ListSnapshots), named by
+// KeyName: the command line's REF@TIME and the console's choice alike.
+func Listed(s Store, snap Snapshot) Resolved {
+	return Resolved{Store: s, Key: snap.Key, VersionID: snap.VersionID, Name: KeyName(s, snap.Key), Snapshot: snap}
 }
 
 func isSnapshotFile(p string) bool {
@@ -202,8 +214,7 @@ func resolveRefAt(ctx context.Context, ref, when string, configured Store, now t
 		return Resolved{}, fmt.Errorf("project %s has no snapshot at or before %s in %s: the oldest is %s (%s); use a later time, or list them with restorectl snapshots --project %s",
 			ref, t.In(loc).Format(time.RFC3339), configured, oldest.Key, oldest.Time.In(loc).Format(time.RFC3339), ref)
 	}
-	name := fmt.Sprintf("%s in %s", snap.Key, configured)
-	return Resolved{Store: configured, Key: snap.Key, VersionID: snap.VersionID, Name: name, Snapshot: snap}, nil
+	return Listed(configured, snap), nil
 }
 
 // notFoundHint adds what to try to an error that says an object is missing.

@@ -76,17 +76,9 @@ func (s *Service) Snapshots(ctx context.Context, project string, t time.Time) ([
 	return catalog.Nearest(snaps, t), nil
 }
 
-// Resolve names a snapshot of the store's listing as the command line
-// would (the store's URL and the key).
-func (s *Service) Resolve(snap catalog.Snapshot) catalog.Resolved {
-	r := s.resolveKey(snap.Key)
-	r.Snapshot = snap
-	return r
-}
-
-func (s *Service) resolveKey(key string) catalog.Resolved {
-	return catalog.Resolved{Store: s.Store, Key: key, Name: strings.TrimSuffix(s.Store.String(), "/") + "/" + key}
-}
+// Resolve is a snapshot of the store's listing, named as the command
+// line names it (catalog.Listed).
+func (s *Service) Resolve(snap catalog.Snapshot) catalog.Resolved { return catalog.Listed(s.Store, snap) }
 
 // Target is the project's database for overwrite and merge, with its
 // password: only for connecting. ErrNoTarget when none is configured.
@@ -258,7 +250,7 @@ func (s *Service) Undo(ctx context.Context, u UndoRequest, opts OpenOptions, pro
 	if err := apply.Undoable(ctx, rec, target); err != nil {
 		return nil, err
 	}
-	snap := s.resolveKey(rec.SafetySnapshot)
+	snap := catalog.Resolved{Store: s.Store, Key: rec.SafetySnapshot, Name: catalog.KeyName(s.Store, rec.SafetySnapshot)}
 	// The safety snapshot is the project's own (<ref>/pre-restore/...):
 	// undo never writes another project's snapshot into this one, whatever
 	// a record says (apply.Run checks it again).
