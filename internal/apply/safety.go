@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/dump"
@@ -78,4 +79,56 @@ func describeTables(tables []extract.Name) string {
 		s = fmt.Sprintf("%d tables (%s, ...)", len(tables), s)
 	}
 	return s
+}
+
+// safetySnapshot has the affected tables the target holds dumped as they
+// are, in this transaction's snapshot, before anything changes.
+func (t *targetRun) safetySnapshot(ctx context.Context) error {
+	ex := t.existing()
+	if len(ex) == 0 {
+		return nil
+	}
+	t.r.progress(Event{Phase: PhaseSafety, Message: "safety snapshot of " + extract.JoinNames(ex, ", ")})
+	var snap string
+	if err := t.tx.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
+		return fmt.Errorf("safety snapshot failed, nothing was changed: export the transaction's snapshot: %w", err)
+	}
+	stop := t.keepAlive(ctx)
+	key, err := t.r.safety(ctx, snap, ex)
+	stop()
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("safety snapshot failed, nothing was changed: %w", err)
+	}
+	t.r.res.SafetyKey = key
+	return nil
+}
+
+// keepAlive pings the restore's transaction until stop is called, so that
+// idle_in_transaction_session_timeout does not end it while pg_dump, in
+// another session, reads the tables under its locks.
+func (t *targetRun) keepAlive(ctx context.Context) (stop func()) {
+	// Not a cancelled context: pgx closes a connection whose query is
+	// cancelled, and this one carries the restore.
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(idleTimeout / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				// A failed ping shows again at the next statement.
+				_, _ = t.tx.Exec(ctx, "SELECT 1")
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -196,4 +199,20 @@ func (t *targetRun) setSequences(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+var setvalRE = regexp.MustCompile(`(?is)^\s*SELECT\s+pg_catalog\.setval\(\s*'((?:[^']|'')*)'\s*,\s*(-?\d+)\s*,\s*(true|false)\s*\)\s*;?\s*$`)
+
+// parseSetval reads pg_dump's "SELECT pg_catalog.setval('seq', 42, true);":
+// the sequence as written in the literal, its value and is_called.
+func parseSetval(sql string) (seq string, value int64, called bool, ok bool) {
+	m := setvalRE.FindStringSubmatch(sql)
+	if m == nil {
+		return "", 0, false, false
+	}
+	v, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return "", 0, false, false
+	}
+	return strings.ReplaceAll(m[1], "''", "'"), v, strings.EqualFold(m[3], "true"), true
 }

@@ -1,0 +1,78 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/powabase/restorectl/internal/extract"
+)
+
+// verify counts what the target holds now against the snapshot, and
+// checks the foreign keys of the tables loaded with triggers off.
+func (t *targetRun) verify(ctx context.Context) error {
+	r := t.r
+	toc := r.req.Source.TOC
+	var bad []string
+	for _, n := range t.affected {
+		if tt := t.onTarget[n]; tt != nil && tt.Partitioned() {
+			continue
+		}
+		if tt := t.onTarget[n]; tt == nil && toc.Table(n) != nil && toc.Table(n).Partitioned {
+			continue
+		}
+		r.progress(Event{Phase: PhaseVerify, Table: n, Message: "verifying " + n.String()})
+		var c Check
+		var err error
+		if st := t.stages[n]; st != nil {
+			c, err = st.check(ctx, t.tx)
+		} else if r.req.Mode == Merge && t.onTarget[n] != nil {
+			c = Check{Table: n, OK: true} // no rows in the snapshot: nothing to merge
+		} else {
+			c = Check{Table: n, Want: toc.Table(n).Rows}
+			c.Got, err = countRows(ctx, t.tx, n)
+			c.OK = c.Got == c.Want
+		}
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", n, err)
+		}
+		r.res.Checks = append(r.res.Checks, c)
+		if !c.OK {
+			bad = append(bad, fmt.Sprintf("%s holds %d of the snapshot's %d rows", n, c.Got, c.Want))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("verification failed, rolled back (nothing was changed): %s", strings.Join(bad, "; "))
+	}
+	return t.checkForeignKeys(ctx)
+}
+
+// checkForeignKeys checks the foreign keys of the existing tables that
+// were loaded with triggers off: their rows may reference rows the target
+// does not hold.
+func (t *targetRun) checkForeignKeys(ctx context.Context) error {
+	var oids []uint32
+	for _, n := range t.existing() {
+		oids = append(oids, t.onTarget[n].OID)
+	}
+	fks, err := inspectForeignKeys(ctx, t.tx, oids)
+	if err != nil {
+		return err
+	}
+	var reasons []string
+	for _, fk := range fks {
+		t.r.progress(Event{Phase: PhaseVerify, Table: fk.From, Message: "checking FOREIGN KEY " + fk.Name + " of " + fk.From.String()})
+		n, err := fk.violations(ctx, t.tx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d rows of %s reference rows that %s does not hold (FOREIGN KEY %s): restore %s too (--table), or restore to a new project",
+				n, fk.From, fk.To, extract.QuoteIdent(fk.Name), fk.To))
+		}
+	}
+	if len(reasons) > 0 {
+		return &RefusedError{Reasons: reasons}
+	}
+	return nil
+}
