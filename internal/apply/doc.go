@@ -12,15 +12,21 @@
 //	load.go       running a source's entries on a connection: statements as parsed, rows by COPY
 //	target.go     what the target holds: tables, columns, keys, references, row counts
 //	drift.go      column-level differences between the snapshot and the target
-//	overwrite.go  overwrite: one transaction, triggers silent, verified, committed (or its fate asked)
+//	overwrite.go  overwrite, step by step in one transaction; a target run (overwrite, merge) opened and
+//	              prepared: its owner, the selection (--cascade), locks, owners and drift checked
+//	planner.go    the planner, pure: entries → actions (planActions, runActions), rows and statements
+//	              (planTable, planStatements); buildPlan reads the target's counts and calls it
+//	execute.go    the executor: begin, triggers off, row security, truncate, load (create, dependency,
+//	              COPY), commit (or its fate asked)
+//	verify.go     the verifier: row counts against the snapshot (verdict: verifyFailure), then foreign keys
 //	merge.go      merge: rows missing by primary key (and, optionally, changed ones)
-//	sequences.go  sequences: planned now → after, set last and only forward
+//	sequences.go  sequences: planned now → after, set last and only forward; pg_dump's setval read
 //	newproject.go new project: provision, load (tables in parallel with an index), verify
 //	parallel.go   the parallel load's jobs: each table's rows, then its indexes, over N connections
 //	provision.go  Provisioner and its PostgreSQL implementation
 //	registry.go   the registry of new projects being restored: what a sweep may drop
 //	role.go       the load role: the only session that runs the snapshot's code
-//	safety.go     the safety snapshot: dump.Write of the affected tables, read in the restore's own snapshot
+//	safety.go     the safety snapshot: dump.Write of the affected tables, read in the restore's own snapshot (kept alive meanwhile)
 //	audit.go      audit records: written, listed, found
 //	undo.go       what may be undone (only what committed)
 //	progress.go   Progress and its events

@@ -73,20 +73,20 @@ func (t *targetRun) rowSecurity(ctx context.Context, force bool) error {
 	return nil
 }
 
-// truncateSQL empties the existing affected tables in one statement (a
-// foreign key between two of them is then no obstacle). Partitioned
-// parents are left out: they hold no rows, and their partitions are in
-// the set.
-func (t *targetRun) truncateSQL() string {
-	rows := t.withRows()
+// truncateSQL empties tables in one statement (a foreign key between two
+// of them is then no obstacle); "" for none. The restore's are the
+// existing affected tables without the partitioned parents (withRows):
+// those hold no rows, and their partitions are in the set.
+func truncateSQL(rows []extract.Name) string {
 	if len(rows) == 0 {
 		return ""
 	}
 	return "TRUNCATE ONLY " + extract.JoinNames(rows, ", ONLY ")
 }
 
+// truncate empties the existing affected tables (overwrite).
 func (t *targetRun) truncate(ctx context.Context) error {
-	sql := t.truncateSQL()
+	sql := truncateSQL(t.withRows())
 	if sql == "" {
 		return nil
 	}
@@ -96,8 +96,8 @@ func (t *targetRun) truncate(ctx context.Context) error {
 	return nil
 }
 
-// load walks the snapshot once, in dump order, running what plannedActions
-// decided.
+// load walks the snapshot once, in dump order, running what the planner
+// decided (t.acts: planActions, then runActions).
 func (t *targetRun) load(ctx context.Context) error {
 	r := t.r
 	toc := r.req.Source.TOC

@@ -39,11 +39,6 @@ var actionNames = [...]string{actSkip: "skip", actSet: "set", actCreate: "create
 
 func (a entryAction) String() string { return actionNames[a] }
 
-// plannedActions decides, entry by entry, what the restore runs.
-func (t *targetRun) plannedActions() []entryAction {
-	return planActions(t.sel, t.onTarget, t.r.req.Mode)
-}
-
 // planActions is the planner: from a selection of the snapshot's entries
 // and what the target holds (onTarget, by relation), it decides what a
 // restore in mode runs of each entry. It reads nothing and changes
@@ -90,10 +85,6 @@ func planActions(sel *extract.Selection, onTarget map[extract.Name]*targetTable,
 
 // runActions are the actions a run carries out: all that are planned,
 // except in a merge's dry run, which counts in staging tables only.
-func (t *targetRun) runActions(planned []entryAction) []entryAction {
-	return runActions(planned, t.r.req.Mode, t.r.req.DryRun)
-}
-
 func runActions(planned []entryAction, mode Mode, dryRun bool) []entryAction {
 	if !dryRun || mode != Merge {
 		return planned
@@ -107,28 +98,24 @@ func runActions(planned []entryAction, mode Mode, dryRun bool) []entryAction {
 	return acts
 }
 
-// buildPlan fills the result's plan from the selection and the target's
-// row counts.
+// buildPlan fills the result's plan. It reads what only the target can
+// tell (row counts, what an undo would discard, the sequences' values)
+// and leaves the rest to the planner's pure functions: planActions,
+// runActions, rowTables, planTable, planWarnings and planStatements.
 func (t *targetRun) buildPlan(ctx context.Context) error {
 	r := t.r
-	var err error
-	planned := t.plannedActions()
-	t.acts = t.runActions(planned)
+	toc := r.req.Source.TOC
+	planned := planActions(t.sel, t.onTarget, r.req.Mode)
+	t.acts = runActions(planned, r.req.Mode, r.req.DryRun)
 	p := &Plan{Mode: r.req.Mode, Snapshot: r.req.Source.Name, Target: Redact(r.req.Target), Role: t.role.Owner}
 	r.res.Plan = p
-	for _, n := range t.affected {
+	for _, n := range rowTables(t.affected, t.onTarget, toc) {
 		tp := t.plans[n]
-		tt := t.onTarget[n]
-		if tt != nil && tt.Partitioned() {
-			continue // no rows of its own: its partitions are planned
-		}
-		if tbl := r.req.Source.TOC.Table(n); tt == nil && tbl != nil && tbl.Partitioned {
-			continue
-		}
 		if tp.Exists {
 			// As the admin: the owner's count would be filtered by row
 			// security it forces on itself. count(*) of a table (locked,
 			// inspected) runs none of the customer's code.
+			var err error
 			if tp.RowsNow, err = countRows(ctx, t.admin, n); err != nil {
 				return err
 			}
@@ -136,85 +123,164 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 				return err
 			}
 		}
-		switch {
-		case !tp.Exists:
-			tp.RowsAfter, tp.Inserted = tp.SnapshotRows, tp.SnapshotRows
-		case r.req.Mode == Overwrite:
-			tp.RowsAfter, tp.Deleted, tp.Inserted = tp.SnapshotRows, tp.RowsNow, tp.SnapshotRows
-		case r.req.Source.TOC.Table(n).Data < 0:
-			tp.RowsAfter = tp.RowsNow // no rows in the snapshot: nothing to merge
-		default:
-			tp.RowsAfter = -1 // known once the snapshot's rows are compared
-		}
-		for _, d := range tp.Drift {
-			if d.Compatible {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s column %s: %s", n, extract.QuoteIdent(d.Column), d.Reason))
-			}
-		}
+		var warnings []string
+		*tp, warnings = planTable(*tp, r.req.Mode, toc.Table(n).Data >= 0)
+		p.Warnings = append(p.Warnings, warnings...)
 		p.Tables = append(p.Tables, *tp)
 	}
-	// A dropped key matters only on a table this restore creates: one the
-	// target holds keeps its keys, and they are checked after the load.
-	for _, d := range t.sel.DroppedFKs {
-		if t.onTarget[d.Table] == nil {
-			p.Warnings = append(p.Warnings, d.String()+": the table is created without it")
-		}
+	p.Warnings = append(p.Warnings, planWarnings(t.sel, t.onTarget)...)
+	sequences, err := t.planSequences(ctx, planned)
+	if err != nil {
+		return err
 	}
-	for _, w := range t.sel.Warnings {
-		if !t.existingShell(w) {
-			p.Warnings = append(p.Warnings, w)
-		}
-	}
+	p.Sequences = sequences
+	p.Statements = planStatements(statementPlan{
+		toc:           toc,
+		planned:       planned,
+		mode:          r.req.Mode,
+		updateChanged: r.req.UpdateChanged,
+		role:          t.role.Owner,
+		existing:      t.existing(),
+		forcedRLS:     t.forcedRLS(),
+		truncate:      truncateSQL(t.withRows()),
+		sequences:     sequences,
+	})
+	return nil
+}
 
-	p.Statements = append(p.Statements, fmt.Sprintf("SET ROLE %s (in a session of a NOINHERIT login role of this restore's own)", extract.QuoteIdent(t.role.Owner)))
-	if ex := t.existing(); len(ex) > 0 {
-		p.Statements = append(p.Statements, "LOCK TABLE ONLY "+extract.JoinNames(ex, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
-		p.Statements = append(p.Statements, "safety snapshot (pg_dump) of "+extract.JoinNames(ex, ", "))
+// rowTables are the affected tables that hold rows of their own, in dump
+// order: those a plan lists and a verification counts. A partitioned
+// parent holds none (its partitions are affected too): one the target
+// holds as partitioned, or one the target lacks that the snapshot
+// partitions.
+func rowTables(affected []extract.Name, onTarget map[extract.Name]*targetTable, toc *extract.TOC) []extract.Name {
+	var out []extract.Name
+	for _, n := range affected {
+		tt := onTarget[n]
+		if tt != nil && tt.Partitioned() {
+			continue
+		}
+		if tbl := toc.Table(n); tt == nil && tbl != nil && tbl.Partitioned {
+			continue
+		}
+		out = append(out, n)
 	}
-	p.Statements = append(p.Statements, "session_replication_role = replica (triggers off)")
-	if f := t.forcedRLS(); len(f) > 0 {
-		p.Statements = append(p.Statements, "ALTER TABLE ONLY "+extract.JoinNames(f, ", ONLY ")+" NO FORCE ROW LEVEL SECURITY (put back before COMMIT)")
+	return out
+}
+
+// planTable is the planner's arithmetic for one table: from what is known
+// of it (Exists, SnapshotRows, Drift, and RowsNow as counted on the
+// target) and the mode, the rows after the restore, deleted and inserted;
+// and warnings about its compatible drift (incompatible drift refuses the
+// restore: checkDrift). snapshotHasRows says the snapshot has a COPY
+// block for the table. It reads nothing.
+func planTable(tp TablePlan, mode Mode, snapshotHasRows bool) (TablePlan, []string) {
+	switch {
+	case !tp.Exists:
+		tp.RowsAfter, tp.Inserted = tp.SnapshotRows, tp.SnapshotRows
+	case mode == Overwrite:
+		tp.RowsAfter, tp.Deleted, tp.Inserted = tp.SnapshotRows, tp.RowsNow, tp.SnapshotRows
+	case !snapshotHasRows:
+		tp.RowsAfter = tp.RowsNow // no rows in the snapshot: nothing to merge
+	default:
+		tp.RowsAfter = -1 // known once the snapshot's rows are compared
 	}
-	if r.req.Mode == Overwrite {
-		if tr := t.truncateSQL(); tr != "" {
-			p.Statements = append(p.Statements, tr)
+	var warnings []string
+	for _, d := range tp.Drift {
+		if d.Compatible {
+			warnings = append(warnings, fmt.Sprintf("%s column %s: %s", tp.Table, extract.QuoteIdent(d.Column), d.Reason))
 		}
 	}
-	toc := r.req.Source.TOC
-	for i, a := range planned {
-		e := &toc.Entries[i]
+	return tp, warnings
+}
+
+// planWarnings are the selection's warnings that concern the target: a
+// dropped foreign key matters only on a table this restore creates (one
+// the target holds keeps its keys, and they are checked after the load),
+// and a table that comes as a definition only is no news when the target
+// has it already. It reads nothing.
+func planWarnings(sel *extract.Selection, onTarget map[extract.Name]*targetTable) []string {
+	var out []string
+	for _, d := range sel.DroppedFKs {
+		if onTarget[d.Table] == nil {
+			out = append(out, d.String()+": the table is created without it")
+		}
+	}
+	for _, w := range sel.Warnings {
+		if !existingShell(sel, onTarget, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// statementPlan is what planStatements writes a plan's statements from,
+// all of it known already.
+type statementPlan struct {
+	toc *extract.TOC
+	// planned are the planner's actions, entry by entry (planActions: a
+	// merge's dry run shows what the merge would run, not what it runs).
+	planned       []entryAction
+	mode          Mode
+	updateChanged bool
+	// role is the owner the restore runs as.
+	role string
+	// existing are the affected tables the target holds, in dump order;
+	// forcedRLS those of them that force row security on their owner.
+	existing, forcedRLS []extract.Name
+	// truncate empties them (truncateSQL; run in overwrite only).
+	truncate  string
+	sequences []SequencePlan
+}
+
+// planStatements writes what a restore will run, one line each, in order:
+// the role, the locks and the safety snapshot, triggers off, row security
+// lifted, the truncate, each planned entry, the verification, the
+// sequences that move and COMMIT. Every name in them is quoted as SQL
+// writes it. It reads nothing.
+func planStatements(in statementPlan) []string {
+	s := []string{fmt.Sprintf("SET ROLE %s (in a session of a NOINHERIT login role of this restore's own)", extract.QuoteIdent(in.role))}
+	if len(in.existing) > 0 {
+		s = append(s, "LOCK TABLE ONLY "+extract.JoinNames(in.existing, ", ONLY ")+" IN SHARE ROW EXCLUSIVE MODE")
+		s = append(s, "safety snapshot (pg_dump) of "+extract.JoinNames(in.existing, ", "))
+	}
+	s = append(s, "session_replication_role = replica (triggers off)")
+	if len(in.forcedRLS) > 0 {
+		s = append(s, "ALTER TABLE ONLY "+extract.JoinNames(in.forcedRLS, ", ONLY ")+" NO FORCE ROW LEVEL SECURITY (put back before COMMIT)")
+	}
+	if in.mode == Overwrite && in.truncate != "" {
+		s = append(s, in.truncate)
+	}
+	for i, a := range in.planned {
+		e := &in.toc.Entries[i]
 		switch a {
 		case actCreate:
 			if e.Kind == extract.KindTable {
-				p.Statements = append(p.Statements, "CREATE TABLE "+e.Object.String())
+				s = append(s, "CREATE TABLE "+e.Object.String())
 			} else {
-				p.Statements = append(p.Statements, describeEntry(e))
+				s = append(s, describeEntry(e))
 			}
 		case actDependency:
-			p.Statements = append(p.Statements, describeEntry(e)+" (unless the target has it)")
+			s = append(s, describeEntry(e)+" (unless the target has it)")
 		case actCopy:
-			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s: %d rows", e.Object, e.Rows))
+			s = append(s, fmt.Sprintf("COPY %s: %d rows", e.Object, e.Rows))
 		case actStage:
-			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s into a staging table: %d rows", e.Object, e.Rows))
-			p.Statements = append(p.Statements, fmt.Sprintf("INSERT INTO %s the rows whose keys it lacks", e.Object))
-			if r.req.UpdateChanged {
-				p.Statements = append(p.Statements, fmt.Sprintf("UPDATE %s rows that differ from the snapshot's", e.Object))
+			s = append(s, fmt.Sprintf("COPY %s into a staging table: %d rows", e.Object, e.Rows))
+			s = append(s, fmt.Sprintf("INSERT INTO %s the rows whose keys it lacks", e.Object))
+			if in.updateChanged {
+				s = append(s, fmt.Sprintf("UPDATE %s rows that differ from the snapshot's", e.Object))
 			}
 		case actRefresh:
-			p.Statements = append(p.Statements, "REFRESH MATERIALIZED VIEW "+e.Object.String())
+			s = append(s, "REFRESH MATERIALIZED VIEW "+e.Object.String())
 		}
 	}
-	p.Statements = append(p.Statements, "verify row counts")
-	if p.Sequences, err = t.planSequences(ctx, planned); err != nil {
-		return err
-	}
-	for _, sp := range p.Sequences {
+	s = append(s, "verify row counts")
+	for _, sp := range in.sequences {
 		if sp.Action != SeqKept && sp.Action != SeqNotOwned {
-			p.Statements = append(p.Statements, fmt.Sprintf("SELECT setval %s (%s)", sp.Name, sp.Action))
+			s = append(s, fmt.Sprintf("SELECT setval %s (%s)", sp.Name, sp.Action))
 		}
 	}
-	p.Statements = append(p.Statements, "COMMIT")
-	return nil
+	return append(s, "COMMIT")
 }
 
 // sinceUndone counts, for an undo, what the project wrote to tp's table
@@ -249,15 +315,17 @@ func (t *targetRun) sinceUndone(ctx context.Context, tp *TablePlan) error {
 
 // existingShell says the warning is about a table that comes as a
 // definition only, which the target has already: nothing is done to it.
-func (t *targetRun) existingShell(warning string) bool {
-	for _, n := range t.sel.Shells {
-		if t.onTarget[n] != nil && strings.HasPrefix(warning, n.String()+" is not selected") {
+func existingShell(sel *extract.Selection, onTarget map[extract.Name]*targetTable, warning string) bool {
+	for _, n := range sel.Shells {
+		if onTarget[n] != nil && strings.HasPrefix(warning, n.String()+" is not selected") {
 			return true
 		}
 	}
 	return false
 }
 
+// describeEntry names an entry for a plan's statements and for errors:
+// its kind, its object as SQL writes it, and its detail.
 func describeEntry(e *extract.Entry) string {
 	s := strings.ToUpper(string(e.Kind))
 	if e.Object.Name != "" {

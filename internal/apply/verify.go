@@ -8,19 +8,14 @@ import (
 	"github.com/powabase/restorectl/internal/extract"
 )
 
-// verify counts what the target holds now against the snapshot, and
-// checks the foreign keys of the tables loaded with triggers off.
+// verify counts what the target holds now against the snapshot (the
+// tables a plan lists: rowTables), and checks the foreign keys of the
+// tables loaded with triggers off.
 func (t *targetRun) verify(ctx context.Context) error {
 	r := t.r
 	toc := r.req.Source.TOC
-	var bad []string
-	for _, n := range t.affected {
-		if tt := t.onTarget[n]; tt != nil && tt.Partitioned() {
-			continue
-		}
-		if tt := t.onTarget[n]; tt == nil && toc.Table(n) != nil && toc.Table(n).Partitioned {
-			continue
-		}
+	var checks []Check
+	for _, n := range rowTables(t.affected, t.onTarget, toc) {
 		r.progress(Event{Phase: PhaseVerify, Table: n, Message: "verifying " + n.String()})
 		var c Check
 		var err error
@@ -37,14 +32,28 @@ func (t *targetRun) verify(ctx context.Context) error {
 			return fmt.Errorf("verify %s: %w", n, err)
 		}
 		r.res.Checks = append(r.res.Checks, c)
+		checks = append(checks, c)
+	}
+	if err := verifyFailure(checks); err != nil {
+		return err
+	}
+	return t.checkForeignKeys(ctx)
+}
+
+// verifyFailure is the verdict on a verification's row counts: nil when
+// every check is OK, else the error that rolls the restore back, naming
+// each table that does not hold what it should. It reads nothing.
+func verifyFailure(checks []Check) error {
+	var bad []string
+	for _, c := range checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s holds %d of the snapshot's %d rows", n, c.Got, c.Want))
+			bad = append(bad, fmt.Sprintf("%s holds %d of the snapshot's %d rows", c.Table, c.Got, c.Want))
 		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("verification failed, rolled back (nothing was changed): %s", strings.Join(bad, "; "))
 	}
-	return t.checkForeignKeys(ctx)
+	return nil
 }
 
 // checkForeignKeys checks the foreign keys of the existing tables that
