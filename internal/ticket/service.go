@@ -78,7 +78,9 @@ func (s *Service) Snapshots(ctx context.Context, project string, t time.Time) ([
 
 // Resolve is a snapshot of the store's listing, named as the command
 // line names it (catalog.Listed).
-func (s *Service) Resolve(snap catalog.Snapshot) catalog.Resolved { return catalog.Listed(s.Store, snap) }
+func (s *Service) Resolve(snap catalog.Snapshot) catalog.Resolved {
+	return catalog.Listed(s.Store, snap)
+}
 
 // Target is the project's database for overwrite and merge, with its
 // password: only for connecting. ErrNoTarget when none is configured.

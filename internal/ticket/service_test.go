@@ -13,6 +13,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/sample"
 	"github.com/powabase/restorectl/internal/testenv"
 	"github.com/powabase/restorectl/internal/ticket"
 )
@@ -26,8 +27,8 @@ var orders = []extract.Name{{Schema: "public", Name: "orders"}}
 // and safety snapshots into it.
 func sampleStore(t *testing.T) (catalog.Store, string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../sample/store")); err != nil {
+	dir, err := sample.Unpack(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := catalog.NewLocal(dir)

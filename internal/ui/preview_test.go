@@ -19,6 +19,7 @@ import (
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
+	"github.com/powabase/restorectl/internal/sample"
 	"github.com/powabase/restorectl/internal/testenv"
 	"github.com/powabase/restorectl/internal/ticket"
 )
@@ -151,8 +152,8 @@ func previewTargetSession(t *testing.T) *Session {
 	s := tablesSession(t)
 	s.Tables = previewOrders
 	b := s.Backend.(*StoreBackend)
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../sample/store")); err != nil {
+	dir, err := sample.Unpack(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := catalog.NewLocal(dir)
