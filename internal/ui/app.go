@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -12,10 +13,12 @@ import (
 )
 
 // App is the console: a stack of screens under a title line, above a
-// help bar. Esc goes back, q quits and ? shows every key on any screen
-// that is not taking text; a screen taking text gets Esc itself (to leave
-// a filter, say) and returns Back() when it has no use for it. Ctrl-C
-// always quits.
+// help bar. The shared keys, as in k9s or lazygit: Esc closes the help,
+// then clears what the screen has in force (Escaper: a filter), then goes
+// back, and does nothing on the first screen; q quits and ? shows every
+// key on any screen that is not taking text; ctrl+g (or F1) shows them
+// everywhere; Ctrl-C always quits. A screen taking text gets Esc itself
+// (to leave a filter, say) and returns Back() when it has no use for it.
 type App struct {
 	s             *Session
 	stack         []Screen
@@ -59,18 +62,27 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case popMsg:
 		return a, a.back()
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Alt && !a.takingText() {
+			return a, a.burst(msg)
+		}
 		k := a.s.Keys
+		typing := a.top().Typing()
 		switch {
 		case key.Matches(msg, k.ForceQuit):
 			return a, tea.Quit
-		case key.Matches(msg, k.Back) && !a.top().Typing():
-			return a, a.back()
-		case !a.top().Typing() && key.Matches(msg, k.Quit):
-			return a, tea.Quit
-		case !a.top().Typing() && key.Matches(msg, k.Help):
-			a.help.ShowAll = !a.help.ShowAll
-			a.resize(a.top())
+		case key.Matches(msg, k.HelpAnywhere), key.Matches(msg, k.Help) && !a.fieldHasText():
+			a.toggleHelp()
 			return a, nil
+		case key.Matches(msg, k.Back) && a.help.ShowAll:
+			a.toggleHelp()
+			return a, nil
+		case key.Matches(msg, k.Back) && !typing:
+			if e, ok := a.top().(Escaper); ok && e.Escape() {
+				return a, nil
+			}
+			return a, a.back()
+		case !typing && key.Matches(msg, k.Quit):
+			return a, tea.Quit
 		}
 	}
 	next, cmd := a.top().Update(msg)
@@ -78,11 +90,64 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, cmd
 }
 
-// back leaves the top screen, stopping its work (Closer); leaving the
-// first one quits (the command line then cancels the session's context).
+// takingText says the top screen types what it gets into a text field.
+func (a *App) takingText() bool {
+	f, ok := a.top().(TextField)
+	if !ok || !a.top().Typing() {
+		return false
+	}
+	_, focused := f.Field()
+	return focused
+}
+
+// fieldHasText says ? is text: the top screen is typing into a field
+// that holds something already.
+func (a *App) fieldHasText() bool {
+	f, ok := a.top().(TextField)
+	if !ok || !a.top().Typing() {
+		return false
+	}
+	text, focused := f.Field()
+	return focused && text != ""
+}
+
+func (a *App) toggleHelp() {
+	a.help.ShowAll = !a.help.ShowAll
+	a.resize(a.top())
+}
+
+// burst handles runes that arrived in one read (a held key, a paste, a
+// slow SSH link: Bubble Tea makes them one message) as the keys they are,
+// one at a time, until one of them starts text entry (/ opens a filter):
+// the rest is then that text, whole. Control characters of a paste (its
+// newlines) are not keys pressed, and are dropped.
+func (a *App) burst(msg tea.KeyMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if a.takingText() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			_, cmd := a.Update(rest)
+			return tea.Batch(append(cmds, cmd)...)
+		}
+		if unicode.IsControl(r) {
+			continue
+		}
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}
+		if r == ' ' {
+			k.Type = tea.KeySpace
+		}
+		_, cmd := a.Update(k)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// back leaves the top screen, stopping its work (Closer). The first
+// screen stays: q and Ctrl-C quit, Esc never does.
 func (a *App) back() tea.Cmd {
 	if len(a.stack) == 1 {
-		return tea.Quit
+		return nil
 	}
 	if c, ok := a.top().(Closer); ok {
 		c.Close()
@@ -127,26 +192,34 @@ func (a *App) View() string {
 
 // keys is the help bar's content: the screen's keys, then the shared ones.
 func (a *App) keys() help.KeyMap {
-	return appKeys{screen: a.top().KeyMap(), k: a.s.Keys, typing: a.top().Typing()}
+	return appKeys{screen: a.top().KeyMap(), k: a.s.Keys, typing: a.top().Typing(), text: a.takingText(), first: len(a.stack) == 1}
 }
 
-// appKeys shows q and ? only where they are keys, not text.
+// appKeys shows q and ? only where they are keys, not text, and Esc only
+// where it goes back.
 type appKeys struct {
 	screen help.KeyMap
 	k      KeyMap
-	typing bool
+	typing bool // q is not quit
+	text   bool // ? is text (ctrl+g is help)
+	first  bool
 }
 
 func (a appKeys) ShortHelp() []key.Binding {
 	own := a.screen.ShortHelp()
 	var shared []key.Binding
-	if !hasKey(own, "esc") {
+	if !hasKey(own, "esc") && !a.first {
 		shared = append(shared, a.k.Back) // unless the screen says what Esc does
+	}
+	if a.text {
+		shared = append(shared, a.k.HelpAnywhere)
+	} else {
+		shared = append(shared, a.k.Help)
 	}
 	if a.typing {
 		shared = append(shared, a.k.ForceQuit)
 	} else {
-		shared = append(shared, a.k.Help, a.k.Quit)
+		shared = append(shared, a.k.Quit)
 	}
 	return append(own, shared...)
 }
@@ -163,10 +236,20 @@ func hasKey(bs []key.Binding, k string) bool {
 }
 
 func (a appKeys) FullHelp() [][]key.Binding {
-	if a.typing {
-		return append(a.screen.FullHelp(), []key.Binding{a.k.Back, a.k.ForceQuit})
+	anywhere := a.k.HelpAnywhere
+	anywhere.SetHelp("ctrl+g/f1", "more keys, also while typing")
+	var shared []key.Binding
+	if !a.first {
+		shared = append(shared, a.k.Back)
 	}
-	return append(a.screen.FullHelp(), []key.Binding{a.k.Back, a.k.Help, a.k.Quit, a.k.ForceQuit})
+	if !a.text {
+		shared = append(shared, a.k.Help)
+	}
+	shared = append(shared, anywhere)
+	if !a.typing {
+		shared = append(shared, a.k.Quit)
+	}
+	return append(a.screen.FullHelp(), append(shared, a.k.ForceQuit))
 }
 
 func lipglossHeight(s string) int { return strings.Count(s, "\n") + 1 }

@@ -28,7 +28,7 @@ const confirmTables = 3
 // ref or database name is being typed (ctrl+u is the input's own).
 // UpdateChanged toggles merge's --update-changed ("update changed" rows
 // too), Scroll scrolls the dry run's plan; their help is short, to fit
-// 80 columns (? is text here: the full help cannot be shown).
+// 80 columns.
 type confirmKeys struct {
 	Restore, UpdateChanged, Scroll key.Binding
 }
@@ -102,6 +102,9 @@ func NewConfirmScreen(s *Session) Screen {
 func (m *confirmScreen) Title() string       { return "6 Confirm" }
 func (m *confirmScreen) KeyMap() help.KeyMap { return m.keys }
 func (m *confirmScreen) Typing() bool        { return m.input.Focused() }
+
+// Field is the input's text (TextField).
+func (m *confirmScreen) Field() (string, bool) { return m.input.Value(), m.input.Focused() }
 
 // Init starts the dry run of an overwrite or merge.
 func (m *confirmScreen) Init() tea.Cmd {

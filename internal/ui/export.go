@@ -107,7 +107,11 @@ func (m *exportScreen) KeyMap() help.KeyMap { return m.keys }
 
 // Typing is true so that q is text while the path is edited and Esc
 // always reaches the screen.
-func (m *exportScreen) Typing() bool  { return true }
+func (m *exportScreen) Typing() bool { return true }
+
+// Field is the path's text while it is edited (TextField).
+func (m *exportScreen) Field() (string, bool) { return m.input.Value(), m.input.Focused() }
+
 func (m *exportScreen) Init() tea.Cmd { return nil }
 
 func (m *exportScreen) SetSize(width, height int) {

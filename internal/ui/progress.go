@@ -38,11 +38,28 @@ type progressDone struct {
 	err error
 }
 
-// progressKeys are the progress screen's keys.
-type progressKeys struct{ Cancel key.Binding }
+// progressKeys are the progress screen's keys: Esc asks whether to
+// cancel, y and n answer.
+type progressKeys struct {
+	Cancel, Yes, No key.Binding
+	asking          bool
+}
 
-func (k progressKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Cancel} }
-func (k progressKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Cancel}} }
+func newProgressKeys() progressKeys {
+	return progressKeys{
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the restore")),
+		Yes:    key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "cancel it")),
+		No:     key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "go on")),
+	}
+}
+
+func (k progressKeys) ShortHelp() []key.Binding {
+	if k.asking {
+		return []key.Binding{k.Yes, k.No}
+	}
+	return []key.Binding{k.Cancel}
+}
+func (k progressKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // progressTable is a table loaded so far.
 type progressTable struct {
@@ -61,7 +78,10 @@ type progressScreen struct {
 	events chan apply.Event
 	done   chan progressDone
 
-	running    bool
+	running bool
+	// asking: Esc was pressed and "cancel the restore? y/n" is shown (a
+	// stray Esc must not stop a restore); cancelling: y was.
+	asking     bool
 	cancelling bool
 	start      time.Time
 	now        func() time.Time // the clock of elapsed and ETA (tests fix it)
@@ -80,17 +100,21 @@ type progressScreen struct {
 func NewProgressScreen(s *Session) Screen {
 	return &progressScreen{
 		s:     s,
-		keys:  progressKeys{Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the restore"))},
+		keys:  newProgressKeys(),
 		now:   time.Now,
 		width: 80, height: 20, barWidth: 60,
 	}
 }
 
-func (p *progressScreen) Title() string       { return "7 Restoring" }
-func (p *progressScreen) KeyMap() help.KeyMap { return p.keys }
+func (p *progressScreen) Title() string { return "7 Restoring" }
+func (p *progressScreen) KeyMap() help.KeyMap {
+	k := p.keys
+	k.asking = p.asking
+	return k
+}
 
 // Typing is true while the restore runs, so that Esc reaches the screen
-// (to cancel) instead of going back.
+// (to ask whether to cancel) instead of going back, and q does not quit.
 func (p *progressScreen) Typing() bool { return p.running }
 
 func (p *progressScreen) SetSize(width, height int) {
@@ -106,7 +130,7 @@ func (p *progressScreen) Init() tea.Cmd {
 	p.cancel = cancel
 	p.events = make(chan apply.Event, 256)
 	p.done = make(chan progressDone, 1)
-	p.running, p.cancelling = true, false
+	p.running, p.asking, p.cancelling = true, false, false
 	p.start = p.now()
 	p.phase, p.message = apply.PhasePlan, "starting"
 	s := p.s
@@ -164,7 +188,7 @@ func (p *progressScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.job != p.job || !p.running {
 			return p, nil
 		}
-		p.running = false
+		p.running, p.asking = false, false
 		p.s.Result = msg.res
 		err := msg.err
 		if err == nil && msg.res == nil {
@@ -177,9 +201,15 @@ func (p *progressScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		return p, p.tick()
 	case tea.KeyMsg:
-		if key.Matches(msg, p.keys.Cancel) && p.running && !p.cancelling {
-			p.cancelling = true
+		switch {
+		case !p.running || p.cancelling:
+		case p.asking && key.Matches(msg, p.keys.Yes):
+			p.asking, p.cancelling = false, true
 			p.cancel()
+		case p.asking && key.Matches(msg, p.keys.No):
+			p.asking = false
+		case !p.asking && key.Matches(msg, p.keys.Cancel):
+			p.asking = true
 		}
 	}
 	return p, nil
@@ -245,7 +275,10 @@ func (p *progressScreen) View() string {
 	}
 	lines = append(lines, t)
 	var tail []string
-	if p.cancelling {
+	switch {
+	case p.asking:
+		tail = []string{"", st.Warning.Render("Cancel the restore? y/n") + st.Subtle.Render("  (y stops it and rolls it back; n or esc lets it go on)")}
+	case p.cancelling:
 		tail = []string{"", st.Warning.Render("cancelling… rolling back (the result says what happened to the target)")}
 	}
 	// The tables loaded, the latest last, in the room left.
@@ -257,7 +290,7 @@ func (p *progressScreen) View() string {
 	}
 	lines = append(lines, tail...)
 	if len(lines) > p.height {
-		// The cancelling notice stays: it is the last line.
+		// The question or the cancelling notice stays: it is the last line.
 		lines = append(lines[:max(p.height-1, 0)], lines[len(lines)-1])
 	}
 	for i, l := range lines {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -192,14 +193,19 @@ func TestProgressCancel(t *testing.T) {
 	s := progressRestoreSession(t, pg)
 	scr := NewProgressScreen(s)
 	scr.SetSize(80, 20)
-	var cancelView string
+	var askView, cancelView string
 	next := progressDrive(t, scr, scr.Init(), func(scr Screen) {
 		if !scr.Typing() {
 			t.Error("Typing is false while the restore runs: Esc would go back, not cancel")
 		}
 		scr.Update(tea.KeyMsg{Type: tea.KeyEsc})
+		askView = scr.View()
+		scr.Update(tablesKey("y"))
 		cancelView = scr.View()
 	})
+	if !strings.Contains(askView, "Cancel the restore? y/n") {
+		t.Errorf("Esc does not ask before cancelling:\n%s", askView)
+	}
 	if !strings.Contains(cancelView, "cancelling… rolling back (the result says what happened to the target)") {
 		t.Errorf("after Esc the screen does not say it is cancelling:\n%s", cancelView)
 	}
@@ -208,6 +214,11 @@ func TestProgressCancel(t *testing.T) {
 	for _, want := range []string{"The restore was cancelled", "Nothing was changed"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("result view lacks %q:\n%s", want, v)
+		}
+	}
+	for _, not := range []string{"failed", "closed network connection", "reachable"} {
+		if strings.Contains(v, not) {
+			t.Errorf("the cancelled restore's result says %q:\n%s", not, v)
 		}
 	}
 	if !strings.Contains(v, "start it again") {
@@ -232,6 +243,7 @@ func TestProgressCancelRunning(t *testing.T) {
 		if _, ok := msg.(progressEventMsg); ok && !sent {
 			sent = true
 			scr.Update(tea.KeyMsg{Type: tea.KeyEsc})
+			scr.Update(tablesKey("y"))
 		}
 	})
 	if !sent {
@@ -335,19 +347,46 @@ func TestProgressStaleDropped(t *testing.T) {
 }
 
 func TestProgressKeys(t *testing.T) {
-	t.Run("esc cancels", func(t *testing.T) {
+	t.Run("esc asks, y cancels", func(t *testing.T) {
 		p, cancelled := progressModel(t)
 		if !p.Typing() {
 			t.Fatal("Typing false while running")
 		}
 		p.Update(tea.KeyMsg{Type: tea.KeyEsc})
+		if *cancelled || !strings.Contains(p.View(), "Cancel the restore? y/n") {
+			t.Fatalf("Esc: cancelled %v, view:\n%s", *cancelled, p.View())
+		}
+		if h := help.New().View(p.KeyMap()); !strings.Contains(h, "y cancel it") || !strings.Contains(h, "n/esc go on") {
+			t.Errorf("help while asking: %q", h)
+		}
+		p.Update(tablesKey("y"))
 		if !*cancelled || !strings.Contains(p.View(), "cancelling… rolling back (the result says what happened to the target)") {
-			t.Errorf("Esc: cancelled %v, view:\n%s", *cancelled, p.View())
+			t.Errorf("y: cancelled %v, view:\n%s", *cancelled, p.View())
+		}
+		if strings.Contains(p.View(), "y/n") {
+			t.Errorf("still asking after y:\n%s", p.View())
 		}
 		if !p.running {
-			t.Error("Esc stopped waiting for the restore's return")
+			t.Error("y stopped waiting for the restore's return")
 		}
 	})
+	for _, answer := range []string{"n", "esc"} {
+		t.Run("esc asks, "+answer+" goes on", func(t *testing.T) {
+			p, cancelled := progressModel(t)
+			p.Update(tea.KeyMsg{Type: tea.KeyEsc})
+			p.Update(tablesKey(answer))
+			if *cancelled || p.cancelling || strings.Contains(p.View(), "y/n") || strings.Contains(p.View(), "cancelling") {
+				t.Errorf("%s: cancelled %v, view:\n%s", answer, *cancelled, p.View())
+			}
+			// Other keys do not answer; the question comes back with Esc.
+			p.Update(tablesKey("q"))
+			p.Update(tea.KeyMsg{Type: tea.KeyEsc})
+			p.Update(tablesKey("x"))
+			if *cancelled || !strings.Contains(p.View(), "Cancel the restore? y/n") {
+				t.Errorf("asked again: cancelled %v, view:\n%s", *cancelled, p.View())
+			}
+		})
+	}
 	t.Run("done pushes the result", func(t *testing.T) {
 		p, _ := progressModel(t)
 		res := &apply.Result{AuditID: "a1"}
@@ -417,13 +456,16 @@ func TestProgressQuitCancels(t *testing.T) {
 	}
 }
 
+// progressGoldenEvents are a restore half done: one table loaded.
+var progressGoldenEvents = []apply.Event{
+	{Phase: apply.PhaseSafety, Message: "writing the safety snapshot of public.orders"},
+	{Phase: apply.PhaseCopy, Table: progressOrders, Rows: 55, Bytes: 4000, TableBytes: 4000, DoneBytes: 4000, TotalBytes: 8000, Message: "loaded public.orders: 55 rows"},
+}
+
 // TestProgressGolden draws the progress screen mid-restore, through App,
 // at a fixed time: half the rows loaded, one table done.
 func TestProgressGolden(t *testing.T) {
-	events := []apply.Event{
-		{Phase: apply.PhaseSafety, Message: "writing the safety snapshot of public.orders"},
-		{Phase: apply.PhaseCopy, Table: progressOrders, Rows: 55, Bytes: 4000, TableBytes: 4000, DoneBytes: 4000, TotalBytes: 8000, Message: "loaded public.orders: 55 rows"},
-	}
+	events := progressGoldenEvents
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
 		t.Run(goldenSize(size.w, size.h), func(t *testing.T) {
 			p, _ := progressModel(t)

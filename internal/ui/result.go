@@ -164,9 +164,11 @@ func (r *resultScreen) wrap(first, indent, text string) []string {
 
 // errorLines is r.err, escaped (it quotes the snapshot's names), wrapped
 // and indented.
-func (r *resultScreen) errorLines() []string {
+func (r *resultScreen) errorLines() []string { return r.errLines(r.err) }
+
+func (r *resultScreen) errLines(err error) []string {
 	var l []string
-	for _, e := range strings.Split(termsafe.Text(r.err.Error()), "\n") {
+	for _, e := range strings.Split(termsafe.Text(err.Error()), "\n") {
 		l = append(l, r.wrap("  ", "    ", e)...)
 	}
 	return l
@@ -278,6 +280,23 @@ func (r *resultScreen) unknown() (body, next []string) {
 	return l, r.styledWrap(st.Subtle, "Do not restore again before the target answers. Enter or q quits.")
 }
 
+// resultBesidesCancel is what went wrong besides the cancel: the errors
+// joined to it (errors.Join) that are not the cancel itself, such as
+// writing the audit record.
+func resultBesidesCancel(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		if !errors.Is(e, context.Canceled) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // unchanged draws a restore that left the target as it was: refused,
 // cancelled, busy, failed before or rolled back after changing it.
 func (r *resultScreen) unchanged() (body, next []string) {
@@ -298,8 +317,12 @@ func (r *resultScreen) unchanged() (body, next []string) {
 		l = append(l, r.wrap("  • ", "    ", termsafe.String(fmt.Sprintf("snapshot %s belongs to project %s, not %s: the console restores a project's snapshots into that project only",
 			other.Snapshot, other.SnapshotProject, other.Project)))...)
 	case cancelled:
-		l = append(l, st.Warning.Render("The restore was cancelled:"))
-		l = append(l, r.errorLines()...)
+		// What the cancel interrupted (often a connection it closed) is
+		// noise; anything else that went wrong is not.
+		l = append(l, st.Warning.Render("The restore was cancelled."))
+		for _, e := range resultBesidesCancel(r.err) {
+			l = append(l, r.errLines(e)...)
+		}
 	case errors.As(r.err, &busy):
 		l = append(l, st.Error.Render("The restore found a table busy:"))
 		l = append(l, r.errorLines()...)

@@ -83,6 +83,15 @@ func TestResultGolden(t *testing.T) {
 			s, err := resultRefused(t)
 			goldenRun(t, s, NewResultScreen(s, err), size.w, size.h, "refused", nil)
 		})
+		// As an overwrite cancelled with Esc, y comes back from apply.
+		t.Run("cancelled/"+goldenSize(size.w, size.h), func(t *testing.T) {
+			s := tablesSession(t)
+			s.Mode = apply.Overwrite
+			s.Tables = []extract.Name{progressOrders}
+			s.Result = &apply.Result{Outcome: apply.RolledBack, XID: 7311, AuditID: "20261122T120000Z-5e6f7a"}
+			err := fmt.Errorf("the restore was stopped (%w): copy public.orders: read tcp 10.0.0.2:50412->10.0.0.3:5432: use of closed network connection", context.Canceled)
+			goldenRun(t, s, NewResultScreen(s, err), size.w, size.h, "cancelled", nil)
+		})
 	}
 }
 
@@ -121,6 +130,9 @@ func TestResultView(t *testing.T) {
 	}
 	cancelled := unchanged(apply.RolledBack, fmt.Errorf("the restore was stopped (%w): copy public.orders: conn closed", context.Canceled))
 	notStartedCancelled := unchanged(apply.NotStarted, fmt.Errorf("overwrite: %w", context.Canceled))
+	cancelledRecordFailed := unchanged(apply.RolledBack, errors.Join(
+		fmt.Errorf("the restore was stopped (%w): read: use of closed network connection", context.Canceled),
+		errors.New("record the outcome: put: denied")))
 	busy := unchanged(apply.NotStarted, fmt.Errorf("safety snapshot: %w", &apply.BusyError{Tables: []extract.Name{progressOrders}, Wait: 10 * time.Second, Who: "the safety snapshot"}))
 	rolledBack := unchanged(apply.RolledBack, errors.New("verify public.orders: 54 rows, want 55"))
 	// Committed although the error says it was stopped: the outcome wins.
@@ -161,11 +173,15 @@ func TestResultView(t *testing.T) {
 			return s, errors.New("write the audit record of the restore (nothing was changed): denied")
 		}, []string{"The restore failed:", "Nothing was changed: the target is as it was.", "Esc goes"}, []string{"undo", "txid_status"}},
 		{"cancelled", cancelled,
-			[]string{"The restore was cancelled:", "context canceled", "Nothing was changed", "rolled back", "audit record  a-unchanged", "start it again"},
-			[]string{"failed", "reachable", "undo"}},
+			[]string{"The restore was cancelled.", "Nothing was changed", "rolled back", "audit record  a-unchanged", "start it again"},
+			// What the cancel interrupted is not a failure to report.
+			[]string{"failed", "reachable", "undo", "conn closed", "context canceled"}},
 		{"cancelled before starting", notStartedCancelled,
-			[]string{"The restore was cancelled:", "Nothing was changed: the target is as it was.", "start it again"},
-			[]string{"failed", "reachable", "rolled back"}},
+			[]string{"The restore was cancelled.", "Nothing was changed: the target is as it was.", "start it again"},
+			[]string{"failed", "reachable", "rolled back", "context canceled"}},
+		{"cancelled, recording failed", cancelledRecordFailed,
+			[]string{"The restore was cancelled.", "record the outcome: put: denied", "Nothing was changed", "start it again"},
+			[]string{"failed:", "conn closed"}},
 		{"busy", busy,
 			[]string{"The restore found a table busy:", "table public.orders is busy", "Nothing was changed: the target is as it was.",
 				"Next: the table is busy: try again in a moment or at a quieter time"},

@@ -28,6 +28,23 @@ type Screen interface {
 	Typing() bool
 }
 
+// Escaper is a screen with something Esc clears before it goes back (a
+// filter in force): App asks it first, and goes back only when Escape
+// reports there was nothing to clear.
+type Escaper interface {
+	Escape() bool
+}
+
+// TextField is a Typing screen whose focus is a text field: ? is text
+// there once something is typed, and opens the help while the field is
+// empty (nobody searches for or names a thing "?"). A Typing screen
+// without a field (one that only wants Esc) gets ? as help.
+type TextField interface {
+	// Field is the focused field's text; focused is false when no field
+	// has the focus.
+	Field() (text string, focused bool)
+}
+
 // Closer is a screen with work to stop when it is left: App calls Close
 // as it takes the screen off the stack (Esc, Back), so that a job the
 // screen started (a dry run against the project's database, a snapshot

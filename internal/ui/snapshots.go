@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,27 +24,40 @@ import (
 // nil the snapshots screen stays, saying what it read).
 var nextAfterSnapshots = NewTablesScreen
 
-// snapshotsKeys are the snapshots screen's keys.
+// snapshotsKeys are the snapshots screen's keys: its list's, opening
+// one, listing again.
 type snapshotsKeys struct {
-	Up, Down, Open, Retry key.Binding
+	list        listKeys
+	Open, Retry key.Binding
 	// move stands for Up and Down in the short help.
 	move key.Binding
+	// filtering: the filter is typed, its keys are the help.
+	filtering bool
 }
 
 func newSnapshotsKeys(k KeyMap) snapshotsKeys {
 	return snapshotsKeys{
-		Up:    k.Up,
-		Down:  k.Down,
+		list:  newListKeys(k),
 		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "read its tables")),
 		Retry: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 		move:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose")),
 	}
 }
 
-func (k snapshotsKeys) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.move, k.Retry} }
+func (k snapshotsKeys) ShortHelp() []key.Binding {
+	if k.filtering {
+		return k.list.filterHelp()
+	}
+	// r is in the full help and in the messages that need it: with App's
+	// keys, the short help must fit in 80 columns.
+	return []key.Binding{k.Open, k.move, k.list.Filter}
+}
 
 func (k snapshotsKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Open, k.Up, k.Down, k.Retry}}
+	if k.filtering {
+		return [][]key.Binding{k.ShortHelp()}
+	}
+	return [][]key.Binding{k.list.moves(), {k.Open, k.list.Filter, k.Retry}}
 }
 
 // snapshotsListedMsg is the result of listing the project's snapshots.
@@ -71,8 +85,9 @@ type snapshotOpenedMsg struct {
 	err  error
 }
 
-// snapshotsScreen is screen 2: the project's snapshots, nearest to the
-// ticket's time first, the one to restore from pre-selected.
+// snapshotsScreen is screen 2: the project's snapshots in time order,
+// oldest first, a line at the ticket's time between those before and
+// after it, the one to restore from (the newest before) pre-selected.
 type snapshotsScreen struct {
 	s       *Session
 	keys    snapshotsKeys
@@ -85,10 +100,15 @@ type snapshotsScreen struct {
 
 	listing bool
 	listErr error
-	list    []catalog.Ranked
+	all     []catalog.Ranked // every snapshot, oldest first
+	shown   []catalog.Ranked // those the filter lets through
+	l       list
 	// noneBefore: every snapshot is after the ticket's time.
-	noneBefore     bool
-	cursor, offset int
+	noneBefore bool
+	// centre: the list was just loaded; View, which knows how many rows
+	// it draws, scrolls the selection to their middle, so that the
+	// snapshots after it show too.
+	centre bool
 
 	opening     bool
 	openErr     error
@@ -104,6 +124,7 @@ func NewSnapshotsScreen(s *Session) Screen {
 	return &snapshotsScreen{
 		s:       s,
 		keys:    newSnapshotsKeys(s.Keys),
+		l:       newList(s.Styles, s.Keys, "part of a time or key: 11-21, before", 80),
 		spinner: spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(s.Styles.Subtle)),
 		cancel:  func() {},
 		width:   80,
@@ -115,11 +136,32 @@ func (m *snapshotsScreen) Init() tea.Cmd { return m.load() }
 
 func (m *snapshotsScreen) Title() string { return "2 Snapshots" }
 
-func (m *snapshotsScreen) KeyMap() help.KeyMap { return m.keys }
+func (m *snapshotsScreen) KeyMap() help.KeyMap {
+	k := m.keys
+	k.filtering = m.l.filtering
+	return k
+}
 
-func (m *snapshotsScreen) Typing() bool { return false }
+func (m *snapshotsScreen) Typing() bool { return m.l.filtering }
 
-func (m *snapshotsScreen) SetSize(width, height int) { m.width, m.height = width, height }
+// Field is the filter's text while it is typed (TextField).
+func (m *snapshotsScreen) Field() (string, bool) { return m.l.filter.Value(), m.l.filtering }
+
+// Escape clears the filter in force, before Esc goes back.
+func (m *snapshotsScreen) Escape() bool {
+	if !m.l.escape() {
+		return false
+	}
+	m.refilter()
+	return true
+}
+
+func (m *snapshotsScreen) SetSize(width, height int) {
+	m.width, m.height = width, height
+	inputResize(&m.l.filter, width-ansi.StringWidth(m.l.filter.Prompt)-30)
+	// An estimate until View knows how tall its footer is.
+	m.l.setRows(height - 8)
+}
 
 // Close cancels the listing or reading under way: App calls it when the
 // screen is left (its result, if one still comes, is dropped).
@@ -157,7 +199,7 @@ func (m *snapshotsScreen) load() tea.Cmd {
 
 // open reads the table of contents of the snapshot under the cursor.
 func (m *snapshotsScreen) open() tea.Cmd {
-	snap := m.list[m.cursor]
+	snap := m.shown[m.l.cursor]
 	if m.s.Snapshot.Key != snap.Key || m.s.Snapshot.VersionID != snap.VersionID {
 		m.s.Tables = nil // chosen in another snapshot
 	}
@@ -219,7 +261,9 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		m.listing = false
 		m.listErr = msg.err
-		m.list = msg.snaps
+		m.all = slices.Clone(msg.snaps)
+		// Stable: an object's versions stay as listed, current first.
+		slices.SortStableFunc(m.all, func(a, b catalog.Ranked) int { return a.Time.Compare(b.Time) })
 		m.preselect()
 		return m, nil
 
@@ -249,6 +293,10 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
+	if m.l.filtering {
+		// A paste from the clipboard (ctrl+v) comes back as a message.
+		return m, m.listUpdate(msg)
+	}
 	return m, nil
 }
 
@@ -256,54 +304,113 @@ func (m *snapshotsScreen) key(msg tea.KeyMsg) tea.Cmd {
 	if m.opening {
 		return nil // the choice is made; Esc leaves
 	}
+	if m.l.filtering || !m.listing && len(m.all) > 0 {
+		if cmd, took := m.listKey(msg); took {
+			return cmd
+		}
+	}
 	switch {
 	case key.Matches(msg, m.keys.Retry):
 		if m.openErr != nil {
 			return m.open()
 		}
 		return m.load()
-	case m.listing || len(m.list) == 0:
+	case m.listing || len(m.shown) == 0:
 		return nil
-	case key.Matches(msg, m.keys.Up):
-		m.move(-1)
-	case key.Matches(msg, m.keys.Down):
-		m.move(1)
 	case key.Matches(msg, m.keys.Open):
 		return m.open()
 	}
 	return nil
 }
 
-func (m *snapshotsScreen) move(d int) {
-	c := min(max(m.cursor+d, 0), len(m.list)-1)
-	if c != m.cursor {
-		m.cursor = c
-		m.openErr, m.opened = nil, ""
+// listKey gives msg to the list, and says whether it took it.
+func (m *snapshotsScreen) listKey(msg tea.Msg) (tea.Cmd, bool) {
+	before, had := m.current()
+	took, changed, cmd := m.l.update(msg)
+	if changed {
+		m.refilter()
 	}
+	if after, has := m.current(); has != had || !sameSnapshot(before, after) {
+		m.openErr, m.opened = nil, "" // they were about another snapshot
+	}
+	return cmd, took
+}
+
+func (m *snapshotsScreen) listUpdate(msg tea.Msg) tea.Cmd {
+	cmd, _ := m.listKey(msg)
+	return cmd
+}
+
+// current is the snapshot under the cursor; false when none is shown.
+func (m *snapshotsScreen) current() (catalog.Ranked, bool) {
+	if m.l.cursor < 0 || m.l.cursor >= len(m.shown) {
+		return catalog.Ranked{}, false
+	}
+	return m.shown[m.l.cursor], true
+}
+
+func sameSnapshot(a, b catalog.Ranked) bool {
+	return a.Key == b.Key && a.VersionID == b.VersionID && a.Noncurrent == b.Noncurrent
+}
+
+// refilter recomputes the snapshots shown, keeping the cursor on the same
+// one when it is still shown.
+func (m *snapshotsScreen) refilter() {
+	cur, ok := m.current()
+	m.pick(cur, ok)
+}
+
+// pick filters the snapshots again and puts the cursor on want when it
+// passes the filter (ok), and otherwise on the first shown.
+func (m *snapshotsScreen) pick(want catalog.Ranked, ok bool) {
+	m.shown = nil
+	at := 0
+	for _, r := range m.all {
+		if m.l.matches(snapFilterText(r)) {
+			if ok && sameSnapshot(r, want) {
+				at = len(m.shown)
+			}
+			m.shown = append(m.shown, r)
+		}
+	}
+	m.l.reset(len(m.shown), at)
+}
+
+// snapFilterText is what the filter searches in a snapshot: its time as
+// drawn, its distance (so "before" and "after" work) and its key.
+func snapFilterText(r catalog.Ranked) string {
+	return r.Time.UTC().Format("2006-01-02 15:04") + " " + snapDistance(r) + " " + r.Key
 }
 
 // preselect puts the cursor on the newest snapshot at or before the
-// ticket's time: the one that holds the data as it was then.
+// ticket's time: the one that holds the data as it was then. When every
+// snapshot is after it, the nearest (the oldest) is selected.
 func (m *snapshotsScreen) preselect() {
-	m.cursor, m.offset, m.noneBefore = 0, 0, false
-	if len(m.list) == 0 {
-		return
-	}
-	snaps := make([]catalog.Snapshot, len(m.list))
-	for i, r := range m.list {
+	snaps := make([]catalog.Snapshot, len(m.all))
+	for i, r := range m.all {
 		snaps[i] = r.Snapshot
 	}
 	best, ok := catalog.NewestAtOrBefore(snaps, m.s.Ticket.At)
-	if !ok {
-		m.noneBefore = true
-		return
-	}
-	for i, r := range m.list {
-		if r.Key == best.Key && r.VersionID == best.VersionID && r.Noncurrent == best.Noncurrent {
-			m.cursor = i
-			return
+	m.noneBefore = !ok && len(m.all) > 0
+	var want catalog.Ranked
+	for _, r := range m.all {
+		if ok && r.Key == best.Key && r.VersionID == best.VersionID && r.Noncurrent == best.Noncurrent {
+			want = r
 		}
 	}
+	m.pick(want, ok)
+	m.centre = true
+}
+
+// divider is the index in shown before which the ticket's time falls:
+// the first snapshot after it.
+func (m *snapshotsScreen) divider() int {
+	for i, r := range m.shown {
+		if r.Position == catalog.After {
+			return i
+		}
+	}
+	return len(m.shown)
 }
 
 func (m *snapshotsScreen) View() string {
@@ -333,18 +440,29 @@ func (m *snapshotsScreen) View() string {
 		add(st.Subtle, "Check that the store is reachable and readable (network, credentials, the store's URL), then press r to try again; esc goes back to the ticket.")
 		return fitLines(lines, m.width, m.height)
 
-	case len(m.list) == 0:
+	case len(m.all) == 0:
 		add(st.Warning, "No snapshots of project "+t.Project+" in this store.")
 		lines = append(lines, "")
 		add(st.Subtle, "Check the project ref (esc goes back to the ticket) and that this is the store its backups go to: the backup job writes "+catalog.ProjectPrefix(t.Project)+"<timestamp>.sql.gz. Press r to look again.")
 		return fitLines(lines, m.width, m.height)
 	}
 
-	add(st.Subtle, fmt.Sprintf("%d snapshots of %s, nearest to %s first", len(m.list), t.Project, near))
+	// The info line: the filter being typed, or the one in force, or what
+	// the list is; each with where the cursor is.
+	pos := m.l.position(len(m.all), "snapshot", "snapshots")
+	switch {
+	case m.l.filtering:
+		suffix := "  " + pos
+		lines = append(lines, "  "+inputView(m.l.filter, max(m.width-2-ansi.StringWidth(suffix), 1))+st.Subtle.Render(suffix))
+	case m.l.filter.Value() != "":
+		add(st.Subtle, fmt.Sprintf("%s · filter %q · / to change, esc to clear", pos, m.l.filter.Value()))
+	default:
+		add(st.Subtle, pos+" of "+t.Project+", oldest first")
+	}
 	lines = append(lines, "")
 
-	showKey := m.width >= snapRowWidth+2+snapKeyWidth(m.list)
-	cols := []string{"WHEN", "DISTANCE", "AGE", "TIME (UTC)", "SIZE", "INDEXED"}
+	showKey := m.width >= snapRowWidth+2+snapKeyWidth(m.all)
+	cols := []string{"TIME (UTC)", "AGE", "DISTANCE", "SIZE", "INDEXED"}
 	if showKey {
 		cols = append(cols, "KEY")
 	}
@@ -359,12 +477,14 @@ func (m *snapshotsScreen) View() string {
 		}
 	}
 	foot = append(foot, "")
-	sel := m.list[m.cursor]
+	sel, ok := m.current()
 	switch {
+	case !ok:
+		addFoot(st.Subtle, "No snapshot matches the filter: esc clears it.")
 	case m.noneBefore:
 		addFoot(st.Warning, "Every snapshot was taken after "+near+": none holds the data as it was then. The nearest is selected.")
 	case sel.Position == catalog.After:
-		addFoot(st.Warning, "Taken after "+near+": it may not hold the data as it was then.")
+		addFoot(st.Warning, "Taken after the ticket's time: it may not hold the data as it was then.")
 	default:
 		addFoot(st.Subtle, "The newest snapshot at or before the time holds the data as it was then.")
 	}
@@ -382,21 +502,30 @@ func (m *snapshotsScreen) View() string {
 		addFoot(st.OK, "✓ "+m.opened)
 	}
 
-	rows := max(m.height-len(lines)-len(foot), 1)
-	if m.cursor < m.offset {
-		m.offset = m.cursor
+	// The rows, and the line at the ticket's time between those before
+	// and after it (a row is kept for it).
+	m.l.setRows(m.height - len(lines) - len(foot) - 1)
+	if m.centre {
+		m.l.center()
+		m.centre = false
 	}
-	if m.cursor >= m.offset+rows {
-		m.offset = m.cursor - rows + 1
-	}
-	for i := m.offset; i < len(m.list) && i < m.offset+rows; i++ {
-		r := m.list[i]
+	from, to := m.l.window()
+	div := m.divider()
+	rowWidth := ansi.StringWidth(header)
+	for i := from; i <= to; i++ {
+		if i == div {
+			lines = append(lines, st.Header.Render(snapDivider(near, min(rowWidth, m.width))))
+		}
+		if i == to {
+			break
+		}
+		r := m.shown[i]
 		mark := "  "
-		if i == m.cursor {
+		if i == m.l.cursor {
 			mark = "> "
 		}
-		cells := []string{string(r.Position), snapDistance(r), snapAge(ticketNow(m.s).Sub(r.Time)),
-			r.Time.UTC().Format("2006-01-02 15:04"), catalog.FormatSize(r.Size), snapYesNo(r.Indexed)}
+		cells := []string{r.Time.UTC().Format("2006-01-02 15:04"), snapAge(ticketNow(m.s).Sub(r.Time)), snapDistance(r),
+			catalog.FormatSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := termsafe.String(r.Key)
 			if r.Noncurrent {
@@ -406,21 +535,31 @@ func (m *snapshotsScreen) View() string {
 		}
 		row := snapRow(mark, cells...)
 		switch {
-		case i == m.cursor:
+		case i == m.l.cursor:
 			row = st.Selected.Render(row)
 		case r.Position == catalog.After:
 			row = st.Subtle.Render(row)
 		}
 		lines = append(lines, row)
 	}
+	if len(m.shown) == 0 {
+		lines = append(lines, st.Subtle.Render(fmt.Sprintf("   no snapshot matches %q", m.l.filter.Value())))
+	}
 	return fitLines(append(lines, foot...), m.width, m.height)
 }
 
+// snapDivider is the line at the ticket's time, near, width columns wide:
+// the snapshots above it were taken before, those below after.
+func snapDivider(near string, width int) string {
+	line := "   ── ↑ before ── ticket: " + near + " ── after ↓ "
+	return line + strings.Repeat("─", max(width-ansi.StringWidth(line), 2))
+}
+
 // snapColumns are the widths of a snapshot's columns but its key.
-var snapColumns = [...]int{6, 14, 11, 16, 9, 7}
+var snapColumns = [...]int{16, 11, 14, 9, 7}
 
 // snapRowWidth is the width of a row without its key.
-const snapRowWidth = 2 + 6 + 14 + 11 + 16 + 9 + 7 + 2*6
+const snapRowWidth = 2 + 16 + 11 + 14 + 9 + 7 + 2*5
 
 // snapRow lays out a row: the cursor's mark, then the cells in their
 // columns (a cell past the last column is not padded).

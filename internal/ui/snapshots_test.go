@@ -104,22 +104,21 @@ func TestSnapshotsList(t *testing.T) {
 	s := snapTestSession(t, "demo", snapTestAt)
 	m := snapLoaded(t, s)
 	var keys []string
-	for _, r := range m.list {
+	for _, r := range m.shown {
 		keys = append(keys, r.Key)
 	}
-	want := []string{"demo/20261121T030000Z.sql.gz", "demo/20261122T030000Z.sql.gz", "demo/20261120T030000Z.sql.gz"}
+	// Oldest first, as a timeline.
+	want := []string{"demo/20261120T030000Z.sql.gz", "demo/20261121T030000Z.sql.gz", "demo/20261122T030000Z.sql.gz"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Fatalf("listed %v, want %v", keys, want)
 	}
 	view := m.View()
 	for _, w := range []string{
-		"3 snapshots of demo, nearest to 2026-11-21 14:00 UTC (yesterday 14:00) first",
-		">  before  11h 0m before",
-		"after   13h 0m after",
+		"2 of 3 snapshots of demo, oldest first",
+		">  2026-11-21 03:00  1d 9h ago    11h 0m before   3.4 KiB",
+		"── ↑ before ── ticket: 2026-11-21 14:00 UTC (yesterday 14:00) ── after ↓ ──",
+		"   2026-11-22 03:00  9h 0m ago    13h 0m after",
 		"1d 11h before",
-		"1d 9h ago",
-		"2026-11-21 03:00",
-		"3.4 KiB",
 		"The newest snapshot at or before the time",
 	} {
 		if !strings.Contains(view, w) {
@@ -150,7 +149,7 @@ func TestSnapshotsPreselect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := snapLoaded(t, snapTestSession(t, "demo", tc.at))
-			if got := m.list[m.cursor].Key; got != tc.want {
+			if got := m.shown[m.l.cursor].Key; got != tc.want {
 				t.Errorf("selected %s, want %s", got, tc.want)
 			}
 			if m.noneBefore != tc.noneBefore {
@@ -169,18 +168,21 @@ func TestSnapshotsMove(t *testing.T) {
 		want int
 		warn bool // the selected snapshot is after the time
 	}{
-		{nil, 0, false},
-		{[]string{"down"}, 1, true},
-		{[]string{"j", "j"}, 2, false},
-		{[]string{"down", "down", "down", "down"}, 2, false},
+		{nil, 1, false}, // the newest before the time
+		{[]string{"down"}, 2, true},
+		{[]string{"j", "j"}, 2, true},
+		{[]string{"down", "down", "down", "down"}, 2, true},
 		{[]string{"up"}, 0, false},
-		{[]string{"j", "k"}, 0, false},
+		{[]string{"k", "k"}, 0, false},
+		{[]string{"j", "k"}, 1, false},
+		{[]string{"g"}, 0, false},
+		{[]string{"G"}, 2, true},
 	} {
 		t.Run(strings.Join(tc.keys, ","), func(t *testing.T) {
 			m := snapLoaded(t, snapTestSession(t, "demo", snapTestAt))
 			ticketSend(m, tc.keys...)
-			if m.cursor != tc.want {
-				t.Errorf("cursor %d, want %d", m.cursor, tc.want)
+			if m.l.cursor != tc.want {
+				t.Errorf("cursor %d, want %d", m.l.cursor, tc.want)
 			}
 			if warn := strings.Contains(m.View(), "Taken after"); warn != tc.warn {
 				t.Errorf("warning shown %v, want %v", warn, tc.warn)
@@ -210,8 +212,8 @@ func TestSnapshotsEmpty(t *testing.T) {
 		t.Fatal("r does not list again")
 	}
 	snapRun(t, m, cmd)
-	if m.listing || len(m.list) != 0 {
-		t.Errorf("after r: listing %v, %d snapshots", m.listing, len(m.list))
+	if m.listing || len(m.all) != 0 {
+		t.Errorf("after r: listing %v, %d snapshots", m.listing, len(m.all))
 	}
 }
 
@@ -234,8 +236,8 @@ func TestSnapshotsErrorRetry(t *testing.T) {
 		t.Errorf("no spinner while listing again:\n%s", m.View())
 	}
 	snapRun(t, m, cmd)
-	if m.listErr != nil || len(m.list) != 3 {
-		t.Fatalf("after r: error %v, %d snapshots", m.listErr, len(m.list))
+	if m.listErr != nil || len(m.all) != 3 {
+		t.Fatalf("after r: error %v, %d snapshots", m.listErr, len(m.all))
 	}
 	if b.lists != 2 {
 		t.Errorf("%d listings, want 2", b.lists)
@@ -263,13 +265,13 @@ func TestSnapshotsStale(t *testing.T) {
 		}
 	}
 	snapRun(t, m, cmd)
-	if len(m.list) != 3 || m.listErr != nil {
-		t.Errorf("the current listing: %d snapshots, error %v", len(m.list), m.listErr)
+	if len(m.all) != 3 || m.listErr != nil {
+		t.Errorf("the current listing: %d snapshots, error %v", len(m.all), m.listErr)
 	}
 	// A listing result after the screen moved on to opening is stale too.
 	m.Update(snapshotsListedMsg{from: m, job: m.job})
-	if len(m.list) != 3 {
-		t.Errorf("a late listing replaced the list: %d snapshots", len(m.list))
+	if len(m.all) != 3 {
+		t.Errorf("a late listing replaced the list: %d snapshots", len(m.all))
 	}
 }
 
@@ -290,7 +292,7 @@ func TestSnapshotsOpen(t *testing.T) {
 	if view := m.View(); !strings.Contains(view, "reading the table of contents of demo/20261121T030000Z.sql.gz…") {
 		t.Errorf("view while opening:\n%s", view)
 	}
-	if _, c := ticketSend(m, "down"); c != nil || m.cursor != 0 {
+	if _, c := ticketSend(m, "down"); c != nil || m.l.cursor != 1 {
 		t.Error("keys move the cursor while opening")
 	}
 	rest := snapRun(t, m, cmd)
@@ -409,8 +411,9 @@ func TestSnapshotsNarrow(t *testing.T) {
 	}
 	// A list taller than the screen scrolls with the cursor.
 	m.SetSize(80, 7)
-	ticketSend(m, "down", "down")
-	if !strings.Contains(m.View(), ">  before  1d 11h before") || strings.Contains(m.View(), "11h 0m before") {
+	m.View()
+	ticketSend(m, "up")
+	if !strings.Contains(m.View(), ">  2026-11-20 03:00") || strings.Contains(m.View(), "2026-11-21 03:00") {
 		t.Errorf("the cursor scrolled out of sight:\n%s", m.View())
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
@@ -25,71 +24,52 @@ var nextAfterTables = NewPreviewScreen
 // of PostgreSQL's longest identifiers.
 const tablesFilterLimit = 63 + 1 + 63
 
-// tablesKeys are the tables screen's own keys.
+// tablesKeys are the tables screen's own keys, besides its list's.
 type tablesKeys struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Toggle, Schema, All, Filter, Next       key.Binding
-	// While the filter is being typed.
-	FilterDone, FilterUp, FilterDown key.Binding
+	Toggle, Schema, All, Next key.Binding
 }
 
 func newTablesKeys(k KeyMap) tablesKeys {
 	return tablesKeys{
-		Up:         k.Up,
-		Down:       k.Down,
-		PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Top:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
-		Bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
-		Toggle:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
-		Schema:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "schema")),
-		All:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all")),
-		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Next:       k.Enter,
-		FilterDone: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done filtering")),
-		FilterUp:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up")),
-		FilterDown: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
+		Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Schema: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "schema")),
+		All:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all")),
+		Next:   k.Enter,
 	}
 }
 
-// tablesHelp is the help bar's view of tablesKeys: it depends on whether
-// the filter is being typed.
+// tablesHelp is the help bar's view of the screen's keys: it depends on
+// whether the filter is being typed.
 type tablesHelp struct {
 	k         tablesKeys
+	l         listKeys
 	filtering bool
 }
 
 func (h tablesHelp) ShortHelp() []key.Binding {
 	if h.filtering {
-		return []key.Binding{h.k.FilterDone, h.k.FilterUp, h.k.FilterDown}
+		return h.l.filterHelp()
 	}
 	// a (all) is in the full help and in the footer's hint: with App's
 	// keys, the short help must fit in 80 columns.
-	return []key.Binding{h.k.Toggle, h.k.Schema, h.k.Filter, h.k.Next}
+	return []key.Binding{h.k.Toggle, h.k.Schema, h.l.Filter, h.k.Next}
 }
 
 func (h tablesHelp) FullHelp() [][]key.Binding {
 	if h.filtering {
 		return [][]key.Binding{h.ShortHelp()}
 	}
-	return [][]key.Binding{
-		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom},
-		{h.k.Toggle, h.k.Schema, h.k.All, h.k.Filter, h.k.Next},
-	}
+	return [][]key.Binding{h.l.moves(), {h.k.Toggle, h.k.Schema, h.k.All, h.l.Filter, h.k.Next}}
 }
 
 // tablesScreen is screen 3: the snapshot's tables, filtered and selected.
 type tablesScreen struct {
 	s    *Session
 	keys tablesKeys
-
-	filter    textinput.Model
-	filtering bool // the filter has the focus
+	l    list
 
 	selected map[extract.Name]bool
 	visible  []*extract.Table // the tables the filter lets through, in dump order
-	cursor   int              // index in visible
-	offset   int              // first visible row drawn
 
 	msg           string // a complaint shown under the footer
 	width, height int
@@ -101,7 +81,7 @@ func NewTablesScreen(s *Session) Screen {
 	m := &tablesScreen{
 		s:        s,
 		keys:     newTablesKeys(s.Keys),
-		filter:   newInput(s.Styles, "/ ", "part of a schema.table name", tablesFilterLimit),
+		l:        newList(s.Styles, s.Keys, "part of a schema.table name", tablesFilterLimit),
 		selected: map[extract.Name]bool{},
 		width:    80,
 		height:   20,
@@ -110,6 +90,7 @@ func NewTablesScreen(s *Session) Screen {
 		m.selected[n] = true
 	}
 	m.refilter()
+	m.l.setRows(m.listHeight())
 	return m
 }
 
@@ -117,18 +98,45 @@ func (m *tablesScreen) Init() tea.Cmd { return nil }
 
 func (m *tablesScreen) Title() string { return "3 Tables" }
 
-func (m *tablesScreen) KeyMap() help.KeyMap { return tablesHelp{k: m.keys, filtering: m.filtering} }
+func (m *tablesScreen) KeyMap() help.KeyMap {
+	return tablesHelp{k: m.keys, l: m.l.keys, filtering: m.l.filtering}
+}
 
-func (m *tablesScreen) Typing() bool { return m.filtering }
+func (m *tablesScreen) Typing() bool { return m.l.filtering }
+
+// Field is the filter's text while it is typed (TextField).
+func (m *tablesScreen) Field() (string, bool) { return m.l.filter.Value(), m.l.filtering }
+
+// Escape clears the filter in force, before Esc goes back.
+func (m *tablesScreen) Escape() bool {
+	if !m.l.escape() {
+		return false
+	}
+	m.refilter()
+	return true
+}
+
+// Close keeps the selection in the session when the screen is left:
+// choosing the same snapshot again comes back to it (another snapshot
+// clears it).
+func (m *tablesScreen) Close() { m.s.Tables = m.selection() }
 
 func (m *tablesScreen) SetSize(width, height int) {
 	m.width, m.height = max(width, 1), max(height, 1)
 	// The filter's text scrolls in the room its line leaves: less the
 	// prompt, the cursor after the text and the count after it.
 	n := len(m.tables())
-	count := ansi.StringWidth(fmt.Sprintf("  %d of %d tables", n, n))
-	inputResize(&m.filter, m.width-ansi.StringWidth(m.filter.Prompt)-1-count)
-	m.scroll()
+	count := ansi.StringWidth("  " + m.position(n, n))
+	inputResize(&m.l.filter, m.width-ansi.StringWidth(m.l.filter.Prompt)-1-count)
+	m.l.setRows(m.listHeight())
+}
+
+// position is the list's position indicator; with n of total tables
+// shown it is at its widest.
+func (m *tablesScreen) position(n, total int) string {
+	l := m.l
+	l.n, l.cursor = n, n-1
+	return l.position(total, "table", "tables")
 }
 
 // tables is every table of the snapshot, in dump order.
@@ -142,78 +150,40 @@ func (m *tablesScreen) tables() []*extract.Table {
 // refilter recomputes the visible tables, keeping the cursor on the same
 // table when it is still visible.
 func (m *tablesScreen) refilter() {
-	var current *extract.Table
-	if m.cursor >= 0 && m.cursor < len(m.visible) {
-		current = m.visible[m.cursor]
-	}
-	// Spaces around the filter (a pasted line's newline becomes one) do
-	// not count.
-	f := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	current := m.current()
 	m.visible = m.visible[:0]
+	at := 0
 	for _, t := range m.tables() {
-		if f == "" || strings.Contains(strings.ToLower(t.Name.Schema+"."+t.Name.Name), f) {
+		if m.l.matches(t.Name.Schema + "." + t.Name.Name) {
+			if t == current {
+				at = len(m.visible)
+			}
 			m.visible = append(m.visible, t)
 		}
 	}
-	m.cursor = 0
-	for i, t := range m.visible {
-		if t == current {
-			m.cursor = i
-		}
-	}
-	m.scroll()
+	m.l.reset(len(m.visible), at)
 }
 
 // listHeight is the number of table rows drawn: the screen's height less
 // the info line, the column header, the footer and the message line.
 func (m *tablesScreen) listHeight() int { return max(m.height-4, 1) }
 
-// scroll keeps the cursor inside the drawn rows.
-func (m *tablesScreen) scroll() {
-	h := m.listHeight()
-	m.cursor = min(max(m.cursor, 0), max(len(m.visible)-1, 0))
-	if m.cursor < m.offset {
-		m.offset = m.cursor
-	}
-	if m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
-	}
-	m.offset = min(m.offset, max(len(m.visible)-h, 0))
-	m.offset = max(m.offset, 0)
-}
-
-func (m *tablesScreen) move(by int) {
-	m.cursor += by
-	m.scroll()
-}
-
 func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if _, ok := msg.(tea.KeyMsg); ok && !m.l.filtering {
+		m.msg = ""
+	}
+	if took, changed, cmd := m.l.update(msg); took {
+		if changed {
+			m.refilter()
+		}
+		return m, cmd
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		if m.filtering {
-			// A paste from the clipboard (ctrl+v) comes back as a message.
-			return m.updateFilterText(msg)
-		}
 		return m, nil
 	}
-	if m.filtering {
-		return m.updateFilter(km)
-	}
-	m.msg = ""
 	k := m.keys
 	switch {
-	case key.Matches(km, k.Up):
-		m.move(-1)
-	case key.Matches(km, k.Down):
-		m.move(1)
-	case key.Matches(km, k.PageUp):
-		m.move(-m.listHeight())
-	case key.Matches(km, k.PageDown):
-		m.move(m.listHeight())
-	case key.Matches(km, k.Top):
-		m.move(-len(m.visible))
-	case key.Matches(km, k.Bottom):
-		m.move(len(m.visible))
 	case key.Matches(km, k.Toggle):
 		if t := m.current(); t != nil {
 			m.selected[t.Name] = !m.selected[t.Name]
@@ -230,60 +200,18 @@ func (m *tablesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	case key.Matches(km, k.All):
 		m.toggleAll(m.visible)
-	case key.Matches(km, k.Filter):
-		m.filtering = true
-		m.filter.CursorEnd()
-		return m, m.filter.Focus()
 	case key.Matches(km, k.Next):
 		return m.next()
 	}
 	return m, nil
 }
 
-// updateFilter handles a key while the filter is typed: Enter leaves the
-// filter and keeps it, Esc clears and leaves it (App hands Esc to a
-// screen that is taking text), ↑/↓ move in the list, everything else is
-// text.
-func (m *tablesScreen) updateFilter(km tea.KeyMsg) (Screen, tea.Cmd) {
-	switch {
-	case km.Type == tea.KeyEsc:
-		m.filter.Reset()
-		m.filter.Blur()
-		m.filtering = false
-		m.refilter()
-		return m, nil
-	case key.Matches(km, m.keys.FilterDone):
-		m.filter.Blur()
-		m.filtering = false
-		return m, nil
-	case key.Matches(km, m.keys.FilterUp):
-		m.move(-1)
-		return m, nil
-	case key.Matches(km, m.keys.FilterDown):
-		m.move(1)
-		return m, nil
-	}
-	return m.updateFilterText(km)
-}
-
-// updateFilterText gives msg to the filter's input, and filters again
-// when its text changed.
-func (m *tablesScreen) updateFilterText(msg tea.Msg) (Screen, tea.Cmd) {
-	before := m.filter.Value()
-	var cmd tea.Cmd
-	m.filter, cmd = m.filter.Update(msg)
-	if m.filter.Value() != before {
-		m.refilter()
-	}
-	return m, cmd
-}
-
 // current is the table under the cursor, nil when none is visible.
 func (m *tablesScreen) current() *extract.Table {
-	if m.cursor < 0 || m.cursor >= len(m.visible) {
+	if m.l.cursor < 0 || m.l.cursor >= len(m.visible) {
 		return nil
 	}
-	return m.visible[m.cursor]
+	return m.visible[m.l.cursor]
 }
 
 // toggleAll selects every table of ts, or unselects them all when they
@@ -419,7 +347,7 @@ func (m *tablesScreen) View() string {
 	var lines []tablesLine
 	addAs := func(rank int, s string) { lines = append(lines, tablesLine{ansi.Truncate(s, m.width, "…"), rank}) }
 	rowRank := 0
-	if m.filtering {
+	if m.l.filtering {
 		rowRank = 1
 	}
 	add := func(s string) { addAs(rowRank, s) }
@@ -435,26 +363,15 @@ func (m *tablesScreen) View() string {
 	}
 
 	// The info line: the filter being typed, or the one in force, or what
-	// the list is; the rows drawn come first when they are not all.
-	h := m.listHeight()
-	count := fmt.Sprintf("%d of %d tables", len(m.visible), len(all))
-	if len(m.visible) > h {
-		count = fmt.Sprintf("%d–%d of %d", m.offset+1, min(m.offset+h, len(m.visible)), len(m.visible))
-		if len(m.visible) < len(all) {
-			count += fmt.Sprintf(" (of %d tables)", len(all))
-		} else {
-			count += " tables"
-		}
-	} else if len(m.visible) == len(all) {
-		count = fmt.Sprintf("%d tables", len(all))
-	}
+	// the list is; each with where the cursor is.
+	count := m.l.position(len(all), "table", "tables")
 	switch {
-	case m.filtering:
+	case m.l.filtering:
 		suffix := "  " + count
-		in := inputView(m.filter, max(m.width-ansi.StringWidth(suffix), 1))
+		in := inputView(m.l.filter, max(m.width-ansi.StringWidth(suffix), 1))
 		addAs(0, in+st.Subtle.Render(suffix))
-	case m.filter.Value() != "":
-		addAs(4, st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change", count, m.filter.Value())))
+	case m.l.filter.Value() != "":
+		addAs(4, st.Subtle.Render(fmt.Sprintf("%s · filter %q · / to change, esc to clear", count, m.l.filter.Value())))
 	default:
 		info := count
 		if !m.s.Snapshot.Time.IsZero() {
@@ -480,10 +397,10 @@ func (m *tablesScreen) View() string {
 		return b
 	}
 	addAs(5, st.Header.Render("      "+row("TABLE", "KIND", "ROWS", "SIZE")))
-	for i := m.offset; i < m.offset+h; i++ {
+	for i := m.l.offset; i < m.l.offset+m.l.rows; i++ {
 		if i >= len(m.visible) {
 			if len(m.visible) == 0 && i == 0 {
-				add(st.Subtle.Render(fmt.Sprintf("      no table matches %q", m.filter.Value())))
+				add(st.Subtle.Render(fmt.Sprintf("      no table matches %q", m.l.filter.Value())))
 			} else {
 				add("")
 			}
@@ -495,7 +412,7 @@ func (m *tablesScreen) View() string {
 			mark = "[x] "
 		}
 		r := mark + row(tablesName(t), tablesKind(t), tablesCount(t.Rows), catalog.FormatSize(t.Bytes))
-		if i == m.cursor {
+		if i == m.l.cursor {
 			add(st.Selected.Render("> " + r))
 		} else {
 			add("  " + r)
@@ -522,7 +439,7 @@ func (m *tablesScreen) View() string {
 	}
 	footer := "selected: nothing yet (space toggles a table, s its schema, a all)"
 	if n > 0 {
-		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, tablesPlural(n, "table", "tables"), tablesCount(rows), catalog.FormatSize(bytes))
+		footer = fmt.Sprintf("selected: %d %s · %s rows · %s", n, plural(n, "table", "tables"), tablesCount(rows), catalog.FormatSize(bytes))
 		if hidden > 0 {
 			footer += fmt.Sprintf(" (%d hidden by the filter)", hidden)
 		}
@@ -561,11 +478,4 @@ func tablesJoin(lines []tablesLine, height int) string {
 		out[i] = l.s
 	}
 	return strings.Join(out, "\n")
-}
-
-func tablesPlural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -194,8 +194,8 @@ func TestTablesCursorAndScrolling(t *testing.T) {
 		if st.key != "" {
 			m, _ = m.Update(tablesKey(st.key))
 		}
-		if tm.cursor != st.cursor || tm.offset != st.offset {
-			t.Errorf("after %q: cursor %d offset %d, want %d %d", st.key, tm.cursor, tm.offset, st.cursor, st.offset)
+		if tm.l.cursor != st.cursor || tm.l.offset != st.offset {
+			t.Errorf("after %q: cursor %d offset %d, want %d %d", st.key, tm.l.cursor, tm.l.offset, st.cursor, st.offset)
 		}
 		view := m.View()
 		for _, d := range st.drawn {
@@ -212,8 +212,8 @@ func TestTablesCursorAndScrolling(t *testing.T) {
 	}
 	// Growing the screen brings every row back.
 	m.SetSize(80, 20)
-	if tm.offset != 0 {
-		t.Errorf("offset %d after growing, want 0", tm.offset)
+	if tm.l.offset != 0 {
+		t.Errorf("offset %d after growing, want 0", tm.l.offset)
 	}
 }
 
@@ -271,7 +271,7 @@ func TestTablesFilter(t *testing.T) {
 		t.Fatal("q quit while filtering")
 	}
 	tm := tables.(*tablesScreen)
-	if got := tm.filter.Value(); got != "q?" {
+	if got := tm.l.filter.Value(); got != "q?" {
 		t.Fatalf("filter %q, want q?", got)
 	}
 	if view := a.View(); !strings.Contains(view, `no table matches "q?"`) {
@@ -289,17 +289,17 @@ func TestTablesFilter(t *testing.T) {
 	if tables.Typing() {
 		t.Fatal("Enter did not leave the filter")
 	}
-	if got := tm.filter.Value(); got != "ORD" {
+	if got := tm.l.filter.Value(); got != "ORD" {
 		t.Errorf("filter %q after Enter, want ORD kept", got)
 	}
 	view := a.View()
-	if !strings.Contains(view, `1 of 5 tables · filter "ORD"`) || strings.Contains(view, "auth.users") {
+	if !strings.Contains(view, `1 of 1 (of 5 tables) · filter "ORD" · / to change, esc to clear`) || strings.Contains(view, "auth.users") {
 		t.Errorf("the filter is not in force after Enter:\n%s", view)
 	}
 	// Back in the list, space selects and / comes back to the same text.
 	tablesDrive(a, tablesKey("space"), tablesKey("/"))
-	if !tables.Typing() || tm.filter.Value() != "ORD" {
-		t.Fatalf("/ again: typing %v, filter %q", tables.Typing(), tm.filter.Value())
+	if !tables.Typing() || tm.l.filter.Value() != "ORD" {
+		t.Fatalf("/ again: typing %v, filter %q", tables.Typing(), tm.l.filter.Value())
 	}
 	// Emptying the filter and leaving it shows everything again.
 	tablesDrive(a, tablesKey("backspace"), tablesKey("backspace"), tablesKey("backspace"), tablesKey("enter"))
@@ -323,8 +323,8 @@ func TestTablesFilterEsc(t *testing.T) {
 	m, _ := tablesSend(NewTablesScreen(s), append([]tea.Msg{tablesKey("/")}, tablesType("ord")...)...)
 	m, cmd := m.Update(tablesKey("esc"))
 	tm := m.(*tablesScreen)
-	if m.Typing() || tm.filter.Value() != "" || len(tm.visible) != 5 || cmd != nil {
-		t.Errorf("Esc on the screen: typing %v, filter %q, %d tables, command %v; want the filter cleared and left", m.Typing(), tm.filter.Value(), len(tm.visible), cmd != nil)
+	if m.Typing() || tm.l.filter.Value() != "" || len(tm.visible) != 5 || cmd != nil {
+		t.Errorf("Esc on the screen: typing %v, filter %q, %d tables, command %v; want the filter cleared and left", m.Typing(), tm.l.filter.Value(), len(tm.visible), cmd != nil)
 	}
 
 	below := &tablesStubScreen{title: "2 Snapshots"}
@@ -335,9 +335,9 @@ func TestTablesFilterEsc(t *testing.T) {
 		t.Fatal("Esc while filtering quit")
 	}
 	tm = tables.(*tablesScreen)
-	if a.top() != tables || tables.Typing() || tm.filter.Value() != "" || len(tm.visible) != 5 {
+	if a.top() != tables || tables.Typing() || tm.l.filter.Value() != "" || len(tm.visible) != 5 {
 		t.Fatalf("Esc while filtering: top %q, typing %v, filter %q, %d tables; want the tables screen with the filter cleared and left",
-			a.top().Title(), tables.Typing(), tm.filter.Value(), len(tm.visible))
+			a.top().Title(), tables.Typing(), tm.l.filter.Value(), len(tm.visible))
 	}
 	if view := a.View(); strings.Contains(view, "filter \"") || !strings.Contains(view, "5 tables") {
 		t.Errorf("the filter is still drawn after Esc:\n%s", view)
@@ -567,7 +567,7 @@ func TestTablesHelp(t *testing.T) {
 		t.Errorf("help: %q", got)
 	}
 	m, _ = m.Update(tablesKey("/"))
-	if got := h.View(m.KeyMap()); !strings.Contains(got, "enter done filtering") || strings.Contains(got, "space") {
+	if got := h.View(m.KeyMap()); !strings.Contains(got, "enter keep filter") || strings.Contains(got, "space") {
 		t.Errorf("help while filtering: %q", got)
 	}
 }
@@ -602,7 +602,7 @@ func TestTablesFilterEditing(t *testing.T) {
 			s := tablesSession(t)
 			m, _ := tablesSend(NewTablesScreen(s), append([]tea.Msg{tablesKey("/")}, tc.keys...)...)
 			tm := m.(*tablesScreen)
-			if got := tm.filter.Value(); got != tc.want || len(tm.visible) != tc.visible {
+			if got := tm.l.filter.Value(); got != tc.want || len(tm.visible) != tc.visible {
 				t.Errorf("filter %q showing %d tables, want %q showing %d", got, len(tm.visible), tc.want, tc.visible)
 			}
 		})

@@ -25,14 +25,20 @@ var goldenSizes = []struct{ w, h int }{{80, 24}, {120, 40}}
 // store takes milliseconds, so reaching it is a failure.
 const goldenTimeout = 10 * time.Second
 
-// goldenRun runs the console from first in a teatest program of w×h,
+// goldenRun runs the console at first in a teatest program of w×h (the
+// ticket screen below it, as in the console: Esc goes back from it),
 // gives it drive (keys to send, text to type), waits, when wait is not
 // empty, for the screen to draw wait, quits and compares the final frame
 // with testdata/<test name>.golden (go test -update rewrites it). The
 // frame must fit in w×h.
 func goldenRun(t *testing.T, s *Session, first Screen, w, h int, wait string, drive func(tm *teatest.TestModel)) {
 	t.Helper()
-	tm := teatest.NewTestModel(t, New(s, first), teatest.WithInitialTermSize(w, h))
+	a := New(s, first)
+	if _, ok := first.(*ticketScreen); !ok {
+		a = New(s, NewTicketScreen(s))
+		a.stack = append(a.stack, first)
+	}
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(w, h))
 	if drive != nil {
 		drive(tm)
 	}

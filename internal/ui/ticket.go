@@ -91,6 +91,10 @@ func (m *ticketScreen) KeyMap() help.KeyMap { return m.keys }
 // Typing is always true: one of the inputs has the focus.
 func (m *ticketScreen) Typing() bool { return true }
 
+// Field is the focused input's text (TextField: ? opens the help while it
+// is empty).
+func (m *ticketScreen) Field() (string, bool) { return m.inputs[m.focus].Value(), true }
+
 func (m *ticketScreen) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.inputWidth = max(min(width-ticketLabelWidth-1, 60), 10)
@@ -122,7 +126,7 @@ func (m *ticketScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	}
 	switch {
 	case k.Type == tea.KeyEsc:
-		return m, Back() // leaving the first screen quits
+		return m, Back() // the first screen stays (App)
 	case key.Matches(k, m.keys.Submit):
 		return m, m.submit()
 	case key.Matches(k, m.keys.Next):
