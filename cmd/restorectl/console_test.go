@@ -124,8 +124,8 @@ func (s *tmuxSession) exited() bool {
 
 // TestDemoEndToEnd drives `restorectl demo` in tmux from the ticket screen
 // to the preview of public.orders in the snapshot before the ticket's
-// time, back, and quits: the program ends and leaves the terminal's normal
-// screen.
+// time, back (Esc clearing the filter on the way), and quits: the program
+// ends and leaves the terminal's normal screen.
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	// Anywhere: the sample store is built into the binary (and kept under
@@ -141,9 +141,25 @@ func TestDemoEndToEnd(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("4 Preview", "public.orders: 55 rows, the first 10")
 	s.keys("Escape")
-	s.waitFor("3 Tables")
+	s.waitFor("3 Tables", `filter "ord"`)
+	// Esc clears the filter first, keeping the selection; keys arriving
+	// in one read (tmux writes "gjj" at once) are each handled.
+	s.keys("Escape")
+	s.waitFor("auth.users", "4 of 5 tables")
+	s.keys("gjj", "Space")
+	s.waitFor("3 of 5 tables", "selected: 2 tables")
 	s.keys("Escape")
 	s.waitFor("2 Snapshots")
+	// Esc does nothing on the first screen; q quits.
+	s.keys("Escape")
+	s.waitFor("1 Ticket")
+	s.keys("Escape")
+	time.Sleep(200 * time.Millisecond)
+	if s.exited() || !strings.Contains(s.screen(), "1 Ticket") {
+		t.Fatalf("Esc on the first screen left it:\n%s", s.screen())
+	}
+	s.keys("Enter")
+	s.waitFor("2 Snapshots", "2026-11-21 03:00")
 	s.keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.exited() {
