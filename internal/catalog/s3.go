@@ -320,6 +320,39 @@ func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error
 	return nil
 }
 
+// ListDirs is a delimiter listing: S3 returns each folder once, as a
+// common prefix, however many objects it holds.
+func (s *s3Store) ListDirs(ctx context.Context, prefix string, fn func(name string) error) error {
+	if err := checkDirPrefix(prefix); err != nil {
+		return fmt.Errorf("list folders of %s: %w", s, err)
+	}
+	under := s.objectKey(prefix)
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket:    &s.bucket,
+		Prefix:    aws.String(under),
+		Delimiter: aws.String("/"),
+	})
+	for pages.HasMorePages() {
+		rctx, cancel := s.small(ctx)
+		page, err := pages.NextPage(rctx)
+		err = timedOut(rctx, err)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("list folders of %s: %w", s.url(under), err)
+		}
+		for _, p := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), under), "/")
+			if validateKey(name) != nil || strings.Contains(name, "/") {
+				continue // "a//b" and other names this store could not address
+			}
+			if err := fn(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // ListVersions pages through ListObjectVersions by hand: this SDK version
 // has no paginator for it.
 func (s *s3Store) ListVersions(ctx context.Context, prefix string, fn func(Object) error) error {
