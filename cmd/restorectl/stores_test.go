@@ -25,6 +25,7 @@ var storeCommands = []struct {
 	args []string
 }{
 	{"snapshots", []string{"snapshots", "--project", "demo"}},
+	{"projects", []string{"projects"}},
 	{"tables", []string{"tables", "demo@now"}},
 	{"preview", []string{"preview", "demo@now", "--table", "public.orders"}},
 	{"extract", []string{"extract", "demo@now", "--table", "public.orders", "--dry-run"}},
