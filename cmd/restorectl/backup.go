@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/powabase/restorectl/internal/backupjob"
+	"github.com/powabase/restorectl/internal/catalog"
 )
 
 func runBackup(ctx context.Context, args []string, e env) error {
@@ -65,12 +66,16 @@ func runBackup(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	// A store that cannot be opened (S3 down, bucket gone, credentials
-	// expired) fails every project, and must alert like any failed backup.
+	// expired, a mistyped RESTORECTL_STORE) fails every project, and must
+	// alert like any failed backup: no backups are made tonight.
 	var results []backupjob.Result
-	cfg.Store, err = openStore(ctx, *storeURL, e)
+	var se *catalog.StoreError
+	cfg.Store, err = createStore(ctx, *storeURL, e)
 	switch {
 	case errors.As(err, &ue):
 		return err
+	case errors.As(err, &se):
+		results = backupjob.FailAll(ctx, cfg, projects, backupjob.StageConfig, err)
 	case err != nil:
 		results = backupjob.FailAll(ctx, cfg, projects, backupjob.StageUpload, err)
 	default:

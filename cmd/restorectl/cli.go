@@ -22,6 +22,7 @@ func commands() []command {
 	return []command{
 		{"console", "the support console: a ticket, step by step, on a terminal", runConsole},
 		{"demo", "the console on the sample store built into restorectl (no S3, no Postgres)", runDemo},
+		{"projects", "list the store's projects with their newest snapshot; --stale alarms on missed backups", runProjects},
 		{"snapshots", "list a project's snapshots, nearest to a time first", runSnapshots},
 		{"tables", "list a snapshot's tables with exact row counts and data sizes", runTables},
 		{"preview", "show the first rows of one table of a snapshot", runPreview},

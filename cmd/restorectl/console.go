@@ -25,12 +25,14 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if !e.terminal {
-		return errNoTerminal
-	}
+	// The store first: one that cannot be used is refused before the
+	// console opens, rather than shown as a project without snapshots.
 	store, err := openStore(ctx, *storeURL, e)
 	if err != nil {
 		return err
+	}
+	if !e.terminal {
+		return errNoTerminal
 	}
 	return cf.run(ctx, store, ticket.Origin{Store: store.String()}, e)
 }

@@ -9,14 +9,21 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
 
-// Exit statuses. Scripts and the CronJob rely on them.
+// Exit statuses, one per kind of error. Scripts and the CronJob rely on
+// them.
 const (
 	exitOK      = 0
 	exitFailure = 1 // the work failed (a backup, a prune, ...)
 	exitUsage   = 2 // bad flags or arguments; nothing was done
+	// exitStore: the snapshot store cannot be used (a URL that cannot be
+	// read, no such directory or bucket, access denied); nothing was done.
+	exitStore = 3
+	// exitNotFound: the store holds no snapshot of the project named.
+	exitNotFound = 4
 	// Interrupted runs exit 128+signal, as shells report them.
 	exitSIGINT  = 130
 	exitSIGTERM = 143
@@ -76,9 +83,22 @@ func exitCode(stderr io.Writer, err error, sig os.Signal) int {
 	case sig == os.Interrupt:
 		return exitSIGINT
 	case err != nil:
-		return exitFailure
+		return errorStatus(err)
 	}
 	return exitOK
+}
+
+// errorStatus is the exit status of a command's error (not a usage error).
+func errorStatus(err error) int {
+	var se *catalog.StoreError
+	var ns *catalog.NoSnapshotsError
+	switch {
+	case errors.As(err, &se):
+		return exitStore
+	case errors.As(err, &ns):
+		return exitNotFound
+	}
+	return exitFailure
 }
 
 // signalStop cancels a context on SIGINT or SIGTERM and remembers which

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -109,6 +110,9 @@ func TestExitCodes(t *testing.T) {
 		{errors.New("boom"), nil, exitFailure},
 		{failedError{"reported"}, nil, exitFailure},
 		{usagef("bad"), nil, exitUsage},
+		{fmt.Errorf("list: %w", &catalog.StoreError{Problem: catalog.StoreMissing}), nil, exitStore},
+		{fmt.Errorf("resolve: %w", &catalog.NoSnapshotsError{Ref: "p"}), nil, exitNotFound},
+		{&catalog.StoreError{Problem: catalog.StoreDenied}, syscall.SIGTERM, exitSIGTERM},
 		{context.Canceled, syscall.SIGTERM, exitSIGTERM},
 		{context.Canceled, os.Interrupt, exitSIGINT},
 	}

@@ -58,12 +58,18 @@ func listSnapshots(ctx context.Context, store catalog.Store, opts snapshotsOptio
 		return err
 	}
 	ranked := catalog.Nearest(snaps, opts.near)
+	if len(ranked) == 0 {
+		// An error, not an empty list: "no backups" is what a support
+		// engineer would tell the customer, and a typo is likelier.
+		if opts.asJSON {
+			if err := printSnapshotsJSON(e.stdout, ranked); err != nil {
+				return err
+			}
+		}
+		return catalog.NoSnapshots(ctx, store, opts.project)
+	}
 	if opts.asJSON {
 		return printSnapshotsJSON(e.stdout, ranked)
-	}
-	if len(ranked) == 0 {
-		fmt.Fprintf(e.stdout, "no snapshots of project %s in %s\n", opts.project, store)
-		return nil
 	}
 	fmt.Fprintf(e.stdout, "%d snapshots of project %s in %s, nearest to %s first\n",
 		len(ranked), opts.project, store, opts.near.In(opts.loc).Format("2006-01-02 15:04:05 MST"))

@@ -194,13 +194,15 @@ func TestSnapshotsTable(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "keeps no older versions") || strings.Count(stdout, "p/2026") != 3 {
 		t.Errorf("--versions on a local store: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	// No snapshots: a sentence, or an empty JSON array.
-	stdout, _, _ = runCLI(t, nil, "snapshots", "--store", dir, "--project", "nobody")
-	if !strings.Contains(stdout, "no snapshots of project nobody") {
-		t.Errorf("no snapshots: %q", stdout)
+	// No snapshots: an error naming the store (exit 4); JSON still prints
+	// an empty array. TestUnknownProject checks the suggestions.
+	stdout, stderr, code = runCLI(t, nil, "snapshots", "--store", dir, "--project", "nobody")
+	if code != exitNotFound || stdout != "" || !strings.Contains(stderr, "project nobody has no snapshots in file://"+dir) {
+		t.Errorf("no snapshots: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	if rows := snapshotsJSON(t, nil, "--store", dir, "--project", "nobody"); rows == nil || len(rows) != 0 {
-		t.Errorf("no snapshots --json: %v, want []", rows)
+	stdout, _, code = runCLI(t, nil, "snapshots", "--store", dir, "--project", "nobody", "--json")
+	if code != exitNotFound || stdout != "[]\n" {
+		t.Errorf("no snapshots --json: exit %d, %q, want []", code, stdout)
 	}
 }
 

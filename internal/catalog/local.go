@@ -288,6 +288,48 @@ func (s *localStore) walk(ctx context.Context, dirKey, prefix string, fn func(Ob
 	return nil
 }
 
+// ListDirs reads the prefix's directory. A subdirectory counts once it
+// holds an object: one holding only partial writes (or emptied by a
+// concurrent Delete) has none to list, as on S3.
+func (s *localStore) ListDirs(ctx context.Context, prefix string, fn func(name string) error) error {
+	if err := checkDirPrefix(prefix); err != nil {
+		return fmt.Errorf("list folders of %s: %w", s, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dirKey := strings.TrimSuffix(prefix, "/")
+	entries, err := os.ReadDir(filepath.Join(s.root, filepath.FromSlash(dirKey)))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil // never written: no folders
+	}
+	if err != nil {
+		return fmt.Errorf("list folders of %s: %w", s, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i]+"/" < names[j]+"/" })
+	errFound := errors.New("found")
+	for _, name := range names {
+		key := path.Join(dirKey, name)
+		err := s.walk(ctx, key, key+"/", func(Object) error { return errFound })
+		switch {
+		case err == nil:
+			continue // no object in it
+		case !errors.Is(err, errFound):
+			return err
+		}
+		if err := fn(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // localWriter writes one object to a hidden temp file and renames it into
 // place on Commit. Not safe for concurrent use.
 type localWriter struct {

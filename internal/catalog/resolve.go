@@ -206,7 +206,7 @@ func resolveRefAt(ctx context.Context, ref, when string, configured Store, now t
 		return Resolved{}, err
 	}
 	if len(snaps) == 0 {
-		return Resolved{}, fmt.Errorf("project %s has no snapshots in %s: check the project ref and --store", ref, configured)
+		return Resolved{}, NoSnapshots(ctx, configured, ref)
 	}
 	snap, ok := NewestAtOrBefore(snaps, t)
 	if !ok {

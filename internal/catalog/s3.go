@@ -130,9 +130,13 @@ func (s *s3Store) checkBucket(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotFound:
-		return fmt.Errorf("open %s: bucket %q does not exist: check --store", s, s.bucket)
+		return &StoreError{Store: s.String(), Problem: StoreMissing, Detail: fmt.Sprintf("bucket %q does not exist", s.bucket),
+			Hint: "check the bucket name in --store (or RESTORECTL_STORE), and that AWS_ENDPOINT_URL_S3 and AWS_REGION name the S3 that holds it"}
 	case errors.As(err, &status) && status.HTTPStatusCode() == http.StatusForbidden:
-		return fmt.Errorf("open %s: access denied: check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pod's role): %w", s, err)
+		// S3 answers 403 for a bucket of another account too, so the
+		// bucket's name is as likely to be wrong as the credentials.
+		return &StoreError{Store: s.String(), Problem: StoreDenied, Detail: fmt.Sprintf("access denied to bucket %q", s.bucket),
+			Hint: "the credentials may not list it (s3:ListBucket): check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pod's role) and the bucket name", Err: err}
 	default:
 		return fmt.Errorf("open %s: cannot reach S3: check AWS_ENDPOINT_URL_S3, AWS_REGION and the network: %w", s, err)
 	}
@@ -313,6 +317,39 @@ func (s *s3Store) List(ctx context.Context, prefix string, fn func(Object) error
 				ETag:    strings.Trim(aws.ToString(o.ETag), `"`),
 			})
 			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ListDirs is a delimiter listing: S3 returns each folder once, as a
+// common prefix, however many objects it holds.
+func (s *s3Store) ListDirs(ctx context.Context, prefix string, fn func(name string) error) error {
+	if err := checkDirPrefix(prefix); err != nil {
+		return fmt.Errorf("list folders of %s: %w", s, err)
+	}
+	under := s.objectKey(prefix)
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket:    &s.bucket,
+		Prefix:    aws.String(under),
+		Delimiter: aws.String("/"),
+	})
+	for pages.HasMorePages() {
+		rctx, cancel := s.small(ctx)
+		page, err := pages.NextPage(rctx)
+		err = timedOut(rctx, err)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("list folders of %s: %w", s.url(under), err)
+		}
+		for _, p := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), under), "/")
+			if validateKey(name) != nil || strings.Contains(name, "/") {
+				continue // "a//b" and other names this store could not address
+			}
+			if err := fn(name); err != nil {
 				return err
 			}
 		}

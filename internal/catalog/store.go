@@ -48,6 +48,13 @@ type Store interface {
 	// List calls fn for every object whose key starts with prefix, in
 	// lexical key order. Objects still being written are never listed.
 	List(ctx context.Context, prefix string, fn func(Object) error) error
+	// ListDirs calls fn, in lexical order of name+"/", with the name of
+	// every folder directly under prefix ("" for the store's root, else a
+	// folder ending in "/"): every name for which List(prefix+name+"/")
+	// finds an object. It reads the folders, not the objects in them (an
+	// S3 delimiter listing), so that a store's projects are listed without
+	// listing their snapshots.
+	ListDirs(ctx context.Context, prefix string, fn func(name string) error) error
 	// Delete removes the object at key. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 	// String names the store for messages (never with credentials).

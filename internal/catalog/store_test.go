@@ -115,6 +115,11 @@ func TestOpenURL(t *testing.T) {
 	bucket := m.CreateBucket(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
+	for _, d := range []string{"store", "rel/store"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		url, want, wantErr string
 	}{

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/powabase/restorectl/internal/catalog"
 )
@@ -171,6 +172,40 @@ func (m *MinIO) Client() *s3.Client {
 		Region:       m.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
 	})
+}
+
+// Credentials are temporary S3 credentials (Restricted).
+type Credentials struct {
+	AccessKey, SecretKey, SessionToken string
+}
+
+// Restricted returns temporary credentials of the server's root user that
+// a session policy (an IAM policy document, as JSON) narrows to what it
+// allows: MinIO's STS AssumeRole. They play a user the bucket's owner gave
+// too little (or no) access, without an admin API to create one. They
+// last 15 minutes.
+func (m *MinIO) Restricted(t testing.TB, policy string) Credentials {
+	t.Helper()
+	c := sts.New(sts.Options{
+		BaseEndpoint: aws.String(m.Endpoint),
+		Region:       m.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
+	})
+	out, err := c.AssumeRole(t.Context(), &sts.AssumeRoleInput{
+		// MinIO ignores the role of a user's AssumeRole; the SDK wants one.
+		RoleArn:         aws.String("arn:minio:iam:::role/restorectl-test"),
+		RoleSessionName: aws.String("restorectl-test"),
+		Policy:          aws.String(policy),
+		DurationSeconds: aws.Int32(900),
+	})
+	if err != nil {
+		t.Fatalf("testenv: assume a restricted role on %s: %v", m.Endpoint, err)
+	}
+	return Credentials{
+		AccessKey:    aws.ToString(out.Credentials.AccessKeyId),
+		SecretKey:    aws.ToString(out.Credentials.SecretAccessKey),
+		SessionToken: aws.ToString(out.Credentials.SessionToken),
+	}
 }
 
 // CreateBucket creates a fresh, uniquely named bucket. It is not removed:

@@ -40,6 +40,9 @@ func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		{"ListLexicalOrder", testListLexicalOrder},
 		{"ListEmpty", testListEmpty},
 		{"ListStopsOnError", testListStopsOnError},
+		{"ListDirs", testListDirs},
+		{"ListDirsHidesUncommitted", testListDirsHidesUncommitted},
+		{"ListDirsStopsOnError", testListDirsStopsOnError},
 		{"Delete", testDelete},
 		{"Overwrite", testOverwrite},
 		{"NotFound", testNotFound},
@@ -240,6 +243,89 @@ func testListStopsOnError(t *testing.T, s catalog.Store) {
 	})
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("List = %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}
+
+// testListDirs checks that ListDirs names the folders List would find
+// objects in, one level deep, in the byte-wise order of name+"/" ('-' <
+// '/' < '0', so "a-b" < "a" < "a0"), and not objects or deeper folders.
+func testListDirs(t *testing.T, s catalog.Store) {
+	assertDirs(t, s, "", nil)
+	for _, k := range []string{"a0/1", "a/1", "a/x/2", "a-b/deep/er/3", "top", "c/d/e/4", "c/5"} {
+		Put(t, s, k, []byte(k))
+	}
+	cases := []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{"a-b", "a", "a0", "c"}},
+		{"a/", []string{"x"}},
+		{"a-b/", []string{"deep"}},
+		{"c/", []string{"d"}},
+		{"c/d/", []string{"e"}},
+		{"c/d/e/", nil},
+		{"nothing/", nil},
+	}
+	for _, c := range cases {
+		assertDirs(t, s, c.prefix, c.want)
+	}
+	// A folder emptied of its objects is gone.
+	if err := s.Delete(t.Context(), "a0/1"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	assertDirs(t, s, "", []string{"a-b", "a", "c"})
+	for _, bad := range []string{"a", "/a/", "../", "a//"} {
+		if err := s.ListDirs(t.Context(), bad, func(string) error { return nil }); err == nil {
+			t.Errorf("ListDirs(%q) succeeded, want an error: a prefix names a folder, ending in \"/\"", bad)
+		}
+	}
+}
+
+// testListDirsHidesUncommitted: a folder whose only object is still being
+// written (or was aborted) is not listed, as List does not list the object.
+func testListDirsHidesUncommitted(t *testing.T, s catalog.Store) {
+	Put(t, s, "done/1", []byte("one"))
+	for _, size := range []int{100, LargeSize} {
+		w, err := s.Create(t.Context(), "pending/1")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		writeAll(t, w, randomBytes(size))
+		assertDirs(t, s, "", []string{"done"})
+		if err := w.Abort(); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+		assertDirs(t, s, "", []string{"done"})
+	}
+}
+
+func testListDirsStopsOnError(t *testing.T, s catalog.Store) {
+	for _, k := range []string{"a/1", "b/1", "c/1"} {
+		Put(t, s, k, []byte(k))
+	}
+	stop := errors.New("stop here")
+	calls := 0
+	err := s.ListDirs(t.Context(), "", func(string) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("ListDirs = %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}
+
+func assertDirs(t *testing.T, s catalog.Store, prefix string, want []string) {
+	t.Helper()
+	var got []string
+	err := s.ListDirs(t.Context(), prefix, func(name string) error {
+		got = append(got, name)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ListDirs(%q): %v", prefix, err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ListDirs(%q) = %q, want %q", prefix, got, want)
 	}
 }
 
