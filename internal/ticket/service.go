@@ -67,11 +67,16 @@ func (s *Service) ParseTime(text string) (time.Time, error) {
 	return catalog.ParseTime(text, s.now(), cmp.Or(s.Location, time.UTC))
 }
 
-// Snapshots lists the project's snapshots, nearest to t first.
+// Snapshots lists the project's snapshots, nearest to t first. A project
+// without any is a *catalog.NoSnapshotsError naming the store's refs
+// closest to it: a mistyped ref must not read as "no backups".
 func (s *Service) Snapshots(ctx context.Context, project string, t time.Time) ([]catalog.Ranked, error) {
 	snaps, err := catalog.ListSnapshots(ctx, s.Store, project)
 	if err != nil {
 		return nil, err
+	}
+	if len(snaps) == 0 {
+		return nil, catalog.NoSnapshots(ctx, s.Store, project)
 	}
 	return catalog.Nearest(snaps, t), nil
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,6 +101,9 @@ type snapshotsScreen struct {
 
 	listing bool
 	listErr error
+	// missing says the project has no snapshots, with the store's refs
+	// closest to it.
+	missing *catalog.NoSnapshotsError
 	all     []catalog.Ranked // every snapshot, oldest first
 	shown   []catalog.Ranked // those the filter lets through
 	l       list
@@ -260,7 +264,10 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return m, nil
 		}
 		m.listing = false
-		m.listErr = msg.err
+		m.listErr, m.missing = msg.err, nil
+		if errors.As(msg.err, &m.missing) {
+			m.listErr = nil // listed: the project has none
+		}
 		m.all = slices.Clone(msg.snaps)
 		// Stable: an object's versions stay as listed, current first.
 		slices.SortStableFunc(m.all, func(a, b catalog.Ranked) int { return a.Time.Compare(b.Time) })
@@ -441,7 +448,12 @@ func (m *snapshotsScreen) View() string {
 		return fitLines(lines, m.width, m.height)
 
 	case len(m.all) == 0:
-		add(st.Warning, "No snapshots of project "+t.Project+" in this store.")
+		add(st.Warning, "No snapshots of project "+termsafe.String(t.Project)+" in this store.")
+		if miss := m.missing; miss != nil && len(miss.Suggestions) > 0 {
+			add(st.Warning, "Did you mean "+termsafe.String(strings.Join(miss.Suggestions, " or "))+"? (esc goes back to the ticket to change the ref)")
+		} else if miss != nil && miss.Projects == 0 {
+			add(st.Warning, "The store holds no projects at all: check the console's --store (or RESTORECTL_STORE).")
+		}
 		lines = append(lines, "")
 		add(st.Subtle, "Check the project ref (esc goes back to the ticket) and that this is the store its backups go to: the backup job writes "+catalog.ProjectPrefix(t.Project)+"<timestamp>.sql.gz. Press r to look again.")
 		return fitLines(lines, m.width, m.height)

@@ -191,6 +191,21 @@ func TestSnapshotsMove(t *testing.T) {
 	}
 }
 
+// TestSnapshotsMistypedRef: a ref one letter off the store's says which
+// it probably meant, rather than reading as a project without backups.
+func TestSnapshotsMistypedRef(t *testing.T) {
+	m := snapLoaded(t, snapTestSession(t, "demx", snapTestAt))
+	view := m.View()
+	for _, w := range []string{"No snapshots of project demx", "Did you mean demo?"} {
+		if !strings.Contains(view, w) {
+			t.Errorf("view lacks %q:\n%s", w, view)
+		}
+	}
+	if strings.Contains(view, "Could not list") {
+		t.Errorf("a project without snapshots reads as a failure:\n%s", view)
+	}
+}
+
 func TestSnapshotsEmpty(t *testing.T) {
 	s := snapTestSession(t, "nosuch", snapTestAt)
 	m := snapLoaded(t, s)
