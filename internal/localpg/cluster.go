@@ -140,6 +140,9 @@ func (c *Cluster) makeDirs(parent string) error {
 	if err == nil && c.as != nil {
 		// The server's user must reach data/ and run/.
 		err = os.Chmod(dir, 0o755)
+		if err == nil {
+			err = checkReachable(dir, c.as)
+		}
 	}
 	if err != nil {
 		os.RemoveAll(dir)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 )
@@ -56,4 +57,29 @@ func prepare(cmd *exec.Cmd, as *account) {
 func processExists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// checkReachable fails unless as may enter dir and every directory above
+// it: root runs the server as another user, which a private temporary
+// directory (TMPDIR) would keep out, with no clearer word from initdb
+// than "permission denied".
+func checkReachable(dir string, as *account) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		perm := fi.Mode().Perm()
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case perm&0o001 != 0:
+		case ok && int(st.Uid) == as.uid && perm&0o100 != 0:
+		case ok && int(st.Gid) == as.gid && perm&0o010 != 0:
+		default:
+			return fmt.Errorf("the server runs as user postgres (PostgreSQL refuses root), which cannot enter %s (mode %o): set TMPDIR to a directory it can reach, such as /tmp", d, perm)
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
