@@ -197,17 +197,21 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 			return usagef("console: --at: %v", err)
 		}
 	}
+	signalled := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.Context = ctx
-	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx))
+	// Signals are main's, which cancels ctx: Bubble Tea's own handler
+	// races that cancellation and can block its shutdown for good.
+	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	_, err = p.Run()
 	// A restore still running when the console quits (Ctrl-C) is
 	// cancelled: rolled back, and recorded so, before the process ends.
 	cancel()
 	s.Restores.Wait()
 	fmt.Fprint(e.stdout, ui.Summary(s))
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	// Killed by a signal, Run says so wrapping the context's error.
+	if errors.Is(err, tea.ErrProgramKilled) && errors.Is(err, context.Canceled) && signalled.Err() != nil {
 		return nil // a signal: main reports it
 	}
 	return err
