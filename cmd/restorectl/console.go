@@ -56,9 +56,8 @@ The store is kept in restorectl/demo-store under the user's cache directory
 audit records and safety snapshots of the demo's restores, so that
 restorectl audit --project demo still lists them afterwards, and with
 --target the undo command a demo prints on exit still works; delete that
-directory to start afresh. Without a usable
-cache directory the store is a temporary directory, removed when the demo
-ends, and the demo says so.`
+directory to start afresh. Without a usable cache directory the store is a
+temporary directory, removed when the demo ends, and the demo says so.`
 
 func runDemo(ctx context.Context, args []string, e env) (err error) {
 	fs := newFlagSet("demo", "[--at TIME] [--ticket ID]", e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func startDemoDatabase(ctx context.Context, store catalog.Store, at time.Time, i
 func createDemoProject(ctx context.Context, c *localpg.Cluster, store catalog.Store, at time.Time) error {
 	snaps, err := catalog.ListSnapshots(ctx, store, sample.Project)
 	if err != nil {
-		return err
+		return fmt.Errorf("create the demo's project: %w", err)
 	}
 	snap, ok := catalog.NewestAtOrBefore(snaps, at)
 	if !ok {
@@ -69,11 +70,11 @@ func createDemoProject(ctx context.Context, c *localpg.Cluster, store catalog.St
 	}
 	src, err := ticket.Open(ctx, catalog.Listed(store, snap), ticket.OpenOptions{})
 	if err != nil {
-		return err
+		return fmt.Errorf("create the demo's project: %w", err)
 	}
 	setup, err := catalog.NewLocal(filepath.Join(c.Dir, "setup"))
 	if err != nil {
-		return err
+		return fmt.Errorf("create the demo's project: %w", err)
 	}
 	svc := &ticket.Service{Store: setup, AdminURL: c.URL("postgres"), Operator: "restorectl demo"}
 	if _, err := svc.Restore(ctx, ticket.Request{Snapshot: src, Mode: apply.NewProject, All: true,
@@ -114,6 +115,9 @@ func (cf consoleFlags) demoDatabase(ctx context.Context, store catalog.Store, in
 	c, err = startDemoDatabase(ctx, store, at, installRoot, e)
 	switch {
 	case ctx.Err() != nil:
+		if c != nil {
+			c.Stop()
+		}
 		return nil, "", context.Cause(ctx)
 	case errors.Is(err, localpg.ErrNotFound):
 		why = "the demo found no PostgreSQL on this machine to restore into: install PostgreSQL's server (initdb, pg_ctl) and run the demo again"
@@ -123,7 +127,8 @@ func (cf consoleFlags) demoDatabase(ctx context.Context, store catalog.Store, in
 		fmt.Fprintf(e.stderr, "restorectl demo: the throwaway PostgreSQL did not start: %s\n", termsafe.Text(err.Error()))
 	default:
 		*cf.target, *cf.adminURL = c.URL(sample.Project), c.URL("postgres")
-		if *cf.pgDump == "" {
+		// The server's own pg_dump, if its package ships one (else PATH's).
+		if _, err := os.Stat(c.Bin("pg_dump")); err == nil && *cf.pgDump == "" {
 			*cf.pgDump = c.Bin("pg_dump")
 		}
 		return c, "", nil
