@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -34,20 +37,31 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if !e.terminal {
 		return errNoTerminal
 	}
-	return cf.run(ctx, store, ticket.Origin{Store: store.String()}, e)
+	return cf.run(ctx, store, ticket.Origin{Store: store.String()}, "", e)
 }
 
-// demoHelp is the demo's help below its flags: where its store is kept.
+// demoHelp is the demo's help below its flags: its database, and where
+// its store is kept.
 const demoHelp = `The demo runs the console on the sample store built into restorectl (project
-"demo", three daily snapshots). The store is kept in restorectl/demo-store
-under the user's cache directory ($XDG_CACHE_HOME or ~/.cache on Linux,
-~/Library/Caches on macOS), with the audit records and safety snapshots of
-the demo's restores, so that the undo command a demo prints on exit still
-works afterwards; delete that directory to start afresh. Without a usable
-cache directory the store is a temporary directory, removed when the demo
-ends, and the demo says so.`
+"demo", three daily snapshots) and on a throwaway PostgreSQL of its own: it
+finds the machine's PostgreSQL (initdb and pg_ctl on PATH, or where
+PostgreSQL's packages install them), starts a cluster in a temporary
+directory, creates project demo in it from the snapshot before the ticket's
+time, deletes and changes some of its public.orders rows, and opens the
+console with every mode available: restore them. The cluster is stopped and
+removed when the demo ends. --target or --admin-url use those databases
+instead. Without PostgreSQL the console previews and exports, but restores
+nothing.
 
-func runDemo(ctx context.Context, args []string, e env) error {
+The store is kept in restorectl/demo-store under the user's cache directory
+($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS), with the
+audit records and safety snapshots of the demo's restores, so that
+restorectl audit --project demo still lists them afterwards, and with
+--target the undo command a demo prints on exit still works; delete that
+directory to start afresh. Without a usable cache directory the store is a
+temporary directory, removed when the demo ends, and the demo says so.`
+
+func runDemo(ctx context.Context, args []string, e env) (err error) {
 	fs := newFlagSet("demo", "[--at TIME] [--ticket ID]", e)
 	usage := fs.Usage
 	fs.Usage = func() {
@@ -78,7 +92,26 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return cf.run(ctx, store, ticket.Origin{Store: store.String(), TemporaryStore: temporary}, e)
+	// A closed terminal ends the demo as Ctrl-C does: its PostgreSQL is
+	// stopped and removed on the way out.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stop()
+	origin := ticket.Origin{Store: store.String(), TemporaryStore: temporary}
+	pg, noDatabase, err := cf.demoDatabase(ctx, store, "", e)
+	if err != nil {
+		return nil // a signal: main reports it
+	}
+	if pg != nil {
+		origin.TemporaryTarget = true
+		defer func() {
+			if stopErr := pg.Stop(); stopErr != nil {
+				err = errors.Join(err, fmt.Errorf("stop the demo's PostgreSQL: %w", stopErr))
+				return
+			}
+			fmt.Fprintf(e.stderr, "restorectl demo: the throwaway PostgreSQL is stopped and removed (%s).\n", pg.Dir)
+		}()
+	}
+	return cf.run(ctx, store, origin, noDatabase, e)
 }
 
 // demoStore is the directory of the demo's sample store, which ships
@@ -147,8 +180,9 @@ func addConsoleFlags(fs *flag.FlagSet) consoleFlags {
 // it, and once it has ended prints what it did (ui.Summary) on stdout:
 // the console's own screen is gone by then, and the audit id, the connect
 // string and the undo command must stay in the terminal's scrollback.
-// origin says where store came from.
-func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin ticket.Origin, e env) error {
+// origin says where store came from; noDatabase, when the console has no
+// database to restore into, why (ui.Session.NoDatabase).
+func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin ticket.Origin, noDatabase string, e env) error {
 	loc, err := time.LoadLocation(*cf.tz)
 	if err != nil {
 		return usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *cf.tz)
@@ -158,23 +192,27 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
 		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e), Origin: cf.origin(origin, e)}
 	s := &ui.Session{Backend: ui.NewStoreBackend(svc), Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
-		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: svc.Origin}
+		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: svc.Origin, NoDatabase: noDatabase}
 	if t := strings.TrimSpace(*cf.at); t != "" {
 		if s.Ticket.At, err = svc.ParseTime(t); err != nil {
 			return usagef("console: --at: %v", err)
 		}
 	}
+	signalled := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.Context = ctx
-	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx))
+	// Signals are main's, which cancels ctx: Bubble Tea's own handler
+	// races that cancellation and can block its shutdown for good.
+	p := tea.NewProgram(ui.New(s, ui.NewTicketScreen(s)), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	_, err = p.Run()
 	// A restore still running when the console quits (Ctrl-C) is
 	// cancelled: rolled back, and recorded so, before the process ends.
 	cancel()
 	s.Restores.Wait()
 	fmt.Fprint(e.stdout, ui.Summary(s))
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	// Killed by a signal, Run says so wrapping the context's error.
+	if errors.Is(err, tea.ErrProgramKilled) && errors.Is(err, context.Canceled) && signalled.Err() != nil {
 		return nil // a signal: main reports it
 	}
 	return err

@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,7 +98,13 @@ func (s *tmuxSession) waitExit() string {
 // waitFor waits until the screen shows every one of want.
 func (s *tmuxSession) waitFor(want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return s.waitForWithin(20*time.Second, want...)
+}
+
+// waitForWithin is waitFor for at most d.
+func (s *tmuxSession) waitForWithin(d time.Duration, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		screen := s.screen()
 		missing := ""
@@ -110,7 +118,7 @@ func (s *tmuxSession) waitFor(want ...string) string {
 			return screen
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the screen does not show %q after 20s:\n%s", missing, screen)
+			s.t.Fatalf("the screen does not show %q after %s:\n%s", missing, d, screen)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -122,16 +130,56 @@ func (s *tmuxSession) exited() bool {
 	return strings.TrimSpace(string(out)) == "1"
 }
 
-// TestDemoEndToEnd drives `restorectl demo` in tmux from the ticket screen
-// to the preview of public.orders in the snapshot before the ticket's
-// time, back (Esc clearing the filter on the way), and quits: the program
-// ends and leaves the terminal's normal screen.
+// TestDemoEndToEnd drives `restorectl demo` in tmux through a whole
+// ticket, as the README's quick start has a newcomer do: the demo's
+// throwaway PostgreSQL holds project demo with public.orders damaged; the
+// console goes from the ticket to the preview of public.orders in the
+// snapshot before the ticket's time, back (Esc clearing the filter first;
+// a burst of keys handled key by key), forth again, and overwrites the
+// table. The rows are back on the demo's cluster. SIGTERM then ends the
+// demo, which leaves the terminal's normal screen with its summary, and
+// its cluster stopped and removed.
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
+	// The cluster's directory goes under TMPDIR, where the test finds it.
+	tmp := sharedTempDir(t)
 	// Anywhere: the sample store is built into the binary (and kept under
-	// the cache directory, the test's own).
-	s := startTmux(t, 100, 30, t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), bin, "demo", "--ticket", "SUP-42")
-	s.waitFor("1 Ticket", "demo", "SUP-42")
+	// the cache directory, the test's own). Through sh, which shows the
+	// demo's exit status once it has ended.
+	start := time.Now()
+	s := startTmux(t, 100, 30, t.TempDir(), "sh", "-c", `"$@"; echo "exit status $?"`, "sh",
+		"env", "XDG_CACHE_HOME="+t.TempDir(), "TMPDIR="+tmp, bin, "demo", "--ticket", "SUP-42")
+	s.waitForWithin(time.Minute, "1 Ticket", "demo", "SUP-42")
+	t.Logf("the console opened after %s (the demo's PostgreSQL started)", time.Since(start).Round(time.Millisecond))
+	clusters, _ := filepath.Glob(filepath.Join(tmp, "restorectl-pg-*"))
+	if len(clusters) != 1 {
+		t.Fatalf("want the demo's one cluster under TMPDIR, found %v", clusters)
+	}
+	cluster := clusters[0]
+	orders := func() (rows, damaged int, owner string) {
+		t.Helper()
+		conn, err := pgx.Connect(t.Context(), "host="+filepath.Join(cluster, "run")+" port=5432 user=postgres dbname=demo")
+		if err != nil {
+			t.Fatalf("connect to the demo's project: %v", err)
+		}
+		defer conn.Close(context.Background())
+		err = conn.QueryRow(t.Context(), `SELECT count(*), count(*) FILTER (WHERE note = 'oops'),
+			(SELECT tableowner FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tablename = 'orders')::text FROM public.orders`).Scan(&rows, &damaged, &owner)
+		if err != nil {
+			t.Fatalf("public.orders of the demo's project: %v", err)
+		}
+		return rows, damaged, owner
+	}
+	if rows, damaged, owner := orders(); rows != 37 || damaged != 3 || owner != "demo" {
+		t.Errorf("the demo's public.orders before the restore: %d rows, %d changed, owned by %q; want 37, 3, demo", rows, damaged, owner)
+	}
+
+	// Esc does nothing on the first screen (q and Ctrl-C quit).
+	s.keys("Escape")
+	time.Sleep(200 * time.Millisecond)
+	if s.exited() || !strings.Contains(s.screen(), "1 Ticket") {
+		t.Fatalf("Esc on the first screen left it:\n%s", s.screen())
+	}
 	s.keys("Enter")
 	s.waitFor("2 Snapshots", "2026-11-21 03:00")
 	s.keys("Enter")
@@ -148,31 +196,51 @@ func TestDemoEndToEnd(t *testing.T) {
 	s.waitFor("auth.users", "4 of 5 tables")
 	s.keys("gjj", "Space")
 	s.waitFor("3 of 5 tables", "selected: 2 tables")
-	s.keys("Escape")
-	s.waitFor("2 Snapshots")
-	// Esc does nothing on the first screen; q quits.
-	s.keys("Escape")
-	s.waitFor("1 Ticket")
-	s.keys("Escape")
-	time.Sleep(200 * time.Millisecond)
-	if s.exited() || !strings.Contains(s.screen(), "1 Ticket") {
-		t.Fatalf("Esc on the first screen left it:\n%s", s.screen())
-	}
+	s.keys("Space")
+	s.waitFor("3 Tables", "selected: 1 table")
 	s.keys("Enter")
-	s.waitFor("2 Snapshots", "2026-11-21 03:00")
-	s.keys("q")
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.exited() {
-		if time.Now().After(deadline) {
-			t.Fatalf("restorectl did not quit on q:\n%s", s.screen())
+	s.waitFor("4 Preview", "public.orders: 55 rows")
+	s.keys("Enter")
+	s.waitFor("5 Mode", "Overwrite the tables on the project")
+	if screen := s.screen(); strings.Contains(screen, "not available") {
+		t.Errorf("the demo's console lacks a mode:\n%s", screen)
+	}
+	s.keys("Down", "Enter")
+	s.waitFor("6 Confirm", "Plan: overwrite")
+	s.keys("d", "e", "m", "o", "Enter")
+	s.waitFor("8 Result", "Restored and verified.", "works only until then")
+	if rows, damaged, _ := orders(); rows != 55 || damaged != 0 {
+		t.Errorf("the demo's public.orders after the restore: %d rows, %d changed; want 55, 0", rows, damaged)
+	}
+
+	// The cluster's directory names its owner: the demo.
+	owner, _ := os.ReadFile(filepath.Join(cluster, "owner.pid"))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(owner)))
+	if err != nil {
+		t.Fatalf("the demo's pid: %q: %v", owner, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	terminal := s.waitExit()
+	if screen := s.screen(); strings.Contains(screen, "8 Result") {
+		t.Errorf("the console's screen is still shown after it ended (alt screen not left):\n%s", screen)
+	}
+	for _, want := range []string{"exit status 143", "restorectl demo: starting a throwaway PostgreSQL",
+		"restorectl: restore committed: overwrite of public.orders from snapshot demo/20261121T030000Z.sql.gz",
+		"there is nothing to undo", "restorectl demo: the throwaway PostgreSQL is stopped and removed (" + cluster + ")"} {
+		if !strings.Contains(terminal, want) {
+			t.Errorf("the terminal after the demo lacks %q:\n%s", want, terminal)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	if screen := s.screen(); strings.Contains(screen, "2 Snapshots") {
-		t.Errorf("the console's screen is still shown after quitting (alt screen not left):\n%s", screen)
+	// What the server and its tools print stays off the terminal.
+	for _, leak := range []string{"waiting for server", "LOG:", "database system", "initdb", "pg_ctl"} {
+		if strings.Contains(terminal, leak) {
+			t.Errorf("the terminal after the demo shows PostgreSQL's output (%q):\n%s", leak, terminal)
+		}
 	}
-	if screen := s.screen(); strings.Contains(screen, "restorectl:") {
-		t.Errorf("nothing was restored, yet the console left a summary:\n%s", screen)
+	if _, err := os.Stat(cluster); !os.IsNotExist(err) {
+		t.Errorf("the demo's cluster %s is still there after it ended (%v)", cluster, err)
 	}
 }
 

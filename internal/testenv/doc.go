@@ -30,9 +30,10 @@
 // behind by a test binary that was killed (Ctrl-C, a -timeout panic) are
 // stopped and removed by the next test binary that starts a server.
 //
-// PostgreSQL: the server binaries are found via initdb on PATH, then
-// pg_config --bindir, then the newest /usr/lib/postgresql/*/bin. When the
-// tests run as root, the cluster runs as the "postgres" system user.
+// PostgreSQL: the cluster is internal/localpg's, on loopback TCP; the
+// server binaries are initdb's on PATH, else the newest in PostgreSQL's
+// usual install directories (localpg.FindBinDir). When the tests run as
+// root, the cluster runs as the "postgres" system user.
 //
 // MinIO: the binary is taken from $RESTORECTL_MINIO if set; otherwise it is
 // built once with "go install github.com/minio/minio@MinIOVersion" into

@@ -2,34 +2,28 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/powabase/restorectl/internal/localpg"
 )
 
-// Postgres is a throwaway cluster: superuser "postgres", trust auth, loopback TCP only.
+// Postgres is a throwaway cluster (localpg): superuser "postgres", trust
+// auth, on loopback TCP and a private Unix socket.
 type Postgres struct {
 	Host   string // "127.0.0.1"
 	Port   int
 	User   string // "postgres"
 	BinDir string // the cluster's bin directory (pg_dump, psql, pg_ctl of the SAME major version)
 
-	root    string              // temp dir holding data, socket dir and log
-	dataDir string              // the cluster's data directory
-	logFile string              // the server log
-	runAs   *syscall.Credential // nil unless the tests run as root
+	root    string // the cluster's temp dir, which also holds the corpus
+	cluster *localpg.Cluster
 }
 
 // The shared cluster of this test binary.
@@ -144,206 +138,24 @@ func abbreviate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// startPostgres creates a cluster in a temp dir and starts it.
+// startPostgres creates a cluster in a temp dir and starts it; it first
+// stops and removes those of test binaries that were killed.
 func startPostgres() (*Postgres, error) {
-	binDir, err := findPostgresBinDir()
+	binDir, err := localpg.FindBinDir(os.Getenv("PATH"), "")
 	if err != nil {
 		return nil, err
 	}
-	runAs, err := postgresCredential()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := localpg.Start(ctx, localpg.Options{BinDir: binDir, TCP: true, Settings: map[string]string{"max_connections": "200"}})
 	if err != nil {
 		return nil, err
 	}
-	sweepOrphans("restorectl-pg-*", func(dir string) {
-		orphan := &Postgres{BinDir: binDir, runAs: runAs, root: dir, dataDir: filepath.Join(dir, "data")}
-		orphan.run("pg_ctl", "-D", orphan.dataDir, "-m", "immediate", "stop")
-	})
-	p := &Postgres{Host: "127.0.0.1", User: "postgres", BinDir: binDir, runAs: runAs}
-	if err := p.makeDirs(); err != nil {
-		return nil, err
-	}
-	if err := p.initdb(); err != nil {
-		os.RemoveAll(p.root)
-		return nil, err
-	}
-	if err := p.startOnFreePort(); err != nil {
-		os.RemoveAll(p.root)
-		return nil, err
-	}
-	return p, nil
-}
-
-// findPostgresBinDir returns the directory that really holds initdb, so the
-// client tools found next to it match the server's major version.
-func findPostgresBinDir() (string, error) {
-	if path, err := exec.LookPath("initdb"); err == nil {
-		// Debian links /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb.
-		if real, err := filepath.EvalSymlinks(path); err == nil {
-			return filepath.Dir(real), nil
-		}
-	}
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		dir := strings.TrimSpace(string(out))
-		if fileExists(filepath.Join(dir, "initdb")) {
-			return dir, nil
-		}
-	}
-	if dir := newestDebianBinDir(); dir != "" {
-		return dir, nil
-	}
-	return "", errors.New("no PostgreSQL server binaries found: initdb is not on PATH, " +
-		"pg_config --bindir has no initdb, and there is no /usr/lib/postgresql/*/bin/initdb; " +
-		"install the PostgreSQL server (e.g. apt-get install postgresql)")
-}
-
-// newestDebianBinDir returns the bin dir of the newest /usr/lib/postgresql/N, or "".
-func newestDebianBinDir() string {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	major := func(dir string) float64 {
-		v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(dir)), 64)
-		return v
-	}
-	sort.Slice(dirs, func(i, j int) bool { return major(dirs[i]) > major(dirs[j]) })
-	for _, dir := range dirs {
-		if fileExists(filepath.Join(dir, "initdb")) {
-			return dir
-		}
-	}
-	return ""
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// postgresCredential returns whom to run the server as: PostgreSQL refuses
-// to run as root, so root runs it as the "postgres" system user.
-func postgresCredential() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("tests run as root, and PostgreSQL refuses to run as root, "+
-			"but there is no \"postgres\" system user to run it as: %w", err)
-	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("parse uid of user postgres: %w", err)
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("parse gid of user postgres: %w", err)
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-}
-
-// makeDirs creates root/{data,run}; when running as root they belong to
-// the postgres user and root is traversable by it.
-func (p *Postgres) makeDirs() error {
-	root, err := os.MkdirTemp("", "restorectl-pg-")
-	if err != nil {
-		return fmt.Errorf("create postgres temp dir: %w", err)
-	}
-	p.root = root
-	p.dataDir = filepath.Join(root, "data")
-	p.logFile = filepath.Join(root, "run", "postgres.log")
-	for _, dir := range []string{p.dataDir, p.sockDir()} {
-		if err := os.Mkdir(dir, 0o700); err != nil {
-			os.RemoveAll(root)
-			return fmt.Errorf("create postgres temp dir: %w", err)
-		}
-	}
-	err = writeOwner(root)
-	if err == nil && p.runAs != nil {
-		err = errors.Join(
-			os.Chmod(root, 0o755),
-			os.Chown(p.dataDir, int(p.runAs.Uid), int(p.runAs.Gid)),
-			os.Chown(p.sockDir(), int(p.runAs.Uid), int(p.runAs.Gid)),
-		)
-	}
-	if err != nil {
-		os.RemoveAll(root)
-		return fmt.Errorf("prepare postgres temp dir %s: %w", root, err)
-	}
-	return nil
-}
-
-// sockDir holds the server's Unix socket and its log (both written by the server user).
-func (p *Postgres) sockDir() string { return filepath.Join(p.root, "run") }
-
-// initdb creates the cluster, preferring a UTF-8 locale.
-func (p *Postgres) initdb() error {
-	var errs []error
-	for _, locale := range []string{"C.UTF-8", "C"} {
-		out, err := p.run("initdb", "-D", p.dataDir, "-U", "postgres", "-A", "trust",
-			"-E", "UTF8", "--locale="+locale, "--no-sync")
-		if err == nil {
-			return nil
-		}
-		errs = append(errs, fmt.Errorf("initdb --locale=%s: %w\n%s", locale, err, tail(out, 20)))
-	}
-	return fmt.Errorf("create postgres cluster in %s: %w", p.dataDir, errors.Join(errs...))
-}
-
-// startOnFreePort starts the server, retrying with another port in case the
-// free port was taken meanwhile.
-func (p *Postgres) startOnFreePort() error {
-	var err error
-	for range 3 {
-		var port int
-		if port, err = freePort(); err != nil {
-			return err
-		}
-		if err = p.start(port); err == nil {
-			return nil
-		}
-		// A server that started too slowly may still be running.
-		p.run("pg_ctl", "-D", p.dataDir, "-m", "immediate", "stop")
-	}
-	return err
-}
-
-// start runs pg_ctl start, which waits until the server accepts connections.
-func (p *Postgres) start(port int) error {
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s "+
-		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-		port, p.sockDir())
-	out, err := p.run("pg_ctl", "-D", p.dataDir, "-l", p.logFile, "-w", "-t", "60", "-o", opts, "start")
-	if err != nil {
-		return fmt.Errorf("start postgres on port %d: %w\n%s\nserver log %s:\n%s",
-			port, err, tail(out, 10), p.logFile, tailFile(p.logFile, 30))
-	}
-	p.Port = port
-	return nil
+	return &Postgres{Host: "127.0.0.1", Port: c.Port, User: localpg.Superuser, BinDir: c.BinDir, root: c.Dir, cluster: c}, nil
 }
 
 // stop stops the server immediately (the data is thrown away) and removes its files.
-func (p *Postgres) stop() error {
-	out, err := p.run("pg_ctl", "-D", p.dataDir, "-m", "immediate", "stop")
-	if err != nil {
-		err = fmt.Errorf("stop postgres on port %d: %w\n%s", p.Port, err, tail(out, 10))
-	}
-	return errors.Join(err, os.RemoveAll(p.root))
-}
-
-// run runs a program from BinDir as the server user and returns its output.
-func (p *Postgres) run(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, p.Bin(name), args...)
-	// The server user may not be able to enter the test's working directory.
-	cmd.Dir = p.root
-	if p.runAs != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.runAs}
-	}
-	// The daemonised server must not keep our output pipe open; pg_ctl -l
-	// redirects it, and WaitDelay guards against surprises.
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
+func (p *Postgres) stop() error { return p.cluster.Stop() }
 
 // stopPostgres stops the shared cluster if it was started.
 func stopPostgres() error {

@@ -27,6 +27,10 @@ type Origin struct {
 	// TemporaryStore says the store is removed when the console ends (a
 	// demo without a cache directory): no undo can work after that.
 	TemporaryStore bool
+	// TemporaryTarget says the databases restores go to are removed when
+	// the console ends (the demo's own PostgreSQL), and with them what
+	// there was to undo or connect to.
+	TemporaryTarget bool
 }
 
 // UndoCommand is the command line that undoes the restore recorded as id
@@ -51,6 +55,9 @@ func (o Origin) UndoCommand(id, project, ticket string) (line string, notes []st
 	}
 	if o.TemporaryStore {
 		notes = append(notes, "The store is temporary and is removed when the console ends: the line works only until then.")
+	}
+	if o.TemporaryTarget {
+		notes = append(notes, "The target is the demo's own PostgreSQL, removed when the demo ends: the line works only until then.")
 	}
 	return undoCommand(id, project, ticket, flags...), notes
 }

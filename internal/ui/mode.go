@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -74,10 +75,11 @@ func NewModeScreen(s *Session) Screen {
 			explain: "Quits the console; nothing is restored."},
 	}
 	if admin == "" {
-		opts[0].why = modeNoAdmin
+		opts[0].why = cmp.Or(s.NoDatabase, modeNoAdmin)
 	}
 	if target == "" {
-		opts[1].why, opts[2].why = modeNoTarget, modeNoTarget
+		opts[1].why = cmp.Or(s.NoDatabase, modeNoTarget)
+		opts[2].why = opts[1].why
 	}
 	m := &modeScreen{s: s, keys: newModeKeys(s.Keys), options: opts, width: 80, height: 20}
 	// The safe default: a new project, else the first option that can run.

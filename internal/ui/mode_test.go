@@ -99,6 +99,22 @@ func TestModeUnavailableOptions(t *testing.T) {
 	}
 }
 
+// The demo without PostgreSQL says why it cannot restore, rather than
+// which flags would configure a database.
+func TestModeNoDatabase(t *testing.T) {
+	s := modeSession(t, false)
+	s.NoDatabase = "no PostgreSQL here"
+	m := NewModeScreen(s)
+	m.SetSize(120, 40)
+	view := m.View()
+	if n := strings.Count(view, "no PostgreSQL here"); n != 3 {
+		t.Errorf("the reason is shown %d times, want under each restoring mode:\n%s", n, view)
+	}
+	if strings.Contains(view, "--admin-url") || strings.Contains(view, "--target") {
+		t.Errorf("the view offers flags instead of the reason:\n%s", view)
+	}
+}
+
 func TestModeEnter(t *testing.T) {
 	for _, tc := range []struct {
 		downs    int

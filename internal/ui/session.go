@@ -52,6 +52,10 @@ type Session struct {
 	// Origin is how the command line started the console: what the
 	// command lines it prints (undo) need to run pasted into a fresh shell.
 	Origin ticket.Origin
+	// NoDatabase, when set, is why the console has no database to restore
+	// into (the demo without PostgreSQL): the mode screen says it instead
+	// of which flags would configure one.
+	NoDatabase string
 
 	// done is what outlives the console, for Summary: the restores run
 	// and the exports written, recorded by the goroutines that did them

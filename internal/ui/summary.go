@@ -163,6 +163,10 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 		if outcome == apply.Unknown {
 			intro = "If it committed, undo it with:"
 		}
+		if s.Origin.TemporaryTarget {
+			b.WriteString("  The demo's PostgreSQL is removed as the demo ends, and the restored tables with it: there is nothing to undo.\n")
+			return
+		}
 		if s.Origin.TemporaryStore {
 			fmt.Fprintf(b, "  The store was temporary and has been removed, safety snapshot and audit record with it: this restore cannot be undone with restorectl undo.\n")
 			return
@@ -172,6 +176,10 @@ func (s *Session) restoreSummary(b *strings.Builder, d doneWork) {
 		for _, n := range notes {
 			fmt.Fprintf(b, "  %s\n", termsafe.String(n))
 		}
+		return
+	}
+	if s.Origin.TemporaryTarget {
+		b.WriteString("  The demo's PostgreSQL is removed as the demo ends, and the new database with it.\n")
 		return
 	}
 	if db := res.Database; db != nil && db.Connect != "" {
