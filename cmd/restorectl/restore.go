@@ -257,7 +257,7 @@ func printRestore(w io.Writer, a asked, res *apply.Result, err error, svc *ticke
 				mark = "MISMATCH"
 			}
 			// Exact, and grouped: this is where one row missing shows.
-			fmt.Fprintf(w, "  %-40s %s of %s %s  %s\n", termsafe.String(c.Table.String()), catalog.FormatExact(c.Got), catalog.FormatExact(c.Want), catalog.Noun(c.Want, "row", "rows"), mark)
+			fmt.Fprintf(w, "  %-40s %s of %s  %s\n", termsafe.String(c.Table.String()), catalog.FormatExact(c.Got), catalog.PluralExact(c.Want, "row", "rows"), mark)
 		}
 	}
 	fmt.Fprintln(w)

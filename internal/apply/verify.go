@@ -48,7 +48,7 @@ func verifyFailure(checks []Check) error {
 	var bad []string
 	for _, c := range checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s holds %s of the snapshot's %s %s", c.Table, catalog.FormatExact(c.Got), catalog.FormatExact(c.Want), catalog.Noun(c.Want, "row", "rows")))
+			bad = append(bad, fmt.Sprintf("%s holds %s of the snapshot's %s", c.Table, catalog.FormatExact(c.Got), catalog.PluralExact(c.Want, "row", "rows")))
 		}
 	}
 	if len(bad) > 0 {

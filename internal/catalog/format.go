@@ -65,12 +65,16 @@ func FormatExact(n int64) string {
 // Plural writes a count and the noun's form for it: "1 table", "3
 // tables", "1.5M rows" (the count as FormatCount writes it).
 func Plural[N ~int | ~int64](n N, one, many string) string {
-	return FormatCount(int64(n)) + " " + Noun(n, one, many)
+	return FormatCount(int64(n)) + " " + noun(n, one, many)
 }
 
-// Noun is the noun's form for n, for a count written otherwise (exactly:
-// FormatExact(n) + " " + Noun(n, "row", "rows")).
-func Noun[N ~int | ~int64](n N, one, many string) string {
+// PluralExact is Plural with the count as FormatExact writes it:
+// "1 row", "1,500,000 rows".
+func PluralExact[N ~int | ~int64](n N, one, many string) string {
+	return FormatExact(int64(n)) + " " + noun(n, one, many)
+}
+
+func noun[N ~int | ~int64](n N, one, many string) string {
 	if n == 1 {
 		return one
 	}

@@ -83,6 +83,11 @@ func TestPlural(t *testing.T) {
 			t.Errorf("Plural(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
+	for n, want := range map[int64]string{0: "0 rows", 1: "1 row", 1_500_000: "1,500,000 rows"} {
+		if got := PluralExact(n, "row", "rows"); got != want {
+			t.Errorf("PluralExact(%d) = %q, want %q", n, got, want)
+		}
+	}
 	if got := Plural(len([]int{1}), "COPY block", "COPY blocks"); got != "1 COPY block" {
 		t.Errorf("Plural of an int = %q", got)
 	}

@@ -64,7 +64,7 @@ func writePlan(w io.Writer, p *apply.Plan) {
 		}
 		if t.WrittenSince+t.GoneSince > 0 {
 			fmt.Fprintf(w, "  %s: since that restore, %s written and %s of its rows changed or deleted: undo discards them\n", name,
-				catalog.FormatExact(t.WrittenSince)+" "+catalog.Noun(t.WrittenSince, "row", "rows"), catalog.FormatExact(t.GoneSince))
+				catalog.PluralExact(t.WrittenSince, "row", "rows"), catalog.FormatExact(t.GoneSince))
 		}
 		for _, d := range t.Drift {
 			verdict := "refused"

@@ -217,8 +217,8 @@ func summaryVerified(res *apply.Result) string {
 	var bad []string
 	for _, c := range res.Checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s has %s %s, the snapshot %s", termsafe.String(c.Table.String()),
-				catalog.FormatExact(c.Got), catalog.Noun(c.Got, "row", "rows"), catalog.FormatExact(c.Want)))
+			bad = append(bad, fmt.Sprintf("%s has %s, the snapshot %s", termsafe.String(c.Table.String()),
+				catalog.PluralExact(c.Got, "row", "rows"), catalog.FormatExact(c.Want)))
 		}
 	}
 	return "FAILED: " + strings.Join(bad, "; ")
