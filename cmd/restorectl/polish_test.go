@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/catalog"
+	"github.com/powabase/restorectl/internal/catalog/storetest"
 )
 
 // TestCLIMessages: the command line's errors and notes, each with its
@@ -242,5 +244,19 @@ func TestClosest(t *testing.T) {
 		if got := editDistance(tt.a, tt.b); got != tt.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+// TestSnapshotsOne: one snapshot is "1 snapshot".
+func TestSnapshotsOne(t *testing.T) {
+	dir := t.TempDir()
+	s, err := catalog.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Put(t, s, catalog.SnapshotKey("p", time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)), make([]byte, 2048))
+	stdout, stderr, code := runCLI(t, nil, "snapshots", "--store", dir, "--project", "p")
+	if code != exitOK || !strings.HasPrefix(stdout, "1 snapshot of project p in ") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
