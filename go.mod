@@ -19,6 +19,7 @@ require (
 	github.com/klauspost/pgzip v1.3.0
 	github.com/muesli/termenv v0.16.0
 	github.com/pganalyze/pg_query_go/v5 v5.1.0
+	golang.org/x/sys v0.38.0
 	google.golang.org/protobuf v1.31.0
 	sigs.k8s.io/yaml v1.6.0
 )
@@ -61,6 +62,5 @@ require (
 	github.com/xo/terminfo v0.0.0-20220910002029-abceb7e1c41e // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/sync v0.25.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )

@@ -14,15 +14,20 @@ import (
 )
 
 func runAudit(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("audit", "--project REF [--json] [--store URL]", e)
+	fs := newFlagSet("audit", "--project REF [--tz ZONE] [--json] [--store URL]", e)
 	project := fs.String("project", "", "project ref")
 	storeURL := storeFlag(fs)
+	tz := fs.String("tz", "UTC", "time zone of the times shown (an IANA name such as Europe/Berlin); JSON is always UTC")
 	asJSON := fs.Bool("json", false, "print the records as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := checkProject("audit", *project); err != nil {
 		return err
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return usagef("audit: unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *tz)
 	}
 	store, err := openStore(ctx, *storeURL, e)
 	if err != nil {
@@ -38,17 +43,17 @@ func runAudit(ctx context.Context, args []string, e env) error {
 		}
 		return writeJSON(e.stdout, recs)
 	}
-	printRecords(e.stdout, recs)
+	printRecords(e.stdout, recs, loc)
 	return nil
 }
 
-func printRecords(w io.Writer, recs []apply.Record) {
+func printRecords(w io.Writer, recs []apply.Record, loc *time.Location) {
 	if len(recs) == 0 {
 		fmt.Fprintln(w, "No restores recorded for this project.")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTARTED\tMODE\tOUTCOME\tTICKET\tOPERATOR\tTABLES\tSAFETY SNAPSHOT")
+	fmt.Fprintf(tw, "ID\tSTARTED (%s)\tMODE\tOUTCOME\tTICKET\tOPERATOR\tTABLES\tSAFETY SNAPSHOT\n", loc)
 	for _, r := range recs {
 		mode := string(r.Mode)
 		outcome := r.Outcome
@@ -61,7 +66,7 @@ func printRecords(w io.Writer, recs []apply.Record) {
 		if t := []rune(tables); len(t) > 40 {
 			tables = string(t[:37]) + "..."
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(r.ID), r.StartedAt.UTC().Format(time.DateTime),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(r.ID), r.StartedAt.In(loc).Format(time.DateTime),
 			termsafe.String(mode), termsafe.String(outcome), termsafe.String(orDash(r.Ticket)), termsafe.String(orDash(r.Operator)),
 			orDash(tables), termsafe.String(orDash(r.SafetySnapshot)))
 	}

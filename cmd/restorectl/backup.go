@@ -92,18 +92,18 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	}
 	ok := len(results) - len(failed) - len(cancelled)
 	// The summary twice: a line for the operator, a JSON line for log alerting.
-	fmt.Fprintf(e.stdout, "backup: %d project(s), %d ok, %d failed%s, %d cancelled%s\n",
-		len(results), ok, len(failed), listSuffix(failed), len(cancelled), listSuffix(cancelled))
+	fmt.Fprintf(e.stdout, "backup: %s, %d ok, %d failed%s, %d cancelled%s\n",
+		catalog.Plural(len(results), "project", "projects"), ok, len(failed), listSuffix(failed), len(cancelled), listSuffix(cancelled))
 	cfg.Logger.Info("backup run finished", "projects", len(results), "ok", ok,
 		"failed", len(failed), "failed_projects", failed, "cancelled", len(cancelled), "cancelled_projects", cancelled)
 	switch {
 	case err != nil:
 		return err
 	case len(failed) > 0:
-		return failedError{fmt.Sprintf("%d backup(s) failed", len(failed))}
+		return failedError{catalog.Plural(len(failed), "backup", "backups") + " failed"}
 	case len(cancelled) > 0:
 		// main exits with the signal's status.
-		return fmt.Errorf("%d backup(s) cancelled: %w", len(cancelled), context.Cause(ctx))
+		return fmt.Errorf("%s cancelled: %w", catalog.Plural(len(cancelled), "backup", "backups"), context.Cause(ctx))
 	}
 	return nil
 }

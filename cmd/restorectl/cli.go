@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/powabase/restorectl/internal/catalog"
@@ -64,7 +66,11 @@ func run(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	}
-	return usagef("unknown command %q", args[0])
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return usagef("unknown command %q%s", args[0], didYouMean(args[0], names, func(s string) string { return s }))
 }
 
 func printOverview(w io.Writer) {
@@ -73,7 +79,17 @@ func printOverview(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'restorectl <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'restorectl <command> --help' for a command's flags.")
+	fmt.Fprintf(w, `
+Exit status:
+  %-3d  done
+  %-3d  failed: the work was refused or went wrong (a restore, a backup, a
+       snapshot or table that is not there); the message says what to try
+  %-3d  bad flags, arguments or input (an unknown flag, a time or zone that
+       cannot be read); nothing was done
+  %-3d  interrupted (SIGINT, Ctrl-C)
+  %-3d  stopped (SIGTERM)
+`, exitOK, exitFailure, exitUsage, exitSIGINT, exitSIGTERM)
 }
 
 func runVersion(_ context.Context, args []string, e env) error {
@@ -85,16 +101,125 @@ func runVersion(_ context.Context, args []string, e env) error {
 	return nil
 }
 
-// newFlagSet returns a flag set that prints its usage to stderr and leaves
-// error handling to parse.
+// newFlagSet returns a flag set that prints its usage, flags GNU-style,
+// to stderr and leaves error handling to parse.
 func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package's own error line is dropped: parse's usage error
+	// says it better (GNU names, a suggestion).
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: restorectl %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(e.stderr, "Usage: restorectl %s %s\n", name, synopsis)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(e.stderr, "\nFlags:\n")
+			printFlags(e.stderr, fs)
+		}
 	}
 	return fs
+}
+
+// printFlags lists fs's flags as GNU tools do, replacing the flag
+// package's PrintDefaults ("-limit int"): "--limit N" (one dash for a
+// one-letter flag), its description below, wrapped. A flag's VALUE is the
+// word in backquotes in its description, else the flag's usual one
+// (valueName).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		value, usage := flag.UnquoteUsage(f)
+		line := "  " + flagName(f.Name)
+		if value != "" { // "" for a boolean flag
+			line += " " + valueName(f, value)
+		}
+		if !isZeroDefault(f) {
+			usage += " (default: " + f.DefValue + ")"
+		}
+		fmt.Fprintln(w, line)
+		for _, l := range wrap(usage, 72) {
+			fmt.Fprintln(w, "      "+l)
+		}
+	})
+}
+
+// flagName writes a flag as typed GNU-style: -o, --store.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// valueName is the VALUE help shows after f; fromUsage is what
+// flag.UnquoteUsage found: the backquoted word, else the type's name.
+func valueName(f *flag.Flag, fromUsage string) string {
+	if strings.Contains(f.Usage, "`") {
+		return fromUsage
+	}
+	// The same flag has the same VALUE in every command.
+	switch f.Name {
+	case "project":
+		return "REF"
+	case "store", "target", "admin-url", "database-url", "alert-webhook":
+		return "URL"
+	case "tz":
+		return "ZONE"
+	case "at", "near":
+		return "TIME"
+	case "ticket":
+		return "ID"
+	case "pg-dump":
+		return "PATH"
+	case "table", "operator", "new-project":
+		return "NAME"
+	case "owner":
+		return "ROLE"
+	case "projects":
+		return "FILE"
+	case "shard":
+		return "I/N"
+	}
+	switch fromUsage {
+	case "int", "uint":
+		return "N"
+	case "duration":
+		return "DURATION"
+	case "float":
+		return "NUMBER"
+	}
+	return strings.ToUpper(f.Name)
+}
+
+// isZeroDefault says whether f's default is its type's zero value, which
+// help does not show (as PrintDefaults).
+func isZeroDefault(f *flag.Flag) bool {
+	t := reflect.TypeOf(f.Value)
+	var z reflect.Value
+	if t.Kind() == reflect.Pointer {
+		z = reflect.New(t.Elem())
+	} else {
+		z = reflect.Zero(t)
+	}
+	zero, ok := z.Interface().(flag.Value)
+	return f.DefValue == "" || ok && f.DefValue == zero.String()
+}
+
+// wrap cuts s into lines of at most width bytes at spaces (a longer word
+// stays whole).
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
 }
 
 // parse parses args, turning flag errors into usage errors; -h is not an
@@ -102,7 +227,7 @@ func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
 // take some).
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+		return parseError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
@@ -110,12 +235,24 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// parseError turns a flag error into a usage error; -h is not an error.
-func parseError(err error) error {
+// parseError turns a flag error into a usage error, with flags written
+// GNU-style and the closest flag to an unknown one; -h is not an error.
+func parseError(fs *flag.FlagSet, err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelpShown
 	}
-	return usageError{err.Error()}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		return usagef("%s: unknown flag %s%s", fs.Name(), flagName(name), didYouMean(name, names, flagName))
+	}
+	// "invalid value "x" for flag -limit: ...", "flag needs an argument: -o"
+	msg = regexp.MustCompile(`(for flag |for |argument: )-([^\s:=]+)`).ReplaceAllStringFunc(msg, func(m string) string {
+		i := strings.LastIndex(m, " -")
+		return m[:i+1] + flagName(m[i+2:])
+	})
+	return usageError{fs.Name() + ": " + msg}
 }
 
 // errHelpShown ends a command after -h printed its usage; exit status 0.

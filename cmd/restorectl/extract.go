@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -14,11 +15,12 @@ import (
 )
 
 func runExtract(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("extract", "SNAPSHOT --table NAME... [-o FILE] [--schema-only|--data-only] [--dry-run [--json]] [--store URL]", e)
+	fs := newFlagSet("extract", "SNAPSHOT --table NAME... [-o FILE [--force]] [--schema-only|--data-only] [--dry-run [--json]] [--store URL]", e)
 	snapFlags := addSnapshotFlags(fs)
 	var tables tableList
 	fs.Var(&tables, "table", "table to extract, as in SQL (public.orders, \"My Schema\".\"a.b\", schema.*); repeat or separate with commas")
-	out := fs.String("o", "", "write the script to `FILE` instead of stdout (.gz: gzip-compressed)")
+	out := fs.String("o", "", "write the script to `FILE` instead of stdout (.gz: gzip-compressed); an existing FILE is refused without --force")
+	force := fs.Bool("force", false, "with -o, replace FILE if it exists")
 	schemaOnly := fs.Bool("schema-only", false, "only the definitions, no rows or sequence positions")
 	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already")
 	dryRun := fs.Bool("dry-run", false, "report what the script would hold without writing it")
@@ -38,6 +40,19 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		return usagef("extract: --json applies to --dry-run only")
 	case *dryRun && *out != "":
 		return usagef("extract: --dry-run writes nothing; drop -o")
+	case *force && *out == "":
+		return usagef("extract: --force applies to -o FILE only")
+	}
+	if err := checkTableNames("extract", tables); err != nil {
+		return err
+	}
+	if *out != "" && !*force {
+		// Early, so that a long extract does not end refused; the write
+		// itself refuses atomically (outfile.Create) should FILE appear
+		// meanwhile.
+		if _, err := os.Lstat(*out); err == nil {
+			return existsError(*out)
+		}
 	}
 	mode := extract.SchemaAndData
 	if *schemaOnly {
@@ -46,7 +61,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		mode = extract.DataOnly
 	}
 
-	snap, err := snapFlags.resolve(ctx, specs[0], e)
+	snap, err := snapFlags.resolveSaying(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}
@@ -78,12 +93,36 @@ func runExtract(ctx context.Context, args []string, e env) error {
 		_, err := src.WriteScript(ctx, e.stdout, sel, mode)
 		return err
 	}
-	st, _, err := src.Export(ctx, *out, sel, mode)
+	export := src.Export
+	if *force {
+		export = src.ExportReplacing
+	}
+	st, _, err := export(ctx, *out, sel, mode)
+	if errors.Is(err, os.ErrExist) {
+		return existsError(*out)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s: %d statements, %d rows of %d table(s) (%s of data)\n",
-		termsafe.String(*out), st.Statements, st.Rows, len(sel.Tables), catalog.FormatSize(st.DataBytes))
+	fmt.Fprintf(e.stderr, "wrote %s: %s, %s of %s (%s of data)\n", termsafe.String(*out),
+		catalog.Plural(st.Statements, "statement", "statements"), catalog.Plural(st.Rows, "row", "rows"),
+		catalog.Plural(len(sel.Tables), "table", "tables"), catalog.FormatSize(st.DataBytes))
+	return nil
+}
+
+// existsError refuses to replace a file that -o names.
+func existsError(path string) error {
+	return fmt.Errorf("extract: %s exists: nothing was written; pass --force to replace it, or choose another file", termsafe.String(path))
+}
+
+// checkTableNames refuses a --table that is not a name as SQL writes it
+// before any snapshot is read: a mistake in what was typed.
+func checkTableNames(cmd string, names []string) error {
+	for _, n := range names {
+		if _, err := extract.ParseName(n); err != nil {
+			return usagef("%s: --table %s: %v", cmd, n, err)
+		}
+	}
 	return nil
 }
 
@@ -189,12 +228,13 @@ func printDryRun(w io.Writer, name string, sel *extract.Selection, mode extract.
 			fmt.Fprintf(tw, "%s\t%s (definition only)\t-\t-\n", n, kind)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, kind, t.Rows, catalog.FormatSize(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n, kind, catalog.FormatExact(t.Rows), catalog.FormatSize(t.Bytes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d statements, %d COPY blocks, %d rows, %s of data\n", rep.Statements, rep.CopyBlocks, rep.Rows, catalog.FormatSize(rep.Bytes))
+	fmt.Fprintf(w, "\n%s, %s, %s, %s of data\n", catalog.Plural(rep.Statements, "statement", "statements"),
+		catalog.Plural(rep.CopyBlocks, "COPY block", "COPY blocks"), catalog.Plural(rep.Rows, "row", "rows"), catalog.FormatSize(rep.Bytes))
 	for _, fk := range sel.DroppedFKs {
 		fmt.Fprintf(w, "left out: %s\n", termsafe.String(fk.String()))
 	}

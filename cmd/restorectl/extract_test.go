@@ -149,7 +149,7 @@ func TestExtractErrors(t *testing.T) {
 		{"unknown table", []string{"extract", d.GzipPath, "--table", "public.ordrs"}, exitFailure, "no table public.ordrs in the snapshot; did you mean public.orders"},
 		{"ambiguous", []string{"extract", d.GzipPath, "--table", "items"}, exitFailure, "it is public.items or storage.items"},
 		{"empty schema", []string{"extract", d.GzipPath, "--table", "nope.*"}, exitFailure, "no table in schema nope"},
-		{"bad name", []string{"extract", d.GzipPath, "--table", `"unterminated`}, exitFailure, "unterminated quoted name"},
+		{"bad name", []string{"extract", d.GzipPath, "--table", `"unterminated`}, exitUsage, "unterminated quoted name"},
 		{"damaged", []string{"extract", truncated, "--table", "public.orders", "-o", out}, exitFailure, "damaged dump at byte"},
 		{"no table", []string{"extract", d.GzipPath}, exitUsage, "--table is required"},
 		{"both modes", []string{"extract", d.GzipPath, "--table", "a", "--schema-only", "--data-only"}, exitUsage, "exclude each other"},

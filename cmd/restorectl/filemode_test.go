@@ -35,7 +35,11 @@ func TestExtractFileMode(t *testing.T) {
 				}
 			}
 			old := syscall.Umask(tt.umask)
-			_, stderr, code := runCLI(t, nil, "extract", file, "--table", "public.parent", "-o", path)
+			args := []string{"extract", file, "--table", "public.parent", "-o", path}
+			if tt.before {
+				args = append(args, "--force")
+			}
+			_, stderr, code := runCLI(t, nil, args...)
 			syscall.Umask(old)
 			if code != exitOK {
 				t.Fatalf("extract -o: exit %d: %s", code, stderr)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
@@ -47,8 +48,9 @@ func runIndex(ctx context.Context, args []string, e env) error {
 	if !ix.Seekable() {
 		seek = "one gzip member: not seekable, but tables reads it without a scan"
 	}
-	fmt.Fprintf(e.stdout, "indexed %s: %d entries, %d tables, %d gzip members (%s); wrote %s\n",
-		termsafe.String(snap.Name), len(ix.Entries), len(ix.Tables), len(ix.Members), seek, termsafe.String(extract.IndexKey(snap.Key)))
+	fmt.Fprintf(e.stdout, "indexed %s: %s, %s, %s (%s); wrote %s\n",
+		termsafe.String(snap.Name), catalog.Plural(len(ix.Entries), "entry", "entries"), catalog.Plural(len(ix.Tables), "table", "tables"),
+		catalog.Plural(len(ix.Members), "gzip member", "gzip members"), seek, termsafe.String(extract.IndexKey(snap.Key)))
 	return nil
 }
 

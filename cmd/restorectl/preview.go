@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -35,7 +36,10 @@ func runPreview(ctx context.Context, args []string, e env) error {
 	if *limit < 1 {
 		return usagef("preview: --limit must be at least 1")
 	}
-	snap, err := snapFlags.resolve(ctx, specs[0], e)
+	if _, err := extract.ParseName(*table); err != nil {
+		return usagef("preview: --table %s: %v", *table, err)
+	}
+	snap, err := snapFlags.resolveSaying(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}
@@ -61,25 +65,36 @@ func previewFromSource(ctx context.Context, snap catalog.Resolved, typed string,
 	if stats {
 		defer printStats(stderrOf(ctx), src)
 	}
-	var name extract.Name
-	if n, perr := extract.ParseName(typed); perr == nil && n.Schema != "" && n.Name != "*" {
-		name = n // taken as it is (Preview reports it if missing): no scan
-	} else if perr != nil {
-		return nil, usageError{perr.Error()}
-	} else {
-		if _, err := src.LoadTOC(ctx); err != nil {
-			return nil, err
-		}
-		names, err := src.Tables([]string{typed})
-		if err != nil {
-			return nil, err
-		}
-		if len(names) != 1 {
-			return nil, fmt.Errorf("snapshot %s: %q names %d tables: preview one at a time", snap.Name, typed, len(names))
-		}
-		name = names[0]
+	n, err := extract.ParseName(typed)
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
-	return src.Preview(ctx, name, limit)
+	if n.Schema != "" && n.Name != "*" {
+		// Taken as it is: no scan for the table of contents. Only a table
+		// that is missing needs it, for the names that come close.
+		rs, err := src.Preview(ctx, n, limit)
+		if !errors.Is(err, extract.ErrNoTable) {
+			return rs, err
+		}
+		if _, lerr := src.LoadTOC(ctx); lerr != nil {
+			return nil, err
+		}
+		if _, rerr := src.Tables([]string{typed}); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	if _, err := src.LoadTOC(ctx); err != nil {
+		return nil, err
+	}
+	names, err := src.Tables([]string{typed})
+	if err != nil {
+		return nil, err
+	}
+	if len(names) != 1 {
+		return nil, fmt.Errorf("snapshot %s: %q names %s: preview one at a time", snap.Name, typed, catalog.Plural(len(names), "table", "tables"))
+	}
+	return src.Preview(ctx, names[0], limit)
 }
 
 func printRows(w io.Writer, rs *extract.RowSet) error {

@@ -47,7 +47,7 @@ func TestPreviewErrors(t *testing.T) {
 		{[]string{"preview", file}, exitUsage, "--table is required"},
 		{[]string{"preview", file, "--table", "orders", "--limit", "0"}, exitUsage, "--limit must be at least 1"},
 		{[]string{"preview", file, "--table", "ordrs"}, exitFailure, "public.orders"},
-		{[]string{"preview", file, "--table", "public.nope"}, exitFailure, "not in the snapshot"},
+		{[]string{"preview", file, "--table", "public.nope"}, exitFailure, "no table public.nope in the snapshot"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runCLI(t, nil, tt.args...)

@@ -45,8 +45,8 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	for _, s := range pruned {
 		fmt.Fprintf(e.stdout, "%s %s (%s old, %s)\n", verb, s.Key, formatAge(now.Sub(s.Time)), catalog.FormatSize(s.Size))
 	}
-	fmt.Fprintf(e.stdout, "project %s: %s %d snapshot(s) older than %d days, keeping at least the newest %d\n",
-		*project, verb, len(pruned), policy.KeepDays, policy.KeepMin)
+	fmt.Fprintf(e.stdout, "project %s: %s %s older than %s, keeping at least the newest %d\n",
+		*project, verb, catalog.Plural(len(pruned), "snapshot", "snapshots"), catalog.Plural(policy.KeepDays, "day", "days"), policy.KeepMin)
 	return err
 }
 

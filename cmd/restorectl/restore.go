@@ -57,6 +57,9 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err := rf.check("restore", m.Destructive()); err != nil {
 		return err
 	}
+	if err := checkTableNames("restore", tables); err != nil {
+		return err
+	}
 
 	snap, err := snapFlags.resolve(ctx, specs[0], e)
 	if err != nil {
@@ -253,7 +256,8 @@ func printRestore(w io.Writer, a asked, res *apply.Result, err error, svc *ticke
 			if !c.OK {
 				mark = "MISMATCH"
 			}
-			fmt.Fprintf(w, "  %-40s %d of %d rows  %s\n", termsafe.String(c.Table.String()), c.Got, c.Want, mark)
+			// Exact, and grouped: this is where one row missing shows.
+			fmt.Fprintf(w, "  %-40s %s of %s  %s\n", termsafe.String(c.Table.String()), catalog.FormatExact(c.Got), catalog.PluralExact(c.Want, "row", "rows"), mark)
 		}
 	}
 	fmt.Fprintln(w)

@@ -71,8 +71,8 @@ func listSnapshots(ctx context.Context, store catalog.Store, opts snapshotsOptio
 	if opts.asJSON {
 		return printSnapshotsJSON(e.stdout, ranked)
 	}
-	fmt.Fprintf(e.stdout, "%d snapshots of project %s in %s, nearest to %s first\n",
-		len(ranked), opts.project, store, opts.near.In(opts.loc).Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(e.stdout, "%s of project %s in %s, nearest to %s first\n",
+		catalog.Plural(len(ranked), "snapshot", "snapshots"), opts.project, store, opts.near.In(opts.loc).Format("2006-01-02 15:04:05 MST"))
 	return printSnapshotsTable(e.stdout, ranked, opts.loc)
 }
 

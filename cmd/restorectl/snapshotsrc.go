@@ -30,10 +30,12 @@ func printStats(w io.Writer, s *ticket.Snapshot) {
 		how = "ranged reads"
 	}
 	name := termsafe.String(s.Resolved.Name)
+	// Sizes as people read them, and exact, which is what --stats is for.
+	requests := catalog.Plural(st.Requests, "request", "requests")
 	if st.Size > 0 {
-		fmt.Fprintf(w, "stats: read %d of %d bytes of %s (%.3f%%) in %d request(s), %s\n",
-			st.Read, st.Size, name, 100*float64(st.Read)/float64(st.Size), st.Requests, how)
+		fmt.Fprintf(w, "stats: read %s of %s of %s (%.3f%%) in %s, %s (%d of %d bytes)\n",
+			catalog.FormatSize(st.Read), catalog.FormatSize(st.Size), name, 100*float64(st.Read)/float64(st.Size), requests, how, st.Read, st.Size)
 		return
 	}
-	fmt.Fprintf(w, "stats: read %d bytes of %s in %d request(s), %s\n", st.Read, name, st.Requests, how)
+	fmt.Fprintf(w, "stats: read %s of %s in %s, %s (%d bytes)\n", catalog.FormatSize(st.Read), name, requests, how, st.Read)
 }

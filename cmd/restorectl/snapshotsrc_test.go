@@ -45,7 +45,7 @@ func writeSeekable(t *testing.T, text []byte, path string) {
 	}
 }
 
-var statsLine = regexp.MustCompile(`stats: read (\d+) of (\d+) bytes`)
+var statsLine = regexp.MustCompile(`(?m)^stats: read .*\((\d+) of (\d+) bytes\)$`)
 
 func readStats(t *testing.T, stderr string) (read, size int64) {
 	t.Helper()

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +24,7 @@ func runTables(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := snapFlags.resolve(ctx, specs[0], e)
+	snap, err := snapFlags.resolveSaying(ctx, specs[0], e)
 	if err != nil {
 		return err
 	}
@@ -59,17 +61,57 @@ func noIndexFlag(fs *flag.FlagSet) *bool {
 // resolve finds the snapshot a command line names. The configured store is
 // needed only for REF@TIME, so it is opened only when one is set.
 func (f snapshotFlags) resolve(ctx context.Context, spec string, e env) (catalog.Resolved, error) {
+	snap, _, err := f.pick(ctx, spec, e)
+	return snap, err
+}
+
+// resolveSaying is resolve that also says on stderr, in a line, which
+// snapshot a REF@TIME picked: the user named a time, not a snapshot.
+func (f snapshotFlags) resolveSaying(ctx context.Context, spec string, e env) (catalog.Resolved, error) {
+	snap, picked, err := f.pick(ctx, spec, e)
+	if err == nil && picked != "" {
+		fmt.Fprintln(e.stderr, picked)
+	}
+	return snap, err
+}
+
+// pick resolves spec, and for REF@TIME says which snapshot it picked. A
+// time that cannot be read is a usage error, as it is in --near.
+func (f snapshotFlags) pick(ctx context.Context, spec string, e env) (snap catalog.Resolved, picked string, err error) {
 	loc, err := time.LoadLocation(*f.tz)
 	if err != nil {
-		return catalog.Resolved{}, usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *f.tz)
+		return catalog.Resolved{}, "", usagef("unknown --tz %q: use an IANA time zone such as Europe/Berlin, or UTC", *f.tz)
 	}
 	var configured catalog.Store
 	if stringFlag(*f.store, "RESTORECTL_STORE", e) != "" {
 		if configured, err = openStore(ctx, *f.store, e); err != nil {
-			return catalog.Resolved{}, err
+			return catalog.Resolved{}, "", err
 		}
 	}
-	return catalog.ResolveSnapshot(ctx, spec, configured, s3Options(e), time.Now(), loc)
+	now := time.Now()
+	snap, err = catalog.ResolveSnapshot(ctx, spec, configured, s3Options(e), now, loc)
+	if errors.Is(err, catalog.ErrBadTime) {
+		return catalog.Resolved{}, "", usageError{err.Error()}
+	}
+	if err != nil || snap.Snapshot.Ref == "" {
+		return snap, "", err
+	}
+	_, when, _ := strings.Cut(strings.TrimSpace(spec), "@")
+	asked, err := catalog.ParseTime(when, now, loc)
+	if err != nil {
+		return snap, "", nil // resolved above, so not expected
+	}
+	return snap, pickedLine(snap.Snapshot, asked, loc), nil
+}
+
+// pickedLine says which snapshot a time picked: "snapshot: demo/….sql.gz
+// (2026-11-21 03:00 UTC, 11h00m before the time asked)".
+func pickedLine(s catalog.Snapshot, asked time.Time, loc *time.Location) string {
+	how := "the time asked"
+	if d := asked.Sub(s.Time); d > 0 {
+		how = formatAge(d) + " before the time asked"
+	}
+	return fmt.Sprintf("snapshot: %s (%s, %s)", termsafe.String(s.Key), s.Time.In(loc).Format("2006-01-02 15:04 MST"), how)
 }
 
 func printTables(w io.Writer, toc *extract.TOC) error {
@@ -77,7 +119,7 @@ func printTables(w io.Writer, toc *extract.TOC) error {
 	fmt.Fprintln(tw, "TABLE\tKIND\tROWS\tDATA")
 	for _, t := range toc.Tables {
 		kind := tableKind(t)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", termsafe.String(t.Name.String()), termsafe.String(kind), t.Rows, catalog.FormatSize(t.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termsafe.String(t.Name.String()), termsafe.String(kind), catalog.FormatExact(t.Rows), catalog.FormatSize(t.Bytes))
 	}
 	return tw.Flush()
 }
@@ -126,7 +168,7 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, parseError(err)
+			return nil, parseError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -135,7 +177,27 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 		args = fs.Args()[1:]
 	}
 	if len(pos) != want {
-		return nil, usagef("%s: want %d argument(s), got %d: %q", fs.Name(), want, len(pos), pos)
+		return nil, usagef("%s: want %s, got %d: %q%s", fs.Name(), catalog.Plural(want, "argument", "arguments"), len(pos), pos, quoteHint(fs.Name(), pos))
 	}
 	return pos, nil
+}
+
+// quoteHint explains a REF@TIME whose TIME has a space and was not
+// quoted, so the shell split it ("demo@2026-11-21" "14:05"): it says how
+// to quote it; "" when no arguments read so.
+func quoteHint(cmd string, pos []string) string {
+	for i, p := range pos {
+		ref, when, ok := strings.Cut(p, "@")
+		if !ok || catalog.ValidateRef(ref) != nil {
+			continue
+		}
+		// The longest run of the arguments after it that makes a time.
+		for j := len(pos); j > i+1; j-- {
+			joined := strings.Join(append([]string{when}, pos[i+1:j]...), " ")
+			if _, err := catalog.ParseTime(joined, time.Now(), time.UTC); err == nil {
+				return fmt.Sprintf("; a time with spaces is one argument: quote it: restorectl %s \"%s@%s\"", cmd, ref, joined)
+			}
+		}
+	}
+	return ""
 }

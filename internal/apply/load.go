@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -120,9 +121,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 
 // report sends a copy event; rows is -1 while the count is unknown.
 func (p *progressReader) report(rows int64) {
-	msg := fmt.Sprintf("loading %s: %d of %d bytes", p.table, p.n, p.size)
+	msg := fmt.Sprintf("loading %s: %s of %s", p.table, catalog.FormatSize(p.n), catalog.FormatSize(p.size))
 	if rows >= 0 {
-		msg = fmt.Sprintf("loaded %s: %d rows", p.table, rows)
+		msg = fmt.Sprintf("loaded %s: %s", p.table, catalog.Plural(rows, "row", "rows"))
 	}
 	p.l.r.progress(Event{Phase: PhaseCopy, Table: p.table, Rows: max(rows, 0), Bytes: p.n, TableBytes: p.size,
 		DoneBytes: p.l.done.Load(), TotalBytes: p.l.total, Message: msg})

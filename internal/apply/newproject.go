@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -186,10 +187,10 @@ func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 		}
 	}
 	if exts > 0 {
-		p.Statements = append(p.Statements, fmt.Sprintf("%d extensions (created by the admin, in schemas then given to the owner)", exts))
+		p.Statements = append(p.Statements, catalog.PluralExact(exts, "extension", "extensions")+" (created by the admin, in schemas then given to the owner)")
 	}
 	p.Statements = append(p.Statements, fmt.Sprintf("SET ROLE %s (in sessions of a NOINHERIT login role of this restore's own)", extract.QuoteIdent(p.Role)))
-	p.Statements = append(p.Statements, fmt.Sprintf("%d schema statements", pre))
+	p.Statements = append(p.Statements, catalog.PluralExact(pre, "schema statement", "schema statements"))
 	for i := range toc.Entries {
 		e := &toc.Entries[i]
 		if !ld.data[i] {
@@ -197,7 +198,7 @@ func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 		}
 		switch e.Kind {
 		case extract.KindCopy:
-			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s: %d rows", e.Object, e.Rows))
+			p.Statements = append(p.Statements, fmt.Sprintf("COPY %s: %s", e.Object, catalog.PluralExact(e.Rows, "row", "rows")))
 		case extract.KindSequenceSet:
 			setvals++
 		case extract.KindRefresh:
@@ -205,9 +206,9 @@ func (r *run) planNewProject(ld *newProjectLoad, warnings []string) *Plan {
 		}
 	}
 	if setvals > 0 {
-		p.Statements = append(p.Statements, fmt.Sprintf("%d sequence positions (setval)", setvals))
+		p.Statements = append(p.Statements, catalog.PluralExact(setvals, "sequence position", "sequence positions")+" (setval)")
 	}
-	p.Statements = append(p.Statements, fmt.Sprintf("%d index/constraint statements", post))
+	p.Statements = append(p.Statements, catalog.PluralExact(post, "index/constraint statement", "index/constraint statements"))
 	return p
 }
 
@@ -466,7 +467,7 @@ func (r *run) verifyNewProject(ctx context.Context, db *Database, admin *pgx.Con
 	var bad []string
 	for _, c := range checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s holds %d rows, the snapshot %d", c.Table, c.Got, c.Want))
+			bad = append(bad, fmt.Sprintf("%s holds %s, the snapshot %s", c.Table, catalog.PluralExact(c.Got, "row", "rows"), catalog.FormatExact(c.Want)))
 		}
 	}
 	if len(bad) > 0 {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -159,7 +160,7 @@ func TestNewProjectDryRun(t *testing.T) {
 		t.Errorf("the plan does not say it loads as role np_owner: role %q, statements %q", p.Role, p.Statements)
 	}
 	if len(p.Statements) < 3 || p.Statements[0] != "CREATE DATABASE "+name || !slices.ContainsFunc(p.Statements, func(s string) bool { return strings.HasSuffix(s, " schema statements") }) ||
-		!slices.Contains(p.Statements, fmt.Sprintf("COPY public.orders: %d rows", p.Tables[slices.IndexFunc(p.Tables, func(tp TablePlan) bool { return tp.Name == "public.orders" })].SnapshotRows)) ||
+		!slices.Contains(p.Statements, fmt.Sprintf("COPY public.orders: %s rows", catalog.FormatExact(p.Tables[slices.IndexFunc(p.Tables, func(tp TablePlan) bool { return tp.Name == "public.orders" })].SnapshotRows))) ||
 		!strings.HasSuffix(p.Statements[len(p.Statements)-1], " index/constraint statements") {
 		t.Errorf("statements: %q", p.Statements)
 	}

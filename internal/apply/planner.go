@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -263,9 +264,10 @@ func planStatements(in statementPlan) []string {
 		case actDependency:
 			s = append(s, describeEntry(e)+" (unless the target has it)")
 		case actCopy:
-			s = append(s, fmt.Sprintf("COPY %s: %d rows", e.Object, e.Rows))
+			// Exact: statements are also the plan's JSON.
+			s = append(s, fmt.Sprintf("COPY %s: %s", e.Object, catalog.PluralExact(e.Rows, "row", "rows")))
 		case actStage:
-			s = append(s, fmt.Sprintf("COPY %s into a staging table: %d rows", e.Object, e.Rows))
+			s = append(s, fmt.Sprintf("COPY %s into a staging table: %s", e.Object, catalog.PluralExact(e.Rows, "row", "rows")))
 			s = append(s, fmt.Sprintf("INSERT INTO %s the rows whose keys it lacks", e.Object))
 			if in.updateChanged {
 				s = append(s, fmt.Sprintf("UPDATE %s rows that differ from the snapshot's", e.Object))
@@ -307,8 +309,8 @@ func (t *targetRun) sinceUndone(ctx context.Context, tp *TablePlan) error {
 		tp.GoneSince = max(written-intact, 0)
 	}
 	if tp.WrittenSince > 0 || tp.GoneSince > 0 {
-		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("%s: since restore %s, %d rows were written and %d of its rows changed or deleted; undo discards those changes",
-			tp.Table, rec.ID, tp.WrittenSince, tp.GoneSince))
+		t.r.res.Plan.Warnings = append(t.r.res.Plan.Warnings, fmt.Sprintf("%s: since restore %s, %s written and %s of its rows changed or deleted; undo discards those changes",
+			tp.Table, rec.ID, catalog.PluralExact(tp.WrittenSince, "row", "rows"), catalog.FormatExact(tp.GoneSince)))
 	}
 	return nil
 }

@@ -319,19 +319,19 @@ func TestPlanStatements(t *testing.T) {
 		want          []string
 	}{
 		{"overwrite of an existing table", held, Overwrite, false, false, lines(setRole, lock, safety, triggers, "TRUNCATE ONLY public.orders",
-			dependencies, sequence, "COPY public.orders: 1 rows", "verify row counts", setvals, "COMMIT")},
+			dependencies, sequence, "COPY public.orders: 1 row", "verify row counts", setvals, "COMMIT")},
 		{"overwrite of a table forcing row security", held, Overwrite, false, true, lines(setRole, lock, safety, triggers,
 			"ALTER TABLE ONLY public.orders NO FORCE ROW LEVEL SECURITY (put back before COMMIT)", "TRUNCATE ONLY public.orders",
-			dependencies, sequence, "COPY public.orders: 1 rows", "verify row counts", setvals, "COMMIT")},
+			dependencies, sequence, "COPY public.orders: 1 row", "verify row counts", setvals, "COMMIT")},
 		{"a table the target lacks is created: nothing to lock, keep or empty", nil, Overwrite, false, false, lines(setRole, triggers,
 			dependencies, "CREATE TABLE public.orders", sequence, "SEQUENCE OWNED BY public.orders_id_seq (id)", "DEFAULT public.orders (id)",
-			"COPY public.orders: 1 rows", "CONSTRAINT public.orders (orders_pkey)", "COMMENT public.orders", "TRIGGER public.orders (orders_touch)",
+			"COPY public.orders: 1 row", "CONSTRAINT public.orders (orders_pkey)", "COMMENT public.orders", "TRIGGER public.orders (orders_touch)",
 			"verify row counts", setvals, "COMMIT")},
 		{"merge stages, inserts and does not truncate", held, Merge, false, false, lines(setRole, lock, safety, triggers,
-			dependencies, sequence, "COPY public.orders into a staging table: 1 rows", "INSERT INTO public.orders the rows whose keys it lacks",
+			dependencies, sequence, "COPY public.orders into a staging table: 1 row", "INSERT INTO public.orders the rows whose keys it lacks",
 			"verify row counts", setvals, "COMMIT")},
 		{"merge with update-changed updates too", held, Merge, true, false, lines(setRole, lock, safety, triggers,
-			dependencies, sequence, "COPY public.orders into a staging table: 1 rows", "INSERT INTO public.orders the rows whose keys it lacks",
+			dependencies, sequence, "COPY public.orders into a staging table: 1 row", "INSERT INTO public.orders the rows whose keys it lacks",
 			"UPDATE public.orders rows that differ from the snapshot's", "verify row counts", setvals, "COMMIT")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,7 +32,7 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 	what := describeTables(tables)
 	r.progress(Event{Phase: PhaseSafety, Message: "writing the safety snapshot of " + what + " to " + key})
 	stageMsg := func(stage string, raw, stored int64) {
-		r.progress(Event{Phase: PhaseSafety, Bytes: raw, Message: fmt.Sprintf("safety snapshot: %s (%d bytes dumped, %d stored)", stage, raw, stored)})
+		r.progress(Event{Phase: PhaseSafety, Bytes: raw, Message: fmt.Sprintf("safety snapshot: %s (%s dumped, %s stored)", stage, catalog.FormatSize(raw), catalog.FormatSize(stored))})
 	}
 	cfg := dump.Config{
 		PgDump: r.cfg.PgDump,
@@ -65,7 +65,7 @@ func (r *run) safety(ctx context.Context, snapshotID string, tables []extract.Na
 		// err never holds a password (dump scrubs it).
 		return "", fmt.Errorf("write the safety snapshot of %s to %s: %w; nothing was changed", what, r.cfg.Store, err)
 	}
-	r.progress(Event{Phase: PhaseSafety, Bytes: res.RawBytes, Message: fmt.Sprintf("safety snapshot written to %s (%d bytes)", key, res.CompressedBytes)})
+	r.progress(Event{Phase: PhaseSafety, Bytes: res.RawBytes, Message: fmt.Sprintf("safety snapshot written to %s (%s)", key, catalog.FormatSize(res.CompressedBytes))})
 	// A missing index (res.IndexErr) leaves a valid snapshot: undo scans it.
 	return res.Key, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 )
 
@@ -47,7 +48,7 @@ func verifyFailure(checks []Check) error {
 	var bad []string
 	for _, c := range checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s holds %d of the snapshot's %d rows", c.Table, c.Got, c.Want))
+			bad = append(bad, fmt.Sprintf("%s holds %s of the snapshot's %s", c.Table, catalog.FormatExact(c.Got), catalog.PluralExact(c.Want, "row", "rows")))
 		}
 	}
 	if len(bad) > 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/powabase/restorectl/internal/catalog"
 )
 
 // Run backs up ps, cfg.Concurrency projects at a time, and returns one
@@ -76,7 +78,7 @@ func FailAll(ctx context.Context, cfg Config, ps []Project, stage string, cause 
 			if len(refs) > show {
 				list += fmt.Sprintf(" and %d more", len(refs)-show)
 			}
-			text = fmt.Sprintf("restorectl backup %s for %d project(s): %s: %v", what, len(refs), list, cause)
+			text = fmt.Sprintf("restorectl backup %s for %s: %s: %v", what, catalog.Plural(len(refs), "project", "projects"), list, cause)
 		}
 		sendAlert(ctx, cfg, alert{
 			Text:      text,

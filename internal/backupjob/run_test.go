@@ -100,7 +100,7 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	}
 	a := hook.alerts(t)
 	if len(a) != 1 || a[0]["outcome"] != OutcomeCancelled ||
-		!strings.HasPrefix(a[0]["text"].(string), "restorectl backup CANCELLED for 3 project(s): a, b, c: not started, the job was cancelled") {
+		!strings.HasPrefix(a[0]["text"].(string), "restorectl backup CANCELLED for 3 projects: a, b, c: not started, the job was cancelled") {
 		t.Errorf("alerts = %v", a)
 	}
 }

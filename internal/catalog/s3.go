@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultPartSize is the S3 multipart part size unless Options.PartSize
@@ -87,7 +88,9 @@ func NewS3(ctx context.Context, bucket, prefix string, opts Options) (Store, err
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// The SDK's own log lines ("WARN falling back to IMDSv1" without
+	// credentials) would land on the user's stderr; its errors say enough.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("s3 store s3://%s: load AWS configuration: %w", bucket, err)
 	}

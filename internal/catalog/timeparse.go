@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -13,6 +14,10 @@ const TimeForms = "RFC 3339 (2026-11-20T14:05:00Z, 2026-11-20T14:05:00+01:00), "
 	"2026-11-20 14:05, 2026-11-20 14:05:30, 2026-11-20T14:05, a bare date 2026-11-20 (midnight), " +
 	"now, today, yesterday, today 09:30, yesterday 14:00, " +
 	"or a time ago: 3h ago, 90m ago, 2d ago, 1w ago, 1h30m ago, 3 hours ago, 2 days ago"
+
+// ErrBadTime is the error of a time ParseTime cannot read: a mistake of
+// the user's, which a command reports as such.
+var ErrBadTime = errors.New("cannot read time")
 
 // localLayouts are the absolute forms without a zone: they mean a wall
 // clock time in the caller's location.
@@ -47,7 +52,7 @@ func ParseTime(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			return now.Add(-d), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("cannot read time %q: use %s (times without a zone are in %s)", s, TimeForms, loc)
+	return time.Time{}, fmt.Errorf("%w %q: use %s (times without a zone are in %s)", ErrBadTime, s, TimeForms, loc)
 }
 
 func parseAbsolute(s string, loc *time.Location) (time.Time, bool) {

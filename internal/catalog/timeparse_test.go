@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,9 @@ func TestParseTimeErrors(t *testing.T) {
 			_, err := catalog.ParseTime(in, now, time.UTC)
 			if err == nil {
 				t.Fatalf("ParseTime(%q) succeeded", in)
+			}
+			if !errors.Is(err, catalog.ErrBadTime) {
+				t.Errorf("error %q is not ErrBadTime", err)
 			}
 			for _, want := range []string{"3h ago", "yesterday 14:00", "2026-11-20 14:05", "RFC 3339", "UTC"} {
 				if !strings.Contains(err.Error(), want) {

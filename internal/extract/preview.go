@@ -17,6 +17,10 @@ type RowSet struct {
 	More bool
 }
 
+// ErrNoTable is Preview's error for a table the snapshot does not hold;
+// TOC.Resolve says which names come close.
+var ErrNoTable = errors.New("the table is not in the snapshot")
+
 // Preview reads r up to table's COPY block and returns its first limit
 // rows. It stops reading there: the rest of the dump is never scanned.
 // A table that has no data in the dump yields an empty RowSet; one that is
@@ -32,7 +36,7 @@ func Preview(ctx context.Context, r *Reader, table Name, limit int) (*RowSet, er
 			if seen {
 				return &RowSet{Table: table}, nil
 			}
-			return nil, fmt.Errorf("preview %s: the table is not in the snapshot", table)
+			return nil, fmt.Errorf("preview %s: %w", table, ErrNoTable)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("preview %s: %w", table, err)

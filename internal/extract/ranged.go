@@ -388,7 +388,7 @@ func (rg *Ranged) Preview(ctx context.Context, toc *TOC, table Name, limit int) 
 		if seen {
 			return &RowSet{Table: table}, nil
 		}
-		return nil, fmt.Errorf("preview %s: the table is not in the snapshot", table)
+		return nil, fmt.Errorf("preview %s: %w", table, ErrNoTable)
 	}
 	plans, err := rg.plan(toc.Entries, []int{data})
 	if err != nil {

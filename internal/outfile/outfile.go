@@ -17,9 +17,27 @@ import (
 // Write writes a file at path atomically and privately (see the package
 // doc): write fills a temporary file beside path, which is renamed into
 // place only when complete and ctx was not cancelled; on any error it is
-// removed. A path ending in .gz is gzip-compressed. It returns the file's
-// size.
+// removed. A file already at path is replaced. A path ending in .gz is
+// gzip-compressed. It returns the file's size.
 func Write(ctx context.Context, path string, write func(w io.Writer) error) (size int64, err error) {
+	return create(ctx, path, os.Rename, write)
+}
+
+// Create is Write that never replaces a file at path: it fails early if
+// one is there, and the complete file is moved into place with a
+// link or rename that fails if one appeared meanwhile, so no file written
+// by someone else in between is lost. The error is then an *fs.PathError
+// for os.ErrExist, and nothing was written.
+func Create(ctx context.Context, path string, write func(w io.Writer) error) (size int64, err error) {
+	if _, err := os.Lstat(path); err == nil {
+		return 0, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	}
+	return create(ctx, path, renameNoReplace, write)
+}
+
+// create writes path as Write does, moving the complete file into place
+// with rename.
+func create(ctx context.Context, path string, rename func(from, to string) error, write func(w io.Writer) error) (size int64, err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -72,7 +90,10 @@ func Write(ctx context.Context, path string, write func(w io.Writer) error) (siz
 	if err = ctx.Err(); err != nil {
 		return 0, err // cancelled: no file
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err = rename(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return 0, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	}
+	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", path, err)
 	}
 	return fi.Size(), nil

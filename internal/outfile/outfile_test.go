@@ -101,3 +101,98 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %q, want %q", dir, got, names)
 	}
 }
+
+// TestCreateRefuses: Create never replaces a file, a symbolic link (even
+// a dangling one) or a directory at its path: not one there before, nor
+// one that appears while it writes. What was there stays as it was, and
+// no temporary file is left.
+func TestCreateRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		// before puts something at path before Create; during, while the
+		// script is written.
+		before, during func(t *testing.T, path string)
+	}{
+		{name: "a file", before: writeOld},
+		{name: "a dangling symbolic link", before: func(t *testing.T, path string) {
+			if err := os.Symlink(filepath.Join(filepath.Dir(path), "nowhere"), path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "a directory", before: func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "a file that appears meanwhile", during: writeOld},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.sql")
+			if tt.before != nil {
+				tt.before(t, path)
+			}
+			wrote := false
+			_, err := Create(context.Background(), path, func(w io.Writer) error {
+				wrote = true
+				if tt.during != nil {
+					tt.during(t, path)
+				}
+				_, err := io.WriteString(w, "new")
+				return err
+			})
+			if !errors.Is(err, os.ErrExist) {
+				t.Fatalf("Create over %s: %v, want os.ErrExist", tt.name, err)
+			}
+			if tt.before != nil && wrote {
+				t.Error("Create wrote the script before finding the path taken")
+			}
+			if b, err := os.ReadFile(path); err == nil && string(b) != "old" {
+				t.Errorf("the file holds %q", b)
+			}
+			assertOnly(t, dir, "a.sql")
+		})
+	}
+}
+
+// TestCreateWrites: with the path free, Create writes as Write does.
+func TestCreateWrites(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.sql")
+	size, err := Create(context.Background(), path, func(w io.Writer) error {
+		_, err := io.WriteString(w, "new")
+		return err
+	})
+	if err != nil || size != 3 {
+		t.Fatalf("Create = %d, %v", size, err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("the file holds %q", b)
+	}
+	assertOnly(t, dir, "a.sql")
+}
+
+// TestLinkNoReplace: the fallback for file systems without
+// RENAME_NOREPLACE refuses a taken path too, and moves the file otherwise.
+func TestLinkNoReplace(t *testing.T) {
+	dir := t.TempDir()
+	from, to := filepath.Join(dir, "from"), filepath.Join(dir, "to")
+	writeOld(t, from)
+	writeOld(t, to)
+	if err := linkNoReplace(from, to); !errors.Is(err, os.ErrExist) {
+		t.Errorf("over a file: %v, want os.ErrExist", err)
+	}
+	os.Remove(to)
+	if err := linkNoReplace(from, to); err != nil {
+		t.Fatal(err)
+	}
+	assertOnly(t, dir, "to")
+}
+
+func writeOld(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
 
@@ -44,21 +45,26 @@ func writePlan(w io.Writer, p *apply.Plan) {
 			if t.Cascaded {
 				on += " (cascade)"
 			}
-			after := fmt.Sprint(t.RowsAfter)
+			// Exact: a plan is checked row by row (one row deleted
+			// too many shows), so no 1.5M here.
+			after := catalog.FormatExact(t.RowsAfter)
 			if t.RowsAfter < 0 {
 				after = "?"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\n", termsafe.String(t.Name), on, t.RowsNow, t.SnapshotRows, after, t.Deleted, t.Inserted, t.Updated)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(t.Name), on, catalog.FormatExact(t.RowsNow), catalog.FormatExact(t.SnapshotRows),
+				after, catalog.FormatExact(t.Deleted), catalog.FormatExact(t.Inserted), catalog.FormatExact(t.Updated))
 		}
 		tw.Flush()
 	}
 	for _, t := range p.Tables {
 		name := termsafe.String(t.Name)
 		if t.Missing+t.Identical+t.Different > 0 {
-			fmt.Fprintf(w, "  %s: %d missing, %d identical, %d different by primary key\n", name, t.Missing, t.Identical, t.Different)
+			fmt.Fprintf(w, "  %s: %s missing, %s identical, %s different by primary key\n", name,
+				catalog.FormatExact(t.Missing), catalog.FormatExact(t.Identical), catalog.FormatExact(t.Different))
 		}
 		if t.WrittenSince+t.GoneSince > 0 {
-			fmt.Fprintf(w, "  %s: since that restore, %d rows were written and %d of its rows changed or deleted: undo discards them\n", name, t.WrittenSince, t.GoneSince)
+			fmt.Fprintf(w, "  %s: since that restore, %s written and %s of its rows changed or deleted: undo discards them\n", name,
+				catalog.PluralExact(t.WrittenSince, "row", "rows"), catalog.FormatExact(t.GoneSince))
 		}
 		for _, d := range t.Drift {
 			verdict := "refused"
@@ -82,7 +88,8 @@ func writePlan(w io.Writer, p *apply.Plan) {
 		fmt.Fprintf(w, "\nSequences (next value now → after the restore):\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, sq := range p.Sequences {
-			now, after := fmt.Sprint(sq.Now), fmt.Sprint(sq.After)
+			// Exact: 1,500,000 → 1,500,001 is a move; 1.5M → 1.5M hides it.
+			now, after := catalog.FormatExact(sq.Now), catalog.FormatExact(sq.After)
 			if !sq.Exists {
 				now = "new"
 			}
@@ -120,21 +127,21 @@ func sequenceWhy(sq apply.SequencePlan) string {
 		case !sq.Exists:
 			return "created, set as the snapshot has it"
 		}
-		return fmt.Sprintf("set: the snapshot's %d is ahead", sq.Snapshot)
+		return fmt.Sprintf("set: the snapshot's %s is ahead", catalog.FormatExact(sq.Snapshot))
 	case apply.SeqIfAhead:
 		return "set if the snapshot's is ahead (its value is read during the restore)"
 	case apply.SeqKept:
 		if sq.Snapshot == 0 {
 			return "kept: the snapshot's value is not known"
 		}
-		return fmt.Sprintf("kept: the snapshot's %d is not ahead; sequences move back only when asked (--rewind-sequences)", sq.Snapshot)
+		return fmt.Sprintf("kept: the snapshot's %s is not ahead; sequences move back only when asked (--rewind-sequences)", catalog.FormatExact(sq.Snapshot))
 	case apply.SeqRewound:
-		return fmt.Sprintf("rewound to the snapshot's %d, as asked (--rewind-sequences)", sq.Snapshot)
+		return fmt.Sprintf("rewound to the snapshot's %s, as asked (--rewind-sequences)", catalog.FormatExact(sq.Snapshot))
 	case apply.SeqNotOwned:
 		if sq.Snapshot == 0 {
 			return "not owned by a restored table: left as it is"
 		}
-		return fmt.Sprintf("not owned by a restored table: left as it is (the snapshot's: %d)", sq.Snapshot)
+		return fmt.Sprintf("not owned by a restored table: left as it is (the snapshot's: %s)", catalog.FormatExact(sq.Snapshot))
 	}
 	return termsafe.String(string(sq.Action))
 }

@@ -89,7 +89,20 @@ Loaded as role demo (the snapshot's code never runs as a superuser)
 
 TABLE          ON TARGET  ROWS NOW  SNAPSHOT  AFTER  DELETE  INSERT  UPDATE
 public.orders  exists     57        40        40     57      40      0
-  public.orders: since that restore, 2 rows were written and 1 of its rows changed or deleted: undo discards them
+  public.orders: since that restore, 2 rows written and 1 of its rows changed or deleted: undo discards them
+`},
+		{"large counts, exact", apply.Plan{
+			Mode: apply.Overwrite, Snapshot: "demo/20261121T030000Z.sql.gz", Target: "postgres://demo@db/demo",
+			Tables: []apply.TablePlan{{Name: "public.events", Exists: true, RowsNow: 1499999, SnapshotRows: 1500000, RowsAfter: 1500000,
+				Deleted: 1499999, Inserted: 1500000}},
+			Sequences: []apply.SequencePlan{{Name: "public.events_id_seq", Exists: true, Now: 1500000, Snapshot: 1500001, After: 1500001, Action: apply.SeqSet}},
+		}, `Plan: overwrite of demo/20261121T030000Z.sql.gz into postgres://demo@db/demo
+
+TABLE          ON TARGET  ROWS NOW   SNAPSHOT   AFTER      DELETE     INSERT     UPDATE
+public.events  exists     1,499,999  1,500,000  1,500,000  1,499,999  1,500,000  0
+
+Sequences (next value now → after the restore):
+  public.events_id_seq  1,500,000 → 1,500,001  set: the snapshot's 1,500,001 is ahead
 `},
 		{"new project", apply.Plan{
 			Mode: apply.NewProject, Snapshot: "demo/20261121T030000Z.sql.gz", Target: "demo_restore_1",
@@ -113,7 +126,7 @@ Loaded as role demo\x07 (the snapshot's code never runs as a superuser)
 TABLE                                  ON TARGET  ROWS NOW  SNAPSHOT  AFTER  DELETE  INSERT  UPDATE
 public."evil\x1b]0;pwned\x07\u009b2J"  exists     1         2         2      1       2       0
   public."evil\x1b]0;pwned\x07\u009b2J": 1 missing, 0 identical, 0 different by primary key
-  public."evil\x1b]0;pwned\x07\u009b2J": since that restore, 1 rows were written and 0 of its rows changed or deleted: undo discards them
+  public."evil\x1b]0;pwned\x07\u009b2J": since that restore, 1 row written and 0 of its rows changed or deleted: undo discards them
   drift public."evil\x1b]0;pwned\x07\u009b2J".col\x1b[31m: snapshot text\u202e, target (none) (refused: new \u009b column)
 
 Statements (1):

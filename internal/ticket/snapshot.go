@@ -316,9 +316,20 @@ func (s *Snapshot) Select(tables []extract.Name) *extract.Selection {
 // Export writes the script of sel in mode to the file path, atomically
 // and privately (outfile: mode 0600, and no file at all when anything
 // fails or ctx is cancelled), and returns what it holds and the file's
-// size.
+// size. A file at path is never replaced: the error is then os.ErrExist.
 func (s *Snapshot) Export(ctx context.Context, path string, sel *extract.Selection, mode extract.Mode) (st extract.Stats, size int64, err error) {
-	size, err = outfile.Write(ctx, path, func(w io.Writer) error {
+	return s.export(ctx, outfile.Create, path, sel, mode)
+}
+
+// ExportReplacing is Export that replaces a file at path, as asked
+// (extract --force).
+func (s *Snapshot) ExportReplacing(ctx context.Context, path string, sel *extract.Selection, mode extract.Mode) (st extract.Stats, size int64, err error) {
+	return s.export(ctx, outfile.Write, path, sel, mode)
+}
+
+func (s *Snapshot) export(ctx context.Context, write func(context.Context, string, func(io.Writer) error) (int64, error),
+	path string, sel *extract.Selection, mode extract.Mode) (st extract.Stats, size int64, err error) {
+	size, err = write(ctx, path, func(w io.Writer) error {
 		st, err = s.WriteScript(ctx, w, sel, mode)
 		return err
 	})

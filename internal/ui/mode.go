@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/termsafe"
 )
 
@@ -172,7 +173,7 @@ func (m *modeScreen) lines(spaced bool) []string {
 	st := m.s.Styles
 	w := max(m.width, 1)
 	lines := []string{
-		ansi.Truncate(st.Header.Render(fmt.Sprintf("What to do with %d table(s) from %s", len(m.s.Tables), termsafe.String(m.s.Snapshot.Key))), w, "…"),
+		ansi.Truncate(st.Header.Render(fmt.Sprintf("What to do with %s from %s", catalog.Plural(len(m.s.Tables), "table", "tables"), termsafe.String(m.s.Snapshot.Key))), w, "…"),
 		"",
 	}
 	for i, o := range m.options {

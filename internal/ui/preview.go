@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/powabase/restorectl/internal/apply"
+	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/extract"
 	"github.com/powabase/restorectl/internal/termsafe"
 	"github.com/powabase/restorectl/internal/ticket"
@@ -170,7 +171,7 @@ func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
 	if t != nil {
 		total = t.Rows
 	}
-	fmt.Fprintf(b, "%s: %d rows, the first %d:\n\n", termsafe.String(rs.Table.String()), total, len(rs.Rows))
+	fmt.Fprintf(b, "%s: %s, the first %d:\n\n", termsafe.String(rs.Table.String()), catalog.Plural(total, "row", "rows"), len(rs.Rows))
 	widths := make([]int, len(rs.Columns))
 	cell := func(f extract.Field) string {
 		if f.Null {
@@ -262,7 +263,7 @@ func (m *previewScreen) render() {
 
 func (m *previewScreen) View() string {
 	st := m.s.Styles
-	head := st.Header.Render(fmt.Sprintf("Dry run of %d table(s) from %s", len(m.s.Tables), termsafe.String(m.s.Snapshot.Key)))
+	head := st.Header.Render(fmt.Sprintf("Dry run of %s from %s", catalog.Plural(len(m.s.Tables), "table", "tables"), termsafe.String(m.s.Snapshot.Key)))
 	if m.loaded != "" {
 		head += st.Subtle.Render(fmt.Sprintf("  %d%%", int(m.view.ScrollPercent()*100)))
 	}

@@ -254,7 +254,7 @@ func (p *progressScreen) View() string {
 		what += " --update-changed"
 	}
 	lines := []string{
-		st.Header.Render("Restoring") + " " + fmt.Sprintf("%d table(s) from %s (%s)", len(p.s.Tables), termsafe.String(p.s.Snapshot.Key), termsafe.String(what)),
+		st.Header.Render("Restoring") + " " + fmt.Sprintf("%s from %s (%s)", catalog.Plural(len(p.s.Tables), "table", "tables"), termsafe.String(p.s.Snapshot.Key), termsafe.String(what)),
 		"",
 		// A message names tables: the customer's, escaped.
 		"phase    " + st.Header.Render(termsafe.String(p.phase)) + "  " + st.Subtle.Render(termsafe.String(p.message)),
@@ -285,7 +285,7 @@ func (p *progressScreen) View() string {
 	if room := p.height - len(lines) - len(tail) - 2; len(p.loaded) > 0 && room > 0 {
 		lines = append(lines, "", st.Header.Render(fmt.Sprintf("loaded (%d)", len(p.loaded))))
 		for _, l := range p.loaded[max(len(p.loaded)-room, 0):] {
-			lines = append(lines, fmt.Sprintf("  %s  %d rows", termsafe.String(l.name.String()), l.rows))
+			lines = append(lines, fmt.Sprintf("  %s  %s", termsafe.String(l.name.String()), catalog.Plural(l.rows, "row", "rows")))
 		}
 	}
 	lines = append(lines, tail...)

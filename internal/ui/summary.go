@@ -214,7 +214,10 @@ func summaryTables(tables []extract.Name) string {
 // which do not.
 func summaryVerified(res *apply.Result) string {
 	if res.Verified() {
-		return fmt.Sprintf("yes: %d table(s), each with the snapshot's row count", len(res.Checks))
+		if len(res.Checks) == 1 {
+			return "yes: 1 table, with the snapshot's row count"
+		}
+		return fmt.Sprintf("yes: %s, each with the snapshot's row count", catalog.Plural(len(res.Checks), "table", "tables"))
 	}
 	if len(res.Checks) == 0 {
 		return "not checked"
@@ -222,7 +225,8 @@ func summaryVerified(res *apply.Result) string {
 	var bad []string
 	for _, c := range res.Checks {
 		if !c.OK {
-			bad = append(bad, fmt.Sprintf("%s has %d rows, the snapshot %d", termsafe.String(c.Table.String()), c.Got, c.Want))
+			bad = append(bad, fmt.Sprintf("%s has %s, the snapshot %s", termsafe.String(c.Table.String()),
+				catalog.PluralExact(c.Got, "row", "rows"), catalog.FormatExact(c.Want)))
 		}
 	}
 	return "FAILED: " + strings.Join(bad, "; ")

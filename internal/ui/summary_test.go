@@ -71,7 +71,7 @@ func TestSummary(t *testing.T) {
 			[]string{"restorectl: restore committed: overwrite of 2 tables (public.orders, public.order_items) from snapshot demo/20261121T030000Z.sql.gz\n",
 				"  target           postgres@db-demo.internal:5432/postgres\n",
 				"  ticket           SUP 42\n",
-				"  verified         yes: 2 table(s), each with the snapshot's row count\n",
+				"  verified         yes: 2 tables, each with the snapshot's row count\n",
 				"  audit record     20261122T120000Z-7f3a9c\n",
 				"  safety snapshot  demo/pre-restore/20261122T120000Z-7f3a9c.sql.gz\n",
 				"  Undo it with:\n    " + summaryUndo + "\n"},
