@@ -87,9 +87,13 @@ Exit status:
        snapshot or table that is not there); the message says what to try
   %-3d  bad flags, arguments or input (an unknown flag, a time or zone that
        cannot be read); nothing was done
+  %-3d  the snapshot store cannot be used (a URL that cannot be read, a
+       directory or bucket that does not exist or cannot be read)
+  %-3d  the store holds no snapshot of the project named (the message names
+       the refs it holds that come closest)
   %-3d  interrupted (SIGINT, Ctrl-C)
   %-3d  stopped (SIGTERM)
-`, exitOK, exitFailure, exitUsage, exitSIGINT, exitSIGTERM)
+`, exitOK, exitFailure, exitUsage, exitStore, exitNotFound, exitSIGINT, exitSIGTERM)
 }
 
 func runVersion(_ context.Context, args []string, e env) error {

@@ -191,7 +191,7 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 	svc := &ticket.Service{Store: store, Location: loc,
 		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
 		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e), Origin: cf.origin(origin, e)}
-	s := &ui.Session{Backend: ui.NewStoreBackend(svc), Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
+	s := &ui.Session{Backend: ui.NewStoreBackend(svc), Location: loc, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
 		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: svc.Origin, NoDatabase: noDatabase}
 	if t := strings.TrimSpace(*cf.at); t != "" {
 		if s.Ticket.At, err = svc.ParseTime(t); err != nil {

@@ -257,7 +257,9 @@ func ensureRole(ctx context.Context, conn *pgx.Conn, role string) error {
 	}
 	_, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" NOLOGIN")
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: created meanwhile
+	// Created meanwhile by another restore of the project: duplicate_object,
+	// or unique_violation when both inserted into pg_authid at once.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42710" || pgErr.Code == "23505") {
 		return nil
 	}
 	if err != nil {

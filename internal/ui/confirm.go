@@ -264,7 +264,7 @@ func (m *confirmScreen) View() string {
 	}
 	lines = append(lines, ansi.Truncate(st.Header.Render("Ready to "+modeName(s.Mode)), w, "…"), "")
 	add("Snapshot", termsafe.String(s.Snapshot.Key))
-	add("Taken", s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST"))
+	add("Taken", s.local(s.Snapshot.Time).Format("2006-01-02 15:04 MST"))
 	add("Tables", fmt.Sprintf("%d: %s", len(s.Tables), confirmNames(s.Tables)))
 	add("Ticket", termsafe.String(s.Ticket.ID))
 	where := termsafe.String(m.target)

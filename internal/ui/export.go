@@ -216,7 +216,7 @@ func (m *exportScreen) View() string {
 	}
 	lines = append(lines, ansi.Truncate(st.Header.Render("Export a psql script to a file"), w, "…"), "")
 	add("Snapshot", termsafe.String(s.Snapshot.Key))
-	add("Taken", s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST"))
+	add("Taken", s.local(s.Snapshot.Time).Format("2006-01-02 15:04 MST"))
 	add("Tables", fmt.Sprintf("%d: %s", len(s.Tables), confirmNames(s.Tables)))
 	lines = append(lines, "")
 	if m.path != "" {

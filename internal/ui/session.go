@@ -28,6 +28,8 @@ type Session struct {
 	Keys    KeyMap
 	// Now gives the current time (relative times, ages); tests fix it.
 	Now func() time.Time
+	// Location is the zone times are shown in (console --tz); nil is UTC.
+	Location *time.Location
 	// Context is the parent of the restores the console runs (nil:
 	// context.Background()). The command line cancels it when the console
 	// quits, Ctrl-C included, and waits on Restores, so that a restore cut
@@ -63,6 +65,17 @@ type Session struct {
 	mu   sync.Mutex
 	done []doneWork
 }
+
+// zone is the zone times are shown in.
+func (s *Session) zone() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.UTC
+}
+
+// local is t in the zone times are shown in.
+func (s *Session) local(t time.Time) time.Time { return t.In(s.zone()) }
 
 // context is the parent of the session's restores.
 func (s *Session) context() context.Context {

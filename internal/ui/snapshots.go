@@ -294,7 +294,7 @@ func (m *snapshotsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if next := nextAfterSnapshots(m.s); next != nil {
 			return m, Push(next)
 		}
-		m.opened = fmt.Sprintf("Read %s: %d tables, %s of SQL.", m.s.Snapshot.Key, len(msg.toc.Tables), catalog.FormatSize(msg.toc.Size))
+		m.opened = fmt.Sprintf("Read %s: %s, %s of SQL.", m.s.Snapshot.Key, catalog.Plural(len(msg.toc.Tables), "table", "tables"), catalog.FormatSize(msg.toc.Size))
 		return m, nil
 
 	case tea.KeyMsg:
@@ -373,7 +373,7 @@ func (m *snapshotsScreen) pick(want catalog.Ranked, ok bool) {
 	m.shown = nil
 	at := 0
 	for _, r := range m.all {
-		if m.l.matches(snapFilterText(r)) {
+		if m.l.matches(snapFilterText(r, m.s.zone())) {
 			if ok && sameSnapshot(r, want) {
 				at = len(m.shown)
 			}
@@ -385,8 +385,8 @@ func (m *snapshotsScreen) pick(want catalog.Ranked, ok bool) {
 
 // snapFilterText is what the filter searches in a snapshot: its time as
 // drawn, its distance (so "before" and "after" work) and its key.
-func snapFilterText(r catalog.Ranked) string {
-	return r.Time.UTC().Format("2006-01-02 15:04") + " " + snapDistance(r) + " " + r.Key
+func snapFilterText(r catalog.Ranked, loc *time.Location) string {
+	return r.Time.In(loc).Format("2006-01-02 15:04") + " " + snapDistance(r) + " " + r.Key
 }
 
 // preselect puts the cursor on the newest snapshot at or before the
@@ -423,7 +423,7 @@ func (m *snapshotsScreen) divider() int {
 func (m *snapshotsScreen) View() string {
 	st := m.s.Styles
 	t := m.s.Ticket
-	near := t.At.UTC().Format("2006-01-02 15:04 MST")
+	near := m.s.local(t.At).Format("2006-01-02 15:04 MST")
 	if t.AtText != "" && t.AtText != near {
 		near += " (" + t.AtText + ")"
 	}
@@ -474,7 +474,7 @@ func (m *snapshotsScreen) View() string {
 	lines = append(lines, "")
 
 	showKey := m.width >= snapRowWidth+2+snapKeyWidth(m.all)
-	cols := []string{"TIME (UTC)", "AGE", "DISTANCE", "SIZE", "INDEXED"}
+	cols := []string{"TIME (" + m.s.zone().String() + ")", "AGE", "DISTANCE", "SIZE", "INDEXED"}
 	if showKey {
 		cols = append(cols, "KEY")
 	}
@@ -536,7 +536,7 @@ func (m *snapshotsScreen) View() string {
 		if i == m.l.cursor {
 			mark = "> "
 		}
-		cells := []string{r.Time.UTC().Format("2006-01-02 15:04"), snapAge(ticketNow(m.s).Sub(r.Time)), snapDistance(r),
+		cells := []string{m.s.local(r.Time).Format("2006-01-02 15:04"), snapAge(ticketNow(m.s).Sub(r.Time)), snapDistance(r),
 			catalog.FormatSize(r.Size), snapYesNo(r.Indexed)}
 		if showKey {
 			k := termsafe.String(r.Key)

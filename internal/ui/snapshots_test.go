@@ -473,3 +473,23 @@ func TestSnapshotsNilNow(t *testing.T) {
 		t.Errorf("no ages without Session.Now:\n%s", m.View())
 	}
 }
+
+// TestSnapshotsInZone: with console --tz, times are shown in that zone and
+// the column says which; the ticket's time too.
+func TestSnapshotsInZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	s := snapTestSession(t, "demo", snapTestAt)
+	s.Location = berlin
+	view := snapLoaded(t, s).View()
+	for _, w := range []string{"TIME (Europe/Berlin)", "2026-11-21 04:00", "ticket: " + snapTestAt.In(berlin).Format("2006-01-02 15:04 MST")} {
+		if !strings.Contains(view, w) {
+			t.Errorf("view lacks %q:\n%s", w, view)
+		}
+	}
+	if strings.Contains(view, "UTC") {
+		t.Errorf("a time in UTC is shown with --tz Europe/Berlin:\n%s", view)
+	}
+}

@@ -375,7 +375,7 @@ func (m *tablesScreen) View() string {
 	default:
 		info := count
 		if !m.s.Snapshot.Time.IsZero() {
-			info += " · snapshot of " + m.s.Snapshot.Time.UTC().Format("2006-01-02 15:04 MST")
+			info += " · snapshot of " + m.s.local(m.s.Snapshot.Time).Format("2006-01-02 15:04 MST")
 		}
 		addAs(4, st.Subtle.Render(info))
 	}
