@@ -13,6 +13,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/powabase/restorectl/internal/catalog"
 	"github.com/powabase/restorectl/internal/dump"
@@ -197,6 +199,13 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 		if s.Ticket.At, err = svc.ParseTime(t); err != nil {
 			return usagef("console: --at: %v", err)
 		}
+	}
+	if e.getenv("NO_COLOR") != "" {
+		// NO_COLOR asks for no colour, not no emphasis: termenv reads it
+		// as a terminal of no attributes at all, which would leave the
+		// text cursor (drawn reversed) invisible. The styles hold no
+		// colour then (NewStyles), so ANSI draws bold and reverse only.
+		lipgloss.SetColorProfile(termenv.ANSI)
 	}
 	signalled := ctx
 	ctx, cancel := context.WithCancel(ctx)

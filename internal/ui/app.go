@@ -170,17 +170,20 @@ func (a *App) View() string {
 	for _, s := range a.stack {
 		titles = append(titles, s.Title())
 	}
-	// Deep in a ticket the trail is cut from the front: where you are
-	// matters more than where you started.
-	trail := strings.Join(titles, " › ")
-	for len(titles) > 1 && ansi.StringWidth("restorectl  "+trail) > a.width {
-		titles = titles[1:]
-		trail = "… › " + strings.Join(titles, " › ")
-	}
-	title := a.s.Styles.Title.Render("restorectl") + "  " + trail
+	var ticket string
 	if t := a.s.Ticket; t.Project != "" {
-		title += a.s.Styles.Subtle.Render("   " + termsafe.String(t.Project) + " " + termsafe.String(t.ID))
+		ticket = "   " + termsafe.String(t.Project) + " " + termsafe.String(t.ID)
 	}
+	// Deep in a ticket the trail is cut from the middle: where you are and
+	// which ticket it is matter more than the steps on the way.
+	trail := strings.Join(titles, " › ")
+	for cut := 1; len(titles)-cut > 1 && ansi.StringWidth("restorectl  "+trail+ticket) > a.width; cut++ {
+		trail = titles[0] + " › … › " + strings.Join(titles[cut+1:], " › ")
+	}
+	if len(titles) > 1 && ansi.StringWidth("restorectl  "+trail+ticket) > a.width {
+		trail = "… › " + titles[len(titles)-1]
+	}
+	title := a.s.Styles.Title.Render("restorectl") + "  " + trail + a.s.Styles.Subtle.Render(ticket)
 	body := a.top().View()
 	out := termsafe.Styled(title + "\n" + body + "\n" + a.help.View(a.keys()))
 	lines := strings.Split(out, "\n")

@@ -61,3 +61,27 @@ func TestResizeLive(t *testing.T) {
 		}
 	}
 }
+
+// TestTitleTrailKeepsTheTicket: deep in a ticket on a narrow terminal the
+// trail is cut from the middle, so the first step, the current one and
+// the ticket's project and id stay in view.
+func TestTitleTrailKeepsTheTicket(t *testing.T) {
+	s := &Session{Styles: NewStyles(true), Keys: NewKeyMap(), Ticket: Ticket{Project: "abcd1234efgh5678ijkl", ID: "SUP-12345"}}
+	a := New(s, &resultStub{title: "1 Ticket"})
+	for _, title := range []string{"2 Snapshots", "3 Tables", "4 Preview", "5 Mode", "6 Confirm"} {
+		a.Update(pushMsg{&resultStub{title: title}})
+	}
+	for _, width := range []int{80, 60} {
+		a.Update(tea.WindowSizeMsg{Width: width, Height: 24})
+		first := strings.SplitN(a.View(), "\n", 2)[0]
+		want := []string{"6 Confirm", "abcd1234efgh5678ijkl SUP-12345"}
+		if width == 80 {
+			want = append(want, "1 Ticket › … › ")
+		}
+		for _, want := range want {
+			if !strings.Contains(first, want) {
+				t.Errorf("at %d columns the title lacks %q: %q", width, want, first)
+			}
+		}
+	}
+}

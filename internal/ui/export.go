@@ -76,12 +76,16 @@ type exportScreen struct {
 	height  int
 }
 
-// exportName is the default file name: <project>-<snapshot time>-<first
-// table>.sql, in the current directory.
+// exportName is the default file name, in the current directory, after
+// what the script holds: <project>-<snapshot time>-<table>.sql for one
+// table, <table>-and-N-more for several (the first alone misnamed it).
 func exportName(s *Session) string {
 	name := s.Ticket.Project + "-" + s.Snapshot.Time.UTC().Format("20060102T150405Z")
-	if len(s.Tables) > 0 {
+	switch n := len(s.Tables); {
+	case n == 1:
 		name += "-" + s.Tables[0].Name
+	case n > 1:
+		name += fmt.Sprintf("-%s-and-%d-more", s.Tables[0].Name, n-1)
 	}
 	// Keep the name one plain file name whatever the table is called.
 	return strings.Map(func(r rune) rune {

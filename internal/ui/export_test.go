@@ -73,7 +73,12 @@ func TestExportGolden(t *testing.T) {
 
 func TestExportDefaultName(t *testing.T) {
 	s := exportSession(t)
-	if got, want := NewExportScreen(s).(*exportScreen).input.Value(), "demo-20261121T030000Z-orders.sql"; got != want {
+	// Named after what it holds: four tables are not "orders".
+	if got, want := NewExportScreen(s).(*exportScreen).input.Value(), "demo-20261121T030000Z-orders-and-3-more.sql"; got != want {
+		t.Errorf("default path %q, want %q", got, want)
+	}
+	s.Tables = modeTables[:1]
+	if got, want := exportName(s), "demo-20261121T030000Z-orders.sql"; got != want {
 		t.Errorf("default path %q, want %q", got, want)
 	}
 	s.Tables = []extract.Name{{Schema: "My Schema", Name: "a/b c"}}
@@ -315,7 +320,7 @@ func TestExportRelativePathShownAbsolute(t *testing.T) {
 	if done.err != nil {
 		t.Fatal(done.err)
 	}
-	abs := filepath.Join(dir, "demo-20261121T030000Z-orders.sql")
+	abs := filepath.Join(dir, "demo-20261121T030000Z-orders-and-3-more.sql")
 	if _, err := os.Stat(abs); err != nil {
 		t.Fatalf("the default path was not written in the current directory: %v", err)
 	}

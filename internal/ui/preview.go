@@ -58,7 +58,10 @@ type previewScreen struct {
 	// project's database among it) when the screen is left.
 	job    int
 	cancel context.CancelFunc
-	// loaded is the text once read; err why it could not be.
+	// rows and script are what was read, drawn to the width by render
+	// into loaded; err why it could not be read.
+	rows   []*extract.RowSet
+	script string
 	loaded string
 	err    error
 }
@@ -66,10 +69,11 @@ type previewScreen struct {
 // previewLoadedMsg is the result of one preview job; from names the
 // screen (a preview shown again is a new screen whose jobs count from 1).
 type previewLoadedMsg struct {
-	from *previewScreen
-	job  int
-	text string
-	err  error
+	from   *previewScreen
+	job    int
+	rows   []*extract.RowSet
+	script string
+	err    error
 }
 
 // NewPreviewScreen shows the selection s.Tables of s.Snapshot.
@@ -99,29 +103,25 @@ func (m *previewScreen) load() tea.Cmd {
 	m.job++
 	ctx, cancel := context.WithCancel(m.s.context())
 	m.cancel = cancel
-	m.loaded, m.err = "", nil
+	m.rows, m.script, m.loaded, m.err = nil, "", "", nil
 	m.render()
 	job, s := m.job, m.s
-	snap, toc, tables := s.Snapshot.Snapshot, s.TOC, s.Tables
+	snap, tables := s.Snapshot.Snapshot, s.Tables
 	return func() tea.Msg {
 		defer cancel()
-		var b strings.Builder
+		var rows []*extract.RowSet
 		for _, t := range tables {
 			rs, err := s.Backend.Preview(ctx, snap, t, previewRows)
 			if err != nil {
 				return previewLoadedMsg{from: m, job: job, err: fmt.Errorf("preview %s: %w", t, err)}
 			}
-			writeRows(&b, rs, toc.Table(t))
+			rows = append(rows, rs)
 		}
 		var script bytes.Buffer
 		if err := s.Backend.Script(ctx, snap, tables, extract.SchemaOnly, &script); err != nil {
 			return previewLoadedMsg{from: m, job: job, err: fmt.Errorf("read the definitions: %w", err)}
 		}
-		b.WriteString("What a restore creates (schema only):\n\n")
-		b.WriteString(script.String())
-		// Names, values and definitions are the customer's: escaped, the
-		// lines kept (the rows are escaped already, to align).
-		return previewLoadedMsg{from: m, job: job, text: termsafe.Text(b.String())}
+		return previewLoadedMsg{from: m, job: job, rows: rows, script: script.String()}
 	}
 }
 
@@ -164,9 +164,9 @@ func writePlanText(b *strings.Builder, plan *apply.Plan, err error) {
 	}
 }
 
-// writeRows writes a table's first rows, columns aligned; names and
-// values escaped (termsafe), each on one line.
-func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
+// writeRows writes a table's first rows, columns aligned and fitted to
+// width; names and values escaped (termsafe), each on one line.
+func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table, width int) {
 	total := int64(len(rs.Rows))
 	if t != nil {
 		total = t.Rows
@@ -182,15 +182,16 @@ func writeRows(b *strings.Builder, rs *extract.RowSet, t *extract.Table) {
 	columns := make([]string, len(rs.Columns))
 	for i, c := range rs.Columns {
 		columns[i] = termsafe.String(c)
-		widths[i] = min(max(widths[i], ansi.StringWidth(columns[i])), 24)
+		widths[i] = ansi.StringWidth(columns[i])
 	}
 	for _, row := range rs.Rows {
 		for i, f := range row {
 			if i < len(widths) {
-				widths[i] = min(max(widths[i], ansi.StringWidth(cell(f))), 24)
+				widths[i] = max(widths[i], ansi.StringWidth(cell(f)))
 			}
 		}
 	}
+	fitWidths(widths, width-2*max(len(widths)-1, 0))
 	line := func(vals []string) {
 		for i, v := range vals {
 			v = ansi.Truncate(v, widths[i], "…")
@@ -222,7 +223,7 @@ func (m *previewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return m, nil // an earlier load, or another preview's
 		}
 		m.stop()
-		m.loaded, m.err = msg.text, msg.err
+		m.rows, m.script, m.err = msg.rows, msg.script, msg.err
 		m.render()
 		return m, nil
 	case tea.KeyMsg:
@@ -242,9 +243,22 @@ func (m *previewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return m, cmd
 }
 
-// render puts the current state into the viewport, lines cut to the width.
+// render puts the current state into the viewport, the rows' columns
+// fitted to the width and lines cut to it.
 func (m *previewScreen) render() {
 	st := m.s.Styles
+	m.loaded = ""
+	if m.err == nil && m.rows != nil {
+		var b strings.Builder
+		for _, rs := range m.rows {
+			writeRows(&b, rs, m.s.TOC.Table(rs.Table), m.width)
+		}
+		b.WriteString("What a restore creates (schema only):\n\n")
+		b.WriteString(m.script)
+		// Names, values and definitions are the customer's: escaped, the
+		// lines kept (the rows are escaped already, to align).
+		m.loaded = termsafe.Text(b.String())
+	}
 	var text string
 	switch {
 	case m.err != nil:
@@ -263,9 +277,43 @@ func (m *previewScreen) render() {
 
 func (m *previewScreen) View() string {
 	st := m.s.Styles
-	head := st.Header.Render(fmt.Sprintf("Dry run of %s from %s", catalog.Plural(len(m.s.Tables), "table", "tables"), termsafe.String(m.s.Snapshot.Key)))
+	head := st.Header.Render(fmt.Sprintf("Preview of %s from %s", catalog.Plural(len(m.s.Tables), "table", "tables"), termsafe.String(m.s.Snapshot.Key)))
 	if m.loaded != "" {
-		head += st.Subtle.Render(fmt.Sprintf("  %d%%", int(m.view.ScrollPercent()*100)))
+		// Where the view is, as lines: a percentage read like a progress
+		// bar stuck short of 100.
+		total := m.view.TotalLineCount()
+		first := min(m.view.YOffset+1, total)
+		last := min(m.view.YOffset+m.view.VisibleLineCount(), total)
+		head += st.Subtle.Render(fmt.Sprintf("  lines %d–%d of %d", first, last, total))
 	}
 	return ansi.Truncate(head, max(m.width, 1), "…") + "\n" + m.view.View()
+}
+
+// fitWidths narrows the widest columns, one character at a time, until
+// they fit in width (never below previewMinColumn): a UUID keeps its 36
+// characters when the terminal has room for them.
+func fitWidths(widths []int, width int) {
+	for sum(widths) > width {
+		widest := 0
+		for i, w := range widths {
+			if w > widths[widest] {
+				widest = i
+			}
+		}
+		if widths[widest] <= previewMinColumn {
+			return
+		}
+		widths[widest]--
+	}
+}
+
+// previewMinColumn is how narrow fitWidths makes a column.
+const previewMinColumn = 8
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }

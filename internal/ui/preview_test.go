@@ -393,3 +393,28 @@ func TestPreviewLeaveCancelsLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewRowsUseTheWidth: columns are cut only when the terminal has
+// no room: a UUID keeps its 36 characters at 120 columns, and at 40 the
+// widest column gives way first.
+func TestPreviewRowsUseTheWidth(t *testing.T) {
+	const id = "6f1c2a8e-4b7d-4e0a-9c3f-2d5b8a7e1f90"
+	rs := &extract.RowSet{Table: extract.Name{Schema: "public", Name: "users"}, Columns: []string{"id", "email", "created_at", "note"},
+		Rows: [][]extract.Field{{{Value: id}, {Value: "someone@example.com"}, {Value: "2026-11-19 08:17:00+00"}, {Value: "x"}}}}
+	for _, tc := range []struct {
+		width  int
+		whole  bool
+		within int
+	}{{120, true, 120}, {60, false, 60}} {
+		var b strings.Builder
+		writeRows(&b, rs, nil, tc.width)
+		if got := strings.Contains(b.String(), id); got != tc.whole {
+			t.Errorf("width %d: the whole UUID shown %v, want %v:\n%s", tc.width, got, tc.whole, b.String())
+		}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if w := ansi.StringWidth(l); w > tc.within {
+				t.Errorf("width %d: a line of %d columns: %q", tc.width, w, l)
+			}
+		}
+	}
+}
