@@ -190,7 +190,7 @@ func TestBackupStores(t *testing.T) {
 		t.Fatalf("backup into a new directory: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	stdout, stderr, code := runCLI(t, environ, "snapshots", "--project", "proj1")
-	if code != exitOK || !strings.Contains(stdout, "1 snapshots of project proj1 in file://"+newStore) {
+	if code != exitOK || !strings.Contains(stdout, "1 snapshot of project proj1 in file://"+newStore) {
 		t.Fatalf("snapshots after the backup: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 
