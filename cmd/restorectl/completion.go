@@ -33,9 +33,10 @@ import (
 var completionShells = []string{"bash", "zsh", "fish"}
 
 // completionHelp is the completion command's help below its flags.
-const completionHelp = `Load the script in the shell's startup, for instance:
+const completionHelp = `Load the script in the shell's startup (bash needs the bash-completion
+package; zsh loads it after compinit):
   bash:  echo 'source <(restorectl completion bash)' >> ~/.bashrc
-  zsh:   restorectl completion zsh > "${fpath[1]}/_restorectl"
+  zsh:   echo 'source <(restorectl completion zsh)' >> ~/.zshrc
   fish:  restorectl completion fish > ~/.config/fish/completions/restorectl.fish`
 
 // completeTimeout bounds what a completion may spend reading the store: a
