@@ -81,10 +81,25 @@ func runCompletion(ctx context.Context, args []string, e env) error {
 // runCompleteRequest answers a completion script's request, `restorectl
 // __complete ARGS...` (or __completeNoDesc): the candidates on stdout, one
 // a line, then cobra's directive.
+//
+// A one-letter flag (-o) is offered as itself only: pflag also names it
+// --o, which the flag package takes but help never shows.
 func runCompleteRequest(ctx context.Context, args []string, e env) error {
+	var out strings.Builder
 	root := completionTree(ctx, e)
+	root.SetOut(&out)
 	root.SetArgs(args)
-	return root.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
+	for _, line := range strings.SplitAfter(out.String(), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if len(name) == 3 && strings.HasPrefix(name, "--") {
+			continue
+		}
+		if _, werr := io.WriteString(e.stdout, line); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // collectedFlags is what a command run with -h in collect mode handed over.

@@ -60,6 +60,8 @@ func TestCompletion(t *testing.T) {
 	}{
 		{"command prefix", nil, []string{"snap"}, []string{"snapshots"}, ":4"},
 		{"flag prefix", nil, []string{"restore", "x", "--mo"}, []string{"--mode"}, ":4"},
+		{"one-letter flag", nil, []string{"extract", "x", "-"}, []string{"--data-only", "--dry-run", "--force", "--help", "-h", "--json", "--no-index", "-o", "--schema-only", "--stats", "--store", "--table", "--tz"}, ":4"},
+		{"long flags", nil, []string{"extract", "x", "--f"}, []string{"--force"}, ":4"},
 		{"mode values", nil, []string{"restore", "x", "--mode", ""}, []string{"new-project", "overwrite", "merge"}, ":4"},
 		{"mode prefix", nil, []string{"restore", "x", "--mode", "ov"}, []string{"overwrite"}, ":4"},
 		{"tz", nil, []string{"snapshots", "--tz", "Europe/Be"}, []string{"Europe/Berlin"}, ":4"},
