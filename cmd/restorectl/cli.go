@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/powabase/restorectl/internal/catalog"
 )
 
@@ -35,6 +37,7 @@ func commands() []command {
 		{"index", "build and store the sidecar index of an existing snapshot", runIndex},
 		{"backup", "dump projects with pg_dump and stream them into the snapshot store", runBackup},
 		{"prune", "delete a project's snapshots older than the retention window", runPrune},
+		{"completion", "print the shell completion script for bash, zsh or fish", runCompletion},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -56,6 +59,9 @@ func run(ctx context.Context, args []string, e env) error {
 		}
 		printOverview(e.stdout)
 		return nil
+	}
+	if args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd {
+		return runCompleteRequest(ctx, args, e)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -112,6 +118,12 @@ func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
 	// The flag package's own error line is dropped: parse's usage error
 	// says it better (GNU names, a suggestion).
 	fs.SetOutput(io.Discard)
+	if e.collectFlags != nil {
+		// Collect mode: flag.Parse calls Usage for -h once every flag is
+		// defined; parse then returns errHelpShown as it does after help.
+		fs.Usage = func() { e.collectFlags(fs, synopsis) }
+		return fs
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: restorectl %s %s\n", name, synopsis)
 		n := 0

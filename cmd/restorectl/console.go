@@ -65,10 +65,12 @@ temporary directory, removed when the demo ends, and the demo says so.`
 
 func runDemo(ctx context.Context, args []string, e env) (err error) {
 	fs := newFlagSet("demo", "[--at TIME] [--ticket ID]", e)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprintf(e.stderr, "\n%s\n", demoHelp)
+	if e.collectFlags == nil { // collecting flags for completion prints nothing
+		usage := fs.Usage
+		fs.Usage = func() {
+			usage()
+			fmt.Fprintf(e.stderr, "\n%s\n", demoHelp)
+		}
 	}
 	cf := addConsoleFlags(fs)
 	if err := parse(fs, args); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,11 @@ type env struct {
 	environ        func() []string
 	// terminal: stdin and stdout are a terminal, so the console can run.
 	terminal bool
+	// collectFlags, when set, makes a command run with -h hand its flag
+	// set and synopsis here instead of printing its usage (newFlagSet), so
+	// shell completion learns every command's flags without running any
+	// (completion.go).
+	collectFlags func(fs *flag.FlagSet, synopsis string)
 }
 
 // usageError is a mistake on the command line: exit status 2, and the
