@@ -115,6 +115,13 @@ func runDemo(ctx context.Context, args []string, e env) (err error) {
 			fmt.Fprintf(e.stderr, "restorectl demo: the throwaway PostgreSQL is stopped and removed (%s).\n", pg.Dir)
 		}()
 	}
+	if noDatabase == "" && *cf.project == sample.Project {
+		// A newcomer gets a ticket to work, not an empty form.
+		if *cf.ticket == "" {
+			*cf.ticket = "SUP-42"
+		}
+		cf.about = demoTicket
+	}
 	return cf.run(ctx, store, origin, noDatabase, e)
 }
 
@@ -143,6 +150,8 @@ var errNoTerminal = usageError{"the console needs a terminal (stdin and stdout);
 type consoleFlags struct {
 	project, at, ticket, tz            *string
 	target, adminURL, pgDump, operator *string
+	// about is what the ticket says, shown on the ticket screen (the demo's).
+	about string
 }
 
 // origin completes o with the console's flags an undo line repeats.
@@ -196,7 +205,7 @@ func (cf consoleFlags) run(ctx context.Context, store catalog.Store, origin tick
 		TargetTemplate: stringFlag(*cf.target, "RESTORECTL_TARGET_URL_TEMPLATE", e), AdminURL: stringFlag(*cf.adminURL, "RESTORECTL_ADMIN_URL", e),
 		PgDump: *cf.pgDump, Env: e.environ(), Operator: rf.operator(e), Origin: cf.origin(origin, e)}
 	s := &ui.Session{Backend: ui.NewStoreBackend(svc), Location: loc, Styles: ui.NewStyles(e.getenv("NO_COLOR") != ""), Keys: ui.NewKeyMap(), Now: time.Now,
-		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket}, Origin: svc.Origin, NoDatabase: noDatabase}
+		Ticket: ui.Ticket{Project: *cf.project, AtText: *cf.at, ID: *cf.ticket, About: cf.about}, Origin: svc.Origin, NoDatabase: noDatabase}
 	if t := strings.TrimSpace(*cf.at); t != "" {
 		if s.Ticket.At, err = svc.ParseTime(t); err != nil {
 			return usagef("console: --at: %v", err)

@@ -25,6 +25,11 @@ import (
 const demoDamage = `DELETE FROM public.orders WHERE id % 3 = 0;
 UPDATE public.orders SET status = 'pending', total = 0, note = 'oops' WHERE id IN (1, 2, 4);`
 
+// demoTicket is the ticket the demo works, as the customer wrote it, and
+// what the demo did (demoDamage).
+const demoTicket = `"A third of our orders vanished on 21 November, and three others now show total 0 and status pending." ` +
+	`(The demo deleted every third row of public.orders and changed rows 1, 2 and 4 after the 2026-11-21 03:00 snapshot: preview it, then overwrite or merge the table back.)`
+
 // startDemoDatabase starts the demo's own PostgreSQL: a throwaway cluster
 // (localpg) holding project demo as its snapshot before the ticket's
 // time (at) left it, then damaged (demoDamage), for the console to restore into.

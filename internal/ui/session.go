@@ -18,6 +18,8 @@ type Ticket struct {
 	// AtText is the time as typed ("yesterday 14:05"), for display.
 	AtText string
 	ID     string
+	// About is what the ticket says (the demo's), shown on the ticket screen.
+	About string
 }
 
 // Session is what the screens share: the backend, the styles and keys,

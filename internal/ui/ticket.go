@@ -226,6 +226,12 @@ func (m *ticketScreen) View() string {
 
 	var b strings.Builder
 	b.WriteString("\n")
+	if about := m.s.Ticket.About; about != "" {
+		for _, line := range ticketWrap(termsafe.String(about), max(m.width-4, 20)) {
+			b.WriteString("  " + line + "\n")
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString(st.Subtle.Render("  Which project, when was its data last right, and for which ticket?"))
 	b.WriteString("\n\n")
 	for i, in := range m.inputs {

@@ -343,3 +343,22 @@ func TestTicketLongValueScrolls(t *testing.T) {
 		t.Errorf("the end of a long value is not in view:\n%s", view)
 	}
 }
+
+// TestTicketShowsWhatItSays: a ticket that comes with its text (the
+// demo's) shows it above the fields, wrapped and escaped.
+func TestTicketShowsWhatItSays(t *testing.T) {
+	s := ticketTestSession(t)
+	s.Ticket = Ticket{Project: "demo", AtText: "2026-11-21 14:05", ID: "SUP-42",
+		About: "\"A third of our orders vanished\x1b[2J on 21 November.\" (The demo deleted rows of public.orders: overwrite or merge the table back.)"}
+	m := NewTicketScreen(s)
+	m.SetSize(80, 24)
+	v := m.View()
+	for _, want := range []string{`"A third of our orders vanished\x1b[2J on 21`, "overwrite or merge the", "Project ref"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the ticket screen lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Index(v, "vanished") > strings.Index(v, "Project ref") {
+		t.Errorf("the ticket's text is not above the fields:\n%s", v)
+	}
+}
