@@ -174,6 +174,11 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("the demo's public.orders before the restore: %d rows, %d changed, owned by %q; want 37, 3, demo", rows, damaged, owner)
 	}
 
+	// NO_COLOR (set for every tmux test) means no colour, not no
+	// emphasis: the text cursor, drawn reversed, stays visible.
+	if styled, _ := exec.Command("tmux", "capture-pane", "-p", "-e", "-t", s.name).Output(); !strings.Contains(string(styled), "\x1b[7m") {
+		t.Errorf("under NO_COLOR the ticket screen draws nothing reversed (no text cursor):\n%q", styled)
+	}
 	// Esc does nothing on the first screen (q and Ctrl-C quit).
 	s.keys("Escape")
 	time.Sleep(200 * time.Millisecond)
