@@ -319,7 +319,15 @@ type selector struct {
 	schemas map[string]bool
 	created map[Name]bool // sequences an included entry creates
 	indexes map[Name]bool // indexes an included entry creates
-	changed bool
+	// constraints are the entries adding a table's constraints, by table
+	// and name: a comment on one comes only if it does.
+	constraints map[tableConstraint]int
+	changed     bool
+}
+
+type tableConstraint struct {
+	table Name
+	name  string
 }
 
 func newSelector(t *TOC) *selector {
@@ -327,7 +335,21 @@ func newSelector(t *TOC) *selector {
 		toc: t, include: make([]bool, len(t.Entries)),
 		data: map[Name]bool{}, defined: map[Name]bool{}, needed: map[Name]bool{},
 		schemas: map[string]bool{}, created: map[Name]bool{}, indexes: map[Name]bool{},
+		constraints: constraintEntries(t),
 	}
+}
+
+// constraintEntries indexes the entries that add a constraint to a table
+// (ALTER TABLE ... ADD CONSTRAINT), by table and constraint name.
+func constraintEntries(t *TOC) map[tableConstraint]int {
+	m := map[tableConstraint]int{}
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if (e.Kind == KindConstraint || e.Kind == KindFKConstraint) && len(e.Tables) > 0 && e.Detail != "" {
+			m[tableConstraint{e.Tables[0], e.Detail}] = i
+		}
+	}
+	return m
 }
 
 func (s *selector) selectTable(n Name) {
@@ -486,8 +508,15 @@ func (s *selector) allData(names []Name) bool {
 }
 
 // wantedComment: comments on a table or its parts come with the table's
-// rows; others with their object.
+// rows, and a comment on a constraint added by its own statement with
+// that statement (a foreign key left out takes its comment along); others
+// with their object.
 func (s *selector) wantedComment(e *Entry) bool {
+	if e.On == KindConstraint && len(e.Tables) > 0 {
+		if i, ok := s.constraints[tableConstraint{e.Tables[0], e.Detail}]; ok {
+			return s.wanted(&s.toc.Entries[i])
+		}
+	}
 	if len(e.Tables) > 0 {
 		return s.data[e.Tables[0]]
 	}

@@ -116,6 +116,7 @@ func TestSelect(t *testing.T) {
 				{KindIndex, n("public", "orders_open_idx"), "orders_open_idx", true},
 				{KindConstraint, n("public", "orders"), "orders_pkey", true},
 				{KindFKConstraint, n("public", "orders"), "orders_customer_id_fkey", false}, // to an unselected table
+				{KindComment, n("public", "orders"), "orders_customer_id_fkey", false},      // ... and its comment
 				{KindExtension, n("", "btree_gist"), "", true},                              // extensions always
 				{KindSet, n("", ""), "search_path", true},                                   // SETs always
 				{KindView, n("public", "order_summaries"), "", false},                       // views only when selected
@@ -141,6 +142,7 @@ func TestSelect(t *testing.T) {
 			dropped: []string{"profiles_id_fkey"},
 			facts: []selFact{
 				{KindFKConstraint, n("public", "orders"), "orders_customer_id_fkey", true},
+				{KindComment, n("public", "orders"), "orders_customer_id_fkey", true}, // its comment with it
 				{KindFKConstraint, n("public", "profiles"), "profiles_id_fkey", false},
 				{KindFunction, n("public", "touch_updated_at"), "", true},
 				{KindComment, n("public", "profiles"), "settings", true}, // a column comment

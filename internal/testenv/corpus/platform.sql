@@ -165,6 +165,9 @@ CREATE TABLE public.orders (
 );
 CREATE INDEX orders_customer_idx ON public.orders (customer_id, placed_at DESC);
 CREATE INDEX orders_open_idx ON public.orders (placed_at) WHERE status IN ('pending', 'paid');
+-- A comment on a foreign key: an extract that leaves the key out (its
+-- table referenced is not selected) must leave the comment out too.
+COMMENT ON CONSTRAINT orders_customer_id_fkey ON public.orders IS 'Who placed the order.';
 
 CREATE TABLE public.order_lines (
   order_id bigint REFERENCES public.orders (id) ON DELETE CASCADE,
