@@ -728,6 +728,11 @@ func alterTableCmd(c *Classification, rel Name, cmd *pg_query.AlterTableCmd) {
 	case pg_query.AlterTableType_AT_AddInherit:
 		parent := rangeVarName(cmd.GetDef().GetRangeVar())
 		c.Kind, c.Parent = KindInherits, &parent
+	case pg_query.AlterTableType_AT_EnableTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig,
+		pg_query.AlterTableType_AT_EnableReplicaTrig, pg_query.AlterTableType_AT_DisableTrig:
+		// A trigger's state: it needs the trigger, which on a partition
+		// may be its parent's (see selector.triggerComes).
+		c.On, c.Detail = KindTrigger, cmd.GetName()
 	case pg_query.AlterTableType_AT_AttachPartition:
 		// ALTER TABLE ONLY parent ATTACH PARTITION child: the statement is
 		// the child's, and needs the parent.

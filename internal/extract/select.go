@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -321,11 +322,13 @@ type selector struct {
 	indexes map[Name]bool // indexes an included entry creates
 	// constraints are the entries adding a table's constraints, by table
 	// and name: a comment on one comes only if it does.
-	constraints map[tableConstraint]int
-	changed     bool
+	constraints map[tablePart]int
+	// triggers are the CREATE TRIGGER entries, by table and trigger name.
+	triggers map[tablePart]int
+	changed  bool
 }
 
-type tableConstraint struct {
+type tablePart struct {
 	table Name
 	name  string
 }
@@ -335,18 +338,19 @@ func newSelector(t *TOC) *selector {
 		toc: t, include: make([]bool, len(t.Entries)),
 		data: map[Name]bool{}, defined: map[Name]bool{}, needed: map[Name]bool{},
 		schemas: map[string]bool{}, created: map[Name]bool{}, indexes: map[Name]bool{},
-		constraints: constraintEntries(t),
+		constraints: namedEntries(t, KindConstraint, KindFKConstraint),
+		triggers:    namedEntries(t, KindTrigger),
 	}
 }
 
-// constraintEntries indexes the entries that add a constraint to a table
-// (ALTER TABLE ... ADD CONSTRAINT), by table and constraint name.
-func constraintEntries(t *TOC) map[tableConstraint]int {
-	m := map[tableConstraint]int{}
+// namedEntries indexes the entries of kinds that create a named part of a
+// table (ADD CONSTRAINT, CREATE TRIGGER), by table and name.
+func namedEntries(t *TOC, kinds ...Kind) map[tablePart]int {
+	m := map[tablePart]int{}
 	for i := range t.Entries {
 		e := &t.Entries[i]
-		if (e.Kind == KindConstraint || e.Kind == KindFKConstraint) && len(e.Tables) > 0 && e.Detail != "" {
-			m[tableConstraint{e.Tables[0], e.Detail}] = i
+		if slices.Contains(kinds, e.Kind) && len(e.Tables) > 0 && e.Detail != "" {
+			m[tablePart{e.Tables[0], e.Detail}] = i
 		}
 	}
 	return m
@@ -483,6 +487,9 @@ func (s *selector) wanted(e *Entry) bool {
 	case KindComment:
 		return s.wantedComment(e)
 	}
+	if e.Kind == KindAlterTable && e.On == KindTrigger && len(e.Tables) > 0 {
+		return s.data[e.Tables[0]] && s.triggerComes(e.Tables[0], e.Detail)
+	}
 	// Everything else that belongs to tables: defaults, identity,
 	// constraints, indexes, triggers, policies, row security, rules, COPY,
 	// partition attaches, statistics, other ALTER TABLEs. It comes with
@@ -494,6 +501,25 @@ func (s *selector) wanted(e *Entry) bool {
 		if !s.defined[tn] {
 			return false
 		}
+	}
+	return true
+}
+
+// triggerComes says whether trigger name of table t comes with the
+// selection: its own CREATE TRIGGER, or, for a partition, its partitioned
+// parent's (PostgreSQL clones a parent's triggers onto its partitions, and
+// pg_dump writes the partition's ALTER TABLE ... DISABLE TRIGGER alone).
+// A trigger the dump does not create is taken as there.
+func (s *selector) triggerComes(t Name, name string) bool {
+	for range 64 { // a partition tree is never this deep; a cycle ends here
+		if i, ok := s.triggers[tablePart{t, name}]; ok {
+			return s.wanted(&s.toc.Entries[i])
+		}
+		tbl := s.toc.Table(t)
+		if tbl == nil || tbl.PartitionOf == nil {
+			return true
+		}
+		t = *tbl.PartitionOf
 	}
 	return true
 }
@@ -513,7 +539,7 @@ func (s *selector) allData(names []Name) bool {
 // with their object.
 func (s *selector) wantedComment(e *Entry) bool {
 	if e.On == KindConstraint && len(e.Tables) > 0 {
-		if i, ok := s.constraints[tableConstraint{e.Tables[0], e.Detail}]; ok {
+		if i, ok := s.constraints[tablePart{e.Tables[0], e.Detail}]; ok {
 			return s.wanted(&s.toc.Entries[i])
 		}
 	}

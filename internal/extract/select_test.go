@@ -170,6 +170,8 @@ func TestSelect(t *testing.T) {
 				{KindSchema, n("", "archive"), "", true},
 				{KindPartitionAttach, n("archive", "measurements_old"), "", true},
 				{KindCopy, n("public", "measurements_2024"), "", true},
+				{KindTrigger, n("public", "measurements"), "measurements_check", true},
+				{KindAlterTable, n("public", "measurements_2024"), "measurements_check", true}, // its state on a partition
 				{KindIndexAttach, n("public", "measurements_2024_pkey"), "", true},
 				{KindSequenceSet, n("public", "measurements_id_seq"), "", true}, // identity of the parent
 				{KindTable, n("public", "measurement_notes"), "", false},
@@ -186,7 +188,8 @@ func TestSelect(t *testing.T) {
 			shells:  []Name{n("public", "measurements")},
 			facts: []selFact{
 				{KindPartitionAttach, n("public", "measurements_2024"), "", true},
-				{KindIndexAttach, n("public", "measurements_2024_pkey"), "", false}, // the parent's index is not there
+				{KindIndexAttach, n("public", "measurements_2024_pkey"), "", false},             // the parent's index is not there
+				{KindAlterTable, n("public", "measurements_2024"), "measurements_check", false}, // the parent's trigger is not there
 				{KindCopy, n("public", "measurements_2023"), "", false},
 				{KindIdentity, n("public", "measurements"), "id", false},
 			},

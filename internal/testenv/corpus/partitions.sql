@@ -55,6 +55,13 @@ SELECT timestamptz '2022-06-01 00:00:00+00' + i * interval '7 hours',
        CASE WHEN i % 50 = 0 THEN NULL ELSE sqrt(i) END
 FROM generate_series(1, 6000) AS i;
 
+-- A row trigger on the partitioned table, cloned onto every partition and
+-- disabled on one: pg_dump writes that partition's DISABLE TRIGGER on its
+-- own, while the trigger is the parent's.
+CREATE FUNCTION public.measurements_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER measurements_check AFTER INSERT ON public.measurements FOR EACH ROW EXECUTE FUNCTION public.measurements_check();
+ALTER TABLE public.measurements_2024 DISABLE TRIGGER measurements_check;
+
 -- Notes on measurements: a foreign key to a partitioned table.
 CREATE TABLE public.measurement_notes (
   id serial PRIMARY KEY,
