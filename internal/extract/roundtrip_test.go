@@ -206,6 +206,7 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 			inCopy = true
 		case schemaOnly, line == "", strings.HasPrefix(line, "--"), line == "BEGIN;", line == "COMMIT;",
 			strings.HasPrefix(line, "SET "), strings.HasPrefix(line, "SELECT pg_catalog.set"):
+		case strings.Contains(silenceTriggers, line): // the data-only opening
 		default:
 			t.Errorf("data-only script has %q", line)
 		}

@@ -54,6 +54,9 @@ func writeScript(w io.Writer, sel *Selection, mode Mode, walk func(include func(
 	var st Stats
 	writeHeader(bw, sel, mode)
 	bw.WriteString("BEGIN;\n\n")
+	if mode == DataOnly {
+		bw.WriteString(silenceTriggers)
+	}
 	err := walk(func(i int) bool { return sel.Includes(i, mode) }, func(i int, it *Item) error {
 		bw.WriteString(it.SQL)
 		bw.WriteString("\n")
@@ -79,6 +82,26 @@ func writeScript(w io.Writer, sel *Selection, mode Mode, walk func(include func(
 	st.Bytes = cw.n
 	return st, err
 }
+
+// silenceTriggers opens a data-only script. Its rows go into tables the
+// schema script created with their triggers, which would fire as the rows
+// load and change them or write elsewhere: the script loads exactly the
+// snapshot's rows, as pg_dump --disable-triggers and restorectl's
+// overwrite do, by session_replication_role = replica for its transaction
+// (user triggers and foreign key checks silent). That takes a superuser
+// (or a role granted SET on it); any other role gets a warning that the
+// triggers fire, and the load goes on.
+const silenceTriggers = `-- The tables' triggers stay silent while the rows load (a superuser may
+-- do that; any other role is warned that they fire).
+DO $restorectl$
+BEGIN
+  SET LOCAL session_replication_role = replica;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'restorectl: this role may not set session_replication_role, so the tables'' triggers fire as the rows load';
+END
+$restorectl$;
+
+`
 
 // writeHeader writes the script's opening comment. Names are written as
 // SQL names, one per line; a name holding a newline is quoted by String

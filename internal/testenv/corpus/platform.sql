@@ -402,6 +402,10 @@ SELECT md5('user' || (1 + i % 200))::uuid,
        jsonb_build_object('lang', 'en', 'pages', i % 12),
        timestamptz '2025-05-01 00:00:00+00' + i * interval '1 hour'
 FROM generate_series(1, 250) AS i;
+-- A trigger that changes the rows it sees, created after the rows: a
+-- data-only script loaded after the schema-only one must not fire it.
+CREATE FUNCTION ai.stamp_title() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := NEW.title || ' (stamped)'; RETURN NEW; END $$;
+CREATE TRIGGER documents_stamp BEFORE INSERT ON ai.documents FOR EACH ROW EXECUTE FUNCTION ai.stamp_title();
 
 INSERT INTO ai.embeddings (document_id, chunk, content, embedding)
 SELECT 1 + (i - 1) / 4,
