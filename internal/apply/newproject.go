@@ -54,6 +54,9 @@ func (r *run) newProjectEntries() (*newProjectLoad, []string, error) {
 	if !r.req.All {
 		for _, fk := range sel.DroppedFKs {
 			dropped[fk.Entry] = true
+			for _, c := range fk.Comments {
+				dropped[c] = true // its comment would name a missing constraint
+			}
 			warnings = append(warnings, fk.String()+": its rows are not restored, so the foreign key is left out (add it by hand once they are)")
 		}
 	}

@@ -241,6 +241,9 @@ type DroppedFK struct {
 	Table      Name   // the referencing (selected) table
 	References []Name // the referenced tables that are not selected
 	Entry      int    // its index in TOC.Entries
+	// Comments are the entries of the comments on it (COMMENT ON
+	// CONSTRAINT), left out with it.
+	Comments []int
 }
 
 func (d DroppedFK) String() string {
@@ -559,6 +562,18 @@ func (s *selector) wantedComment(e *Entry) bool {
 	return s.needed[e.Object]
 }
 
+// commentsOn returns the entries commenting on constraint name of table.
+func (s *selector) commentsOn(table Name, name string) []int {
+	var out []int
+	for i := range s.toc.Entries {
+		e := &s.toc.Entries[i]
+		if e.Kind == KindComment && e.On == KindConstraint && len(e.Tables) > 0 && e.Tables[0] == table && e.Detail == name {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // finish turns the fixpoint into a Selection.
 func (s *selector) finish() *Selection {
 	t := s.toc
@@ -597,7 +612,8 @@ func (s *selector) finish() *Selection {
 					missing = append(missing, r)
 				}
 			}
-			sel.DroppedFKs = append(sel.DroppedFKs, DroppedFK{Name: e.Detail, Table: e.Tables[0], References: missing, Entry: i})
+			sel.DroppedFKs = append(sel.DroppedFKs, DroppedFK{Name: e.Detail, Table: e.Tables[0], References: missing, Entry: i,
+				Comments: s.commentsOn(e.Tables[0], e.Detail)})
 		case e.Warning != "" && len(e.Tables) == 0:
 			sel.Warnings = append(sel.Warnings, fmt.Sprintf("byte %d: left out: %s", e.Offset, e.Warning))
 		}
