@@ -2,7 +2,6 @@ package extract
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -326,8 +325,10 @@ type selector struct {
 	// constraints are the entries adding a table's constraints, by table
 	// and name: a comment on one comes only if it does.
 	constraints map[tablePart]int
-	// triggers are the CREATE TRIGGER entries, by table and trigger name.
+	// triggers are the CREATE TRIGGER entries, by table and trigger name;
+	// comments the COMMENT ON CONSTRAINT entries, by table and constraint.
 	triggers map[tablePart]int
+	comments map[tablePart][]int
 	changed  bool
 }
 
@@ -337,26 +338,35 @@ type tablePart struct {
 }
 
 func newSelector(t *TOC) *selector {
-	return &selector{
+	s := &selector{
 		toc: t, include: make([]bool, len(t.Entries)),
 		data: map[Name]bool{}, defined: map[Name]bool{}, needed: map[Name]bool{},
 		schemas: map[string]bool{}, created: map[Name]bool{}, indexes: map[Name]bool{},
-		constraints: namedEntries(t, KindConstraint, KindFKConstraint),
-		triggers:    namedEntries(t, KindTrigger),
 	}
+	s.indexParts()
+	return s
 }
 
-// namedEntries indexes the entries of kinds that create a named part of a
-// table (ADD CONSTRAINT, CREATE TRIGGER), by table and name.
-func namedEntries(t *TOC, kinds ...Kind) map[tablePart]int {
-	m := map[tablePart]int{}
-	for i := range t.Entries {
-		e := &t.Entries[i]
-		if slices.Contains(kinds, e.Kind) && len(e.Tables) > 0 && e.Detail != "" {
-			m[tablePart{e.Tables[0], e.Detail}] = i
+// indexParts indexes, in one pass over the entries, those that create a
+// named part of a table (ADD CONSTRAINT, CREATE TRIGGER) and the comments
+// on constraints, by table and name.
+func (s *selector) indexParts() {
+	s.constraints, s.triggers, s.comments = map[tablePart]int{}, map[tablePart]int{}, map[tablePart][]int{}
+	for i := range s.toc.Entries {
+		e := &s.toc.Entries[i]
+		if len(e.Tables) == 0 || e.Detail == "" {
+			continue
+		}
+		k := tablePart{e.Tables[0], e.Detail}
+		switch {
+		case e.Kind == KindConstraint, e.Kind == KindFKConstraint:
+			s.constraints[k] = i
+		case e.Kind == KindTrigger:
+			s.triggers[k] = i
+		case e.Kind == KindComment && e.On == KindConstraint:
+			s.comments[k] = append(s.comments[k], i)
 		}
 	}
-	return m
 }
 
 func (s *selector) selectTable(n Name) {
@@ -562,18 +572,6 @@ func (s *selector) wantedComment(e *Entry) bool {
 	return s.needed[e.Object]
 }
 
-// commentsOn returns the entries commenting on constraint name of table.
-func (s *selector) commentsOn(table Name, name string) []int {
-	var out []int
-	for i := range s.toc.Entries {
-		e := &s.toc.Entries[i]
-		if e.Kind == KindComment && e.On == KindConstraint && len(e.Tables) > 0 && e.Tables[0] == table && e.Detail == name {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // finish turns the fixpoint into a Selection.
 func (s *selector) finish() *Selection {
 	t := s.toc
@@ -613,7 +611,7 @@ func (s *selector) finish() *Selection {
 				}
 			}
 			sel.DroppedFKs = append(sel.DroppedFKs, DroppedFK{Name: e.Detail, Table: e.Tables[0], References: missing, Entry: i,
-				Comments: s.commentsOn(e.Tables[0], e.Detail)})
+				Comments: s.comments[tablePart{e.Tables[0], e.Detail}]})
 		case e.Warning != "" && len(e.Tables) == 0:
 			sel.Warnings = append(sel.Warnings, fmt.Sprintf("byte %d: left out: %s", e.Offset, e.Warning))
 		}

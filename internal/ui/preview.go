@@ -291,9 +291,16 @@ func (m *previewScreen) View() string {
 
 // fitWidths narrows the widest columns, one character at a time, until
 // they fit in width (never below previewMinColumn): a UUID keeps its 36
-// characters when the terminal has room for them.
+// characters when the terminal has room for them. A column wider than the
+// whole line is cut to it first, so a megabyte of JSON costs no more than
+// a short value.
 func fitWidths(widths []int, width int) {
-	for sum(widths) > width {
+	total := 0
+	for i := range widths {
+		widths[i] = min(widths[i], max(width, previewMinColumn))
+		total += widths[i]
+	}
+	for total > width {
 		widest := 0
 		for i, w := range widths {
 			if w > widths[widest] {
@@ -304,16 +311,9 @@ func fitWidths(widths []int, width int) {
 			return
 		}
 		widths[widest]--
+		total--
 	}
 }
 
 // previewMinColumn is how narrow fitWidths makes a column.
 const previewMinColumn = 8
-
-func sum(xs []int) int {
-	n := 0
-	for _, x := range xs {
-		n += x
-	}
-	return n
-}
