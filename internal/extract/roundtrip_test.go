@@ -2,7 +2,9 @@ package extract
 
 import (
 	"bufio"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -213,5 +215,34 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDataOnlyAsNonSuperuser: a role that may not silence triggers loads a
+// data-only script all the same, told on stderr that the triggers fire
+// (and they do: ai.documents' rewrites the titles again), rather than the
+// script failing halfway or silencing nothing unsaid.
+func TestDataOnlyAsNonSuperuser(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	platform := pg.Corpus(t, "platform")[0]
+	dir := t.TempDir()
+	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	extractScript(t, platform.GzipPath, []string{"ai.documents"}, SchemaOnly, schema)
+	extractScript(t, platform.GzipPath, []string{"ai.documents"}, DataOnly, data)
+	db, _ := pg.CreateProject(t) // its role is named as it, and is no superuser
+	pg.LoadScript(t, db, schema)
+	pg.Exec(t, db, fmt.Sprintf(`GRANT USAGE ON SCHEMA ai TO %[1]q; ALTER TABLE ai.documents OWNER TO %[1]q`, db))
+
+	cmd := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", os.DevNull, "-f", data, "-d", pg.URL(db))
+	cmd.Env = append(os.Environ(), "PGOPTIONS=-c role="+db)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("data-only script as role %s: %v\n%s", db, err, out)
+	}
+	if !strings.Contains(string(out), "WARNING:  restorectl: this role may not set session_replication_role, so the tables' triggers fire") {
+		t.Errorf("no warning that the triggers fire:\n%s", out)
+	}
+	if got, src := pg.TableChecksum(t, db, "ai.documents"), pg.TableChecksum(t, platform.Database, "ai.documents"); got == src {
+		t.Errorf("ai.documents matches its source, yet its trigger should have fired: %s", got)
 	}
 }
