@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,26 +369,17 @@ func TestBackupAlertsWhenNothingCanRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var alerts []string
-			var mu sync.Mutex
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				body, _ := io.ReadAll(r.Body)
-				mu.Lock()
-				alerts = append(alerts, string(body))
-				mu.Unlock()
-			}))
-			defer hook.Close()
+			hookURL, received := alertHook(t)
 			environ := map[string]string{
 				"RESTORECTL_STORE":         "s3://backups/daily",
 				"AWS_ENDPOINT_URL_S3":      "http://127.0.0.1:1",
-				"RESTORECTL_ALERT_WEBHOOK": hook.URL,
+				"RESTORECTL_ALERT_WEBHOOK": hookURL,
 			}
 			stdout, stderr, code := runCLI(t, environ, append([]string{"backup"}, tt.args...)...)
 			if code != exitFailure || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			alerts := received()
 			if len(alerts) != 1 || !strings.Contains(alerts[0], tt.alert) || !strings.Contains(alerts[0], tt.stderr) {
 				t.Errorf("alerts = %q, want one with %s saying %q", alerts, tt.alert, tt.stderr)
 			}
@@ -402,4 +394,23 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// alertHook is a webhook that records the alerts posted to it: its URL,
+// and what it received so far.
+func alertHook(t *testing.T) (url string, received func() []string) {
+	var mu sync.Mutex
+	var alerts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		alerts = append(alerts, string(body))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	return hook.URL, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(alerts)
+	}
 }

@@ -3,13 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -203,16 +199,8 @@ func TestBackupStores(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var alerts []string
-			var mu sync.Mutex
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				body, _ := io.ReadAll(r.Body)
-				mu.Lock()
-				alerts = append(alerts, string(body))
-				mu.Unlock()
-			}))
-			defer hook.Close()
-			environ := map[string]string{"RESTORECTL_STORE": tt.store, "RESTORECTL_DATABASE_URL": url, "RESTORECTL_ALERT_WEBHOOK": hook.URL}
+			hookURL, received := alertHook(t)
+			environ := map[string]string{"RESTORECTL_STORE": tt.store, "RESTORECTL_DATABASE_URL": url, "RESTORECTL_ALERT_WEBHOOK": hookURL}
 			stdout, stderr, code := runCLI(t, environ, "backup", "--project", "proj1", "--pg-dump", pg.Bin("pg_dump"))
 			if code != exitStore || !strings.Contains(stdout, "1 failed: proj1") {
 				t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", code, exitStore, stdout, stderr)
@@ -222,8 +210,7 @@ func TestBackupStores(t *testing.T) {
 					t.Errorf("stderr does not say %q:\n%s", w, stderr)
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			alerts := received()
 			if len(alerts) != 1 || !strings.Contains(alerts[0], `"stage":"config"`) || !strings.Contains(alerts[0], tt.want[0]) {
 				t.Errorf("alerts = %q, want one at stage config saying %q", alerts, tt.want[0])
 			}
