@@ -74,6 +74,10 @@ func readSnapshotTables(ctx context.Context, src *Source, tables []extract.Name)
 	}
 	// Multiple inheritance names parents the table of contents does not
 	// record as Parent: read until every ancestor is known.
+	// A typed table (CREATE TABLE ... OF type) takes its columns from its
+	// composite type's CREATE TYPE: read those too.
+	types := map[extract.Name]*pg_query.CompositeTypeStmt{}
+	wantType := map[extract.Name]bool{}
 	for range 16 {
 		pending := map[extract.Name]bool{}
 		for n := range want {
@@ -81,23 +85,37 @@ func readSnapshotTables(ctx context.Context, src *Source, tables []extract.Name)
 				pending[n] = true
 			}
 		}
-		if len(pending) == 0 {
+		pendingType := map[extract.Name]bool{}
+		for n := range wantType {
+			if types[n] == nil {
+				pendingType[n] = true
+			}
+		}
+		if len(pending) == 0 && len(pendingType) == 0 {
 			break
 		}
 		err := src.Walk(ctx, func(i int) bool {
 			e := &toc.Entries[i]
-			return e.Item == extract.Statement && e.Kind == extract.KindTable && pending[e.Object]
+			return e.Item == extract.Statement && (e.Kind == extract.KindTable && pending[e.Object] ||
+				e.Kind == extract.KindType && pendingType[e.Object])
 		}, func(i int, it *extract.Item) error {
 			e := &toc.Entries[i]
 			tree, err := pg_query.Parse(it.SQL)
 			if err != nil {
-				return fmt.Errorf("parse the CREATE TABLE of %s in the snapshot: %w", e.Object, err)
+				return fmt.Errorf("parse the CREATE %s of %s in the snapshot: %w", strings.ToUpper(string(e.Kind)), e.Object, err)
 			}
 			for _, st := range tree.GetStmts() {
-				if cs := st.GetStmt().GetCreateStmt(); cs != nil {
+				if cs := st.GetStmt().GetCreateStmt(); cs != nil && e.Kind == extract.KindTable {
 					defs[e.Object] = cs
 					return nil
 				}
+				if ct := st.GetStmt().GetCompositeTypeStmt(); ct != nil && e.Kind == extract.KindType {
+					types[e.Object] = ct
+					return nil
+				}
+			}
+			if e.Kind == extract.KindType {
+				return nil // an enum, range or base type: no typed table's
 			}
 			return fmt.Errorf("the snapshot's statement for table %s at byte %d is not a CREATE TABLE", e.Object, e.Offset)
 		})
@@ -118,6 +136,10 @@ func readSnapshotTables(ctx context.Context, src *Source, tables []extract.Name)
 					grew = true
 				}
 			}
+			if tn, ok := typeName(cs.GetOfTypename(), n.Schema); ok && !wantType[tn] {
+				wantType[tn] = true
+				grew = true
+			}
 		}
 		if !grew {
 			break
@@ -134,6 +156,15 @@ func readSnapshotTables(ctx context.Context, src *Source, tables []extract.Name)
 			return nil
 		}
 		st := &snapTable{Name: n}
+		if tn, ok := typeName(cs.GetOfTypename(), n.Schema); ok {
+			if ct := types[tn]; ct != nil {
+				for _, elt := range ct.GetColdeflist() {
+					if cd := elt.GetColumnDef(); cd != nil {
+						st.Columns = append(st.Columns, snapColumn{Name: cd.GetColname(), Type: cd.GetTypeName()})
+					}
+				}
+			}
+		}
 		for _, p := range cs.GetInhRelations() {
 			if ps := build(rangeVarName(p.GetRangeVar(), n.Schema), depth+1); ps != nil {
 				for _, c := range ps.Columns {
@@ -182,6 +213,22 @@ func readSnapshotTables(ctx context.Context, src *Source, tables []extract.Name)
 		}
 	}
 	return out, nil
+}
+
+// typeName is the name of the composite type of a typed table (OF type),
+// false for none.
+func typeName(t *pg_query.TypeName, defaultSchema string) (extract.Name, bool) {
+	var parts []string
+	for _, p := range t.GetNames() {
+		parts = append(parts, p.GetString_().GetSval())
+	}
+	switch len(parts) {
+	case 1:
+		return extract.Name{Schema: defaultSchema, Name: parts[0]}, true
+	case 2:
+		return extract.Name{Schema: parts[0], Name: parts[1]}, true
+	}
+	return extract.Name{}, false
 }
 
 func rangeVarName(rv *pg_query.RangeVar, defaultSchema string) extract.Name {

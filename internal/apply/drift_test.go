@@ -104,3 +104,28 @@ func TestReadSnapshotTables(t *testing.T) {
 		t.Errorf("ai.usage_2025_chat.cost = %+v, want a generated column", g)
 	}
 }
+
+// TestReadSnapshotTypedTable: a typed table (CREATE TABLE ... OF type)
+// has its composite type's columns, in the type's order, with the options
+// the table adds (a primary key makes one NOT NULL).
+func TestReadSnapshotTypedTable(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	src := fileSource(t, pg.Corpus(t, "shapes")[0].Path)
+	pairs := extract.Name{Schema: "public", Name: "pairs"}
+	tables, err := readSnapshotTables(t.Context(), src, []extract.Name{pairs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := tables[pairs]
+	if st == nil {
+		t.Fatal("public.pairs: not read")
+	}
+	if got := st.copyColumns(); !slices.Equal(got, []string{"left_side", "right_side"}) {
+		t.Errorf("COPY columns %q, want left_side, right_side", got)
+	}
+	for _, c := range st.Columns {
+		if c.Type == nil || c.NotNull != (c.Name == "left_side") {
+			t.Errorf("column %s: type %v, not null %v", c.Name, c.Type, c.NotNull)
+		}
+	}
+}
