@@ -74,19 +74,26 @@ func (t *targetRun) rowSecurity(ctx context.Context, force bool) error {
 }
 
 // truncateSQL empties tables in one statement (a foreign key between two
-// of them is then no obstacle); "" for none. The restore's are the
-// existing affected tables without the partitioned parents (withRows):
-// those hold no rows, and their partitions are in the set.
-func truncateSQL(rows []extract.Name) string {
-	if len(rows) == 0 {
+// of them is then no obstacle); "" for none. whole are partitioned tables
+// emptied with all their partitions, only the tables emptied alone.
+func truncateSQL(whole, only []extract.Name) string {
+	var names []string
+	for _, n := range whole {
+		names = append(names, n.String())
+	}
+	for _, n := range only {
+		names = append(names, "ONLY "+n.String())
+	}
+	if len(names) == 0 {
 		return ""
 	}
-	return "TRUNCATE ONLY " + extract.JoinNames(rows, ", ONLY ")
+	return "TRUNCATE " + strings.Join(names, ", ")
 }
 
 // truncate empties the existing affected tables (overwrite).
 func (t *targetRun) truncate(ctx context.Context) error {
-	sql := truncateSQL(t.withRows())
+	whole, only := truncated(t.existing(), t.onTarget)
+	sql := truncateSQL(whole, only)
 	if sql == "" {
 		return nil
 	}

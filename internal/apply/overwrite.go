@@ -342,6 +342,11 @@ func (t *targetRun) check(ctx context.Context) error {
 	if err := t.checkDrift(ctx); err != nil {
 		return err
 	}
+	if t.r.req.Mode == Overwrite {
+		if err := t.checkTruncate(ctx); err != nil {
+			return err
+		}
+	}
 	if t.r.req.Mode == Merge {
 		if err := t.checkKeys(); err != nil {
 			return err
@@ -501,6 +506,64 @@ func (r *run) lockError(err error, what string, tables ...extract.Name) error {
 func isLockTimeout(err error) bool {
 	var pg *pgconn.PgError
 	return errors.As(err, &pg) && pg.Code == "55P03"
+}
+
+// checkTruncate refuses an overwrite PostgreSQL would not let empty its
+// tables: one of a partitioned table the target holds partitions of that
+// the snapshot lacks, whose foreign key references a table the overwrite
+// empties (the key is the partitioned table's, which cannot be emptied
+// whole without emptying those partitions too). resolve has already
+// refused or cascaded every other reference from outside the selection.
+func (t *targetRun) checkTruncate(ctx context.Context) error {
+	whole, only := truncated(t.existing(), t.onTarget)
+	var emptied []uint32
+	for _, n := range append(whole, only...) {
+		emptied = append(emptied, t.onTarget[n].OID)
+		for _, p := range t.onTarget[n].Partitions {
+			if tt := t.onTarget[p]; tt != nil {
+				emptied = append(emptied, tt.OID)
+			}
+		}
+	}
+	rows, err := t.tx.Query(ctx, `
+		SELECT format('%I.%I', fn.nspname, f.relname), con.conname::text, format('%I.%I', tn.nspname, tt.relname)
+		FROM pg_catalog.pg_constraint con
+		JOIN pg_catalog.pg_class f ON f.oid = con.conrelid
+		JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace
+		JOIN pg_catalog.pg_class tt ON tt.oid = con.confrelid
+		JOIN pg_catalog.pg_namespace tn ON tn.oid = tt.relnamespace
+		WHERE con.contype = 'f' AND con.conparentid = 0
+		  AND con.confrelid = ANY($1::oid[]) AND NOT con.conrelid = ANY($1::oid[])
+		ORDER BY 1, 2`, emptied)
+	if err != nil {
+		return fmt.Errorf("read the foreign keys that reference the tables on the target: %w", err)
+	}
+	// The partitions the snapshot lacks, by partitioned table.
+	lacking := map[string][]extract.Name{}
+	for _, n := range t.existing() {
+		for _, p := range t.onTarget[n].Partitions {
+			if t.onTarget[p] == nil {
+				lacking[n.String()] = append(lacking[n.String()], p)
+			}
+		}
+	}
+	var reasons []string
+	for rows.Next() {
+		var from, con, to string
+		if err := rows.Scan(&from, &con, &to); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the foreign keys that reference the tables on the target: %w", err)
+		}
+		reasons = append(reasons, fmt.Sprintf("%s references %s (FOREIGN KEY %s), and the target holds partitions of %s the snapshot lacks (%s): PostgreSQL empties %s only with the whole of %s; detach those partitions first, or restore to a new project",
+			from, to, extract.QuoteIdent(con), from, extract.JoinNames(lacking[from], ", "), to, from))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the foreign keys that reference the tables on the target: %w", err)
+	}
+	if len(reasons) > 0 {
+		return &RefusedError{Reasons: reasons}
+	}
+	return nil
 }
 
 // checkDrift compares the affected tables the target holds with the

@@ -187,6 +187,70 @@ func TestOverwriteForeignKeys(t *testing.T) {
 	})
 }
 
+// tgtPartitionedEvents: users referenced by a partitioned events table,
+// the key declared on the partitioned table (cloned onto each partition).
+const tgtPartitionedEvents = `
+CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL);
+INSERT INTO public.users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 30) AS i;
+CREATE TABLE public.events (
+  id bigint NOT NULL, at date NOT NULL,
+  user_id bigint NOT NULL REFERENCES public.users (id),
+  PRIMARY KEY (id, at)
+) PARTITION BY RANGE (at);
+CREATE TABLE public.events_2024 PARTITION OF public.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO public.events SELECT i, date '2024-01-01' + i, 1 + i % 30 FROM generate_series(0, 600) AS i;`
+
+// TestOverwritePartitionedForeignKey: a table referenced by a foreign key
+// declared on a partitioned table is emptied with the whole partitioned
+// table (PostgreSQL refuses to TRUNCATE it with the partitions alone);
+// when the target holds a partition the snapshot lacks, the overwrite is
+// refused before anything changes, naming it.
+func TestOverwritePartitionedForeignKey(t *testing.T) {
+	const drift = `DELETE FROM public.events WHERE user_id > 20; DELETE FROM public.users WHERE id > 20;`
+	for _, tc := range []struct {
+		name, drift string
+		all         bool
+		refused     string
+	}{
+		{name: "cascade", drift: drift},
+		{name: "all", drift: drift, all: true},
+		{name: "a partition the snapshot lacks", all: true,
+			drift: drift + ` CREATE TABLE public.events_2026 PARTITION OF public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+				INSERT INTO public.events VALUES (1, '2026-02-01', 1);`,
+			refused: "public.events references public.users (FOREIGN KEY events_user_id_fkey), and the target holds partitions of public.events the snapshot lacks (public.events_2026)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTgtScenario(t, tgtPartitionedEvents, tc.drift)
+			req := s.request(Overwrite, "public.users")
+			req.Cascade, req.All = true, tc.all
+			dry := req
+			dry.DryRun = true
+			plan, err := s.run(t.Context(), dry, nil)
+			if tc.refused == "" && (err != nil || !slices.Contains(plan.Plan.Statements, "TRUNCATE public.events, ONLY public.users")) {
+				t.Fatalf("dry run: %v; statements %q", err, plan.Plan.Statements)
+			}
+			_, err = s.run(t.Context(), req, nil)
+			if tc.refused != "" {
+				var refused *RefusedError
+				if !errors.As(err, &refused) || len(refused.Reasons) != 1 || !strings.Contains(refused.Reasons[0], tc.refused) {
+					t.Fatalf("err = %v, want a refusal saying %q", err, tc.refused)
+				}
+				s.assertUnchanged(t)
+				return
+			}
+			if err != nil {
+				t.Fatalf("overwrite: %v", err)
+			}
+			for _, tbl := range s.pg.Tables(t, s.src) {
+				if got, want := s.pg.TableChecksum(t, s.target, tbl), s.srcSums[tbl]; got != want {
+					t.Errorf("%s = %s, want the snapshot's %s", tbl, got, want)
+				}
+			}
+		})
+	}
+}
+
 // TestOverwriteForeignKeyViolation: rows loaded with triggers off that
 // reference rows the target lacks are caught before COMMIT.
 func TestOverwriteForeignKeyViolation(t *testing.T) {

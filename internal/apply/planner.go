@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,10 +144,52 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		role:          t.role.Owner,
 		existing:      t.existing(),
 		forcedRLS:     t.forcedRLS(),
-		truncate:      truncateSQL(t.withRows()),
+		truncate:      truncateSQL(truncated(t.existing(), t.onTarget)),
 		sequences:     sequences,
 	})
 	return nil
+}
+
+// truncated splits what overwrite empties: the partitioned tables whose
+// every partition on the target is among existing, named whole (a foreign
+// key declared on a partitioned table is its own, and PostgreSQL empties
+// a referenced table only with every table whose key references it); and
+// the other tables that hold rows, each ONLY (an inheritance child is a
+// table of its own). A partitioned table the target holds partitions of
+// that the snapshot lacks is left to its affected partitions.
+func truncated(existing []extract.Name, onTarget map[extract.Name]*targetTable) (whole, only []extract.Name) {
+	in := map[extract.Name]bool{}
+	for _, n := range existing {
+		in[n] = true
+	}
+	covered := map[extract.Name]bool{}
+	for _, n := range existing {
+		tt := onTarget[n]
+		if !tt.Partitioned() || covered[n] || !allIn(tt.Partitions, in) {
+			continue
+		}
+		whole = append(whole, n)
+		for _, p := range tt.Partitions {
+			covered[p] = true
+		}
+	}
+	// A partitioned table listed before its partitioned parent: drop it.
+	whole = slices.DeleteFunc(whole, func(n extract.Name) bool { return covered[n] })
+	for _, n := range existing {
+		if !onTarget[n].Partitioned() && !covered[n] {
+			only = append(only, n)
+		}
+	}
+	return whole, only
+}
+
+func allIn(names []extract.Name, set map[extract.Name]bool) bool {
+	for _, n := range names {
+		if !set[n] {
+			return false
+		}
+	}
+	return true
 }
 
 // rowTables are the affected tables that hold rows of their own, in dump

@@ -339,7 +339,7 @@ func TestPlanStatements(t *testing.T) {
 				mode: tc.mode, updateChanged: tc.updateChanged, role: "app", sequences: sequences}
 			if tc.onTarget != nil {
 				in.existing = []extract.Name{orders}
-				in.truncate = truncateSQL(in.existing)
+				in.truncate = truncateSQL(nil, in.existing)
 			}
 			if tc.forcedRLS {
 				in.forcedRLS = in.existing
@@ -380,7 +380,7 @@ func TestPlanStatementsHostileName(t *testing.T) {
 				mode: tc.mode, updateChanged: true, role: hostile,
 				sequences: []SequencePlan{{Name: extract.Name{Schema: hostile, Name: hostile}.String(), Action: SeqSet}}}
 			if tc.onTarget != nil {
-				in.existing, in.forcedRLS, in.truncate = []extract.Name{n}, []extract.Name{n}, truncateSQL([]extract.Name{n})
+				in.existing, in.forcedRLS, in.truncate = []extract.Name{n}, []extract.Name{n}, truncateSQL(nil, []extract.Name{n})
 			}
 			stmts := planStatements(in)
 			named := 0
@@ -399,6 +399,55 @@ func TestPlanStatementsHostileName(t *testing.T) {
 			// NO FORCE, TRUNCATE / INSERT, UPDATE) and the setval.
 			if named < 3 {
 				t.Errorf("the name is quoted in only %d statements:\n%s", named, strings.Join(stmts, "\n"))
+			}
+		})
+	}
+}
+
+// TestTruncated: a partitioned table whose partitions on the target are
+// all restored is emptied whole (its foreign keys are its own); one the
+// target holds more partitions of is left to the restored ones.
+func TestTruncated(t *testing.T) {
+	name := func(s string) extract.Name { return extract.Name{Schema: "public", Name: s} }
+	names := func(ss ...string) []extract.Name {
+		var out []extract.Name
+		for _, s := range ss {
+			out = append(out, name(s))
+		}
+		return out
+	}
+	table := func(s string) *targetTable { return &targetTable{Name: name(s), Kind: "r"} }
+	parted := func(s string, parts ...string) *targetTable {
+		return &targetTable{Name: name(s), Kind: "p", Partitions: names(parts...)}
+	}
+	onTarget := map[extract.Name]*targetTable{}
+	for _, tt := range []*targetTable{
+		table("users"), table("events_1"), table("events_2"), table("events_3"),
+		parted("events", "events_1", "events_2", "events_3"),
+		// Sub-partitioned, the inner level listed first.
+		parted("usage", "usage_a", "usage_a1", "usage_a2"), parted("usage_a", "usage_a1", "usage_a2"),
+		table("usage_a1"), table("usage_a2"),
+	} {
+		onTarget[tt.Name] = tt
+	}
+	for _, tc := range []struct {
+		name     string
+		existing []extract.Name
+		want     string
+	}{
+		{"plain", names("users"), "TRUNCATE ONLY public.users"},
+		{"whole partitioned table", names("users", "events", "events_1", "events_2", "events_3"),
+			"TRUNCATE public.events, ONLY public.users"},
+		{"a partition the snapshot lacks", names("events", "events_1", "events_2"),
+			"TRUNCATE ONLY public.events_1, ONLY public.events_2"},
+		{"partitions alone", names("events_3"), "TRUNCATE ONLY public.events_3"},
+		{"sub-partitioned, inner level first", names("usage_a", "usage", "usage_a1", "usage_a2"), "TRUNCATE public.usage"},
+		{"inner level only", names("usage_a", "usage_a1", "usage_a2"), "TRUNCATE public.usage_a"},
+		{"none", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := truncateSQL(truncated(tc.existing, onTarget)); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
 	}

@@ -35,6 +35,9 @@ type targetTable struct {
 	Columns  []targetColumn
 	// PK are the primary key's columns, in key order; nil without one.
 	PK []string
+	// Partitions are a partitioned table's partitions on the target, at
+	// every level.
+	Partitions []extract.Name
 }
 
 // Partitioned says the relation is a partitioned table: it has no rows
@@ -167,6 +170,30 @@ func inspectTables(ctx context.Context, q querier, names []extract.Name) (map[ex
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read the primary keys of the tables on the target: %w", err)
+	}
+
+	rows, err = q.Query(ctx, `
+		SELECT r.oid, n.nspname::text, c.relname::text
+		FROM unnest($1::oid[]) AS r(oid)
+		CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.oid) AS pt
+		JOIN pg_catalog.pg_class c ON c.oid = pt.relid
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE pt.relid <> r.oid
+		ORDER BY 1, 2, 3`, oids)
+	if err != nil {
+		return nil, fmt.Errorf("read the partitions of the tables on the target: %w", err)
+	}
+	for rows.Next() {
+		var oid uint32
+		var p extract.Name
+		if err := rows.Scan(&oid, &p.Schema, &p.Name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the partitions of the tables on the target: %w", err)
+		}
+		byOID[oid].Partitions = append(byOID[oid].Partitions, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the partitions of the tables on the target: %w", err)
 	}
 	return out, nil
 }
