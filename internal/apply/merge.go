@@ -49,9 +49,15 @@ func (r *run) merge(ctx context.Context) (err error) {
 	if err := t.rowSecurity(ctx, false); err != nil {
 		return err
 	}
+	if err := t.suspendChecks(ctx); err != nil {
+		return err
+	}
 	err = t.load(ctx)
 	t.syncPlan()
 	if err != nil {
+		return err
+	}
+	if err := t.resumeChecks(ctx); err != nil {
 		return err
 	}
 	if err := t.verify(ctx); err != nil {

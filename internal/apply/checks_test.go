@@ -1,0 +1,136 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// constraintState is every CHECK and foreign key of the user tables as
+// pg_constraint holds them: where, validated or not, declared or inherited,
+// and the comment.
+const constraintState = `
+SELECT format('%I.%I %I %s valid=%s local=%s inherited=%s comment=%s', n.nspname, r.relname, c.conname,
+              pg_get_constraintdef(c.oid), c.convalidated, c.conislocal, c.coninhcount,
+              coalesce(obj_description(c.oid, 'pg_constraint'), '-'))
+FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+WHERE c.contype IN ('c', 'f') AND n.nspname = 'public'
+ORDER BY 1`
+
+// TestRestoreNotValidChecks: rows older than a NOT VALID check come back
+// exactly, by overwrite and by merge, whether the check is declared on the
+// table, on its partitioned parent or on its inheritance parent (outside
+// the selection); every constraint is left as it was, NOT VALID, declared
+// where it was, with its comment.
+func TestRestoreNotValidChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mode   Mode
+		tables []string
+		drift  string
+	}{
+		{name: "overwrite all", mode: Overwrite, drift: "DELETE FROM public.transfers WHERE account_id < 5; DELETE FROM public.accounts WHERE id < 5; DELETE FROM public.readings WHERE value < 0; DELETE FROM public.notes"},
+		{name: "overwrite a partition", mode: Overwrite, tables: []string{"public.readings_2023"}, drift: "DELETE FROM public.readings WHERE value < 0"},
+		{name: "overwrite an inheritance child", mode: Overwrite, tables: []string{"public.pinned_notes"}, drift: "DELETE FROM public.pinned_notes"},
+		{name: "merge", mode: Merge, tables: []string{"public.accounts", "public.transfers", "public.readings", "public.notes"},
+			drift: "DELETE FROM public.transfers WHERE account_id < 5; DELETE FROM public.accounts WHERE id < 5; DELETE FROM public.readings WHERE value < 0; DELETE FROM ONLY public.notes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTgtCorpusScenario(t, "constraints", tc.drift)
+			before := s.constraints(t, s.target)
+			req := s.request(tc.mode, tc.tables...)
+			req.All = tc.tables == nil
+			res, err := s.run(t.Context(), req, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.mode, err)
+			}
+			if !res.Verified() {
+				t.Errorf("checks = %+v", res.Checks)
+			}
+			for _, tbl := range s.pg.Tables(t, s.src) {
+				if got, want := s.pg.TableChecksum(t, s.target, tbl), s.srcSums[tbl]; got != want {
+					t.Errorf("%s = %s, want the snapshot's %s", tbl, got, want)
+				}
+			}
+			if after := s.constraints(t, s.target); after != before {
+				t.Errorf("constraints after the restore:\n%s\nbefore:\n%s", after, before)
+			}
+			var drops int
+			for _, st := range res.Plan.Statements {
+				if strings.Contains(st, "DROP CONSTRAINT") {
+					drops++
+				}
+			}
+			if drops == 0 {
+				t.Errorf("the plan does not say it drops NOT VALID checks: %q", res.Plan.Statements)
+			}
+		})
+	}
+}
+
+func (s *tgtScenario) constraints(t *testing.T, db string) string {
+	t.Helper()
+	conn := tgtConnect(t, s.pg.URL(db))
+	rows, _ := conn.Query(t.Context(), constraintState)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestRestoreNotValidCheckHostileName: a customer's constraint name and
+// comment that read like SQL are dropped and put back as they were, never
+// run.
+func TestRestoreNotValidCheckHostileName(t *testing.T) {
+	const setup = `
+CREATE TABLE public.t (id int PRIMARY KEY, v int);
+INSERT INTO public.t SELECT i, i - 3 FROM generate_series(1, 10) AS i;
+CREATE TABLE public.y (id int);
+ALTER TABLE public.t ADD CONSTRAINT "x""; DROP TABLE public.y; --
+z" CHECK (v >= 0) NOT VALID;
+COMMENT ON CONSTRAINT "x""; DROP TABLE public.y; --
+z" ON public.t IS E'it''s \\ a "test"''); DROP TABLE public.y; --';`
+	for _, mode := range []Mode{Overwrite, Merge} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newTgtScenario(t, setup, "DELETE FROM public.t WHERE v < 0")
+			before := s.constraints(t, s.target)
+			if _, err := s.run(t.Context(), s.request(mode, "public.t"), nil); err != nil {
+				t.Fatalf("%s: %v", mode, err)
+			}
+			if got, want := s.pg.TableChecksum(t, s.target, "public.t"), s.srcSums["public.t"]; got != want {
+				t.Errorf("public.t = %s, want the snapshot's %s", got, want)
+			}
+			if after := s.constraints(t, s.target); after != before {
+				t.Errorf("constraints after the restore:\n%s\nbefore:\n%s", after, before)
+			}
+			if s.query(t, s.target, "SELECT count(*)::text FROM pg_class WHERE oid = to_regclass('public.y')") != "1" {
+				t.Error("public.y was dropped")
+			}
+		})
+	}
+}
+
+// TestNotValidCheckAncestorBusy: a NOT VALID check inherited from a parent
+// outside the selection is dropped on that parent, whose readers it must
+// wait for: a long reader makes the restore give up within its lock
+// timeout, changing nothing, rather than queue the project behind it.
+func TestNotValidCheckAncestorBusy(t *testing.T) {
+	s := newTgtCorpusScenario(t, "constraints", "DELETE FROM public.pinned_notes")
+	s.hold(t, "SELECT count(*) FROM ONLY public.notes")
+	ctx, cancel := context.WithTimeout(t.Context(), busyWait)
+	defer cancel()
+	req := s.request(Overwrite, "public.pinned_notes")
+	req.LockTimeout = time.Second
+	_, err := s.run(ctx, req, nil)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "public.notes is busy") {
+		t.Fatalf("err = %v, want a BusyError on public.notes", err)
+	}
+	s.assertUnchanged(t)
+	s.assertNoLockWaiters(t)
+}
