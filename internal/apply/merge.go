@@ -49,7 +49,7 @@ func (r *run) merge(ctx context.Context) (err error) {
 	if err := t.rowSecurity(ctx, false); err != nil {
 		return err
 	}
-	if err := t.suspendChecks(ctx); err != nil {
+	if err := t.suspend(ctx); err != nil {
 		return err
 	}
 	err = t.load(ctx)
@@ -57,7 +57,7 @@ func (r *run) merge(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := t.resumeChecks(ctx); err != nil {
+	if err := t.resume(ctx); err != nil {
 		return err
 	}
 	if err := t.verify(ctx); err != nil {

@@ -42,13 +42,13 @@ func (r *run) overwrite(ctx context.Context) (err error) {
 	if err := t.rowSecurity(ctx, false); err != nil {
 		return err
 	}
-	if err := t.suspendChecks(ctx); err != nil {
+	if err := t.suspend(ctx); err != nil {
 		return err
 	}
 	if err := t.load(ctx); err != nil {
 		return err
 	}
-	if err := t.resumeChecks(ctx); err != nil {
+	if err := t.resume(ctx); err != nil {
 		return err
 	}
 	if err := t.verify(ctx); err != nil {
@@ -103,8 +103,8 @@ type targetRun struct {
 	// created are the objects this restore created (not tables: those are
 	// in res.Created), so that their comments and index attaches follow.
 	created map[extract.Name]bool
-	// notValid are the NOT VALID checks dropped for the load.
-	notValid []notValidCheck
+	// suspended are what the load switches off and back on.
+	suspended []suspension
 	// stages are merge's staging tables, by target table.
 	stages map[extract.Name]*stage
 	nstage int
@@ -350,7 +350,7 @@ func (t *targetRun) check(ctx context.Context) error {
 	if err := t.checkDrift(ctx); err != nil {
 		return err
 	}
-	if err := t.readNotValidChecks(ctx); err != nil {
+	if err := t.readSuspensions(ctx); err != nil {
 		return err
 	}
 	if t.r.req.Mode == Overwrite {

@@ -144,7 +144,7 @@ func (t *targetRun) buildPlan(ctx context.Context) error {
 		role:          t.role.Owner,
 		existing:      t.existing(),
 		forcedRLS:     t.forcedRLS(),
-		notValid:      t.notValid,
+		suspended:     t.suspended,
 		truncate:      truncateSQL(truncated(t.existing(), t.onTarget)),
 		sequences:     sequences,
 	})
@@ -273,8 +273,8 @@ type statementPlan struct {
 	// existing are the affected tables the target holds, in dump order;
 	// forcedRLS those of them that force row security on their owner.
 	existing, forcedRLS []extract.Name
-	// notValid are the NOT VALID checks dropped for the load.
-	notValid []notValidCheck
+	// suspended are what the load switches off and back on.
+	suspended []suspension
 	// truncate empties them (truncateSQL; run in overwrite only).
 	truncate  string
 	sequences []SequencePlan
@@ -298,8 +298,8 @@ func planStatements(in statementPlan) []string {
 	if in.mode == Overwrite && in.truncate != "" {
 		s = append(s, in.truncate)
 	}
-	for _, c := range in.notValid {
-		s = append(s, c.drop()+" (a NOT VALID check older rows may break: added back NOT VALID, with its comment, before COMMIT)")
+	for _, sp := range in.suspended {
+		s = append(s, sp.Off+" ("+sp.Why+")")
 	}
 	for i, a := range in.planned {
 		e := &in.toc.Entries[i]

@@ -134,3 +134,34 @@ func TestNotValidCheckAncestorBusy(t *testing.T) {
 	s.assertUnchanged(t)
 	s.assertNoLockWaiters(t)
 }
+
+// TestRestoreAlwaysTriggers: a trigger and a rule enabled ALWAYS fire even
+// with session_replication_role = replica; a restore switches them off for
+// its load (the ledger's log gains nothing) and leaves them enabled ALWAYS.
+func TestRestoreAlwaysTriggers(t *testing.T) {
+	const state = `
+SELECT string_agg(x, ', ' ORDER BY x) FROM (
+  SELECT tgname || '=' || tgenabled::text AS x FROM pg_trigger WHERE tgrelid = 'public.ledger'::regclass
+  UNION ALL
+  SELECT rulename || '=' || ev_enabled::text FROM pg_rewrite WHERE ev_class = 'public.ledger'::regclass) s`
+	for _, mode := range []Mode{Overwrite, Merge} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newTgtCorpusScenario(t, "legacy", "")
+			s.pg.Exec(t, s.target, "SET session_replication_role = replica; DELETE FROM public.ledger WHERE id % 10 = 0")
+			before := s.query(t, s.target, state)
+			log := s.pg.TableChecksum(t, s.target, "public.ledger_log")
+			if _, err := s.run(t.Context(), s.request(mode, "public.ledger"), nil); err != nil {
+				t.Fatalf("%s: %v", mode, err)
+			}
+			if got, want := s.pg.TableChecksum(t, s.target, "public.ledger"), s.srcSums["public.ledger"]; got != want {
+				t.Errorf("public.ledger = %s, want the snapshot's %s", got, want)
+			}
+			if got := s.pg.TableChecksum(t, s.target, "public.ledger_log"); got != log {
+				t.Errorf("public.ledger_log = %s, was %s: a trigger or rule fired", got, log)
+			}
+			if after := s.query(t, s.target, state); after != before || !strings.Contains(after, "ledger_log_row=A") {
+				t.Errorf("triggers and rules: %s, before %s", after, before)
+			}
+		})
+	}
+}
