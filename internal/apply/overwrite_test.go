@@ -388,7 +388,9 @@ func TestOverwriteCancelled(t *testing.T) {
 }
 
 func TestOverwriteCopyErrorNamesTable(t *testing.T) {
-	s := newTgtScenario(t, tgtShop, "ALTER TABLE public.products ADD CONSTRAINT cheap CHECK (price < 10) NOT VALID")
+	// A unique index the target gained since, which the snapshot's rows
+	// break.
+	s := newTgtScenario(t, tgtShop, "DELETE FROM public.products WHERE id > 1; CREATE UNIQUE INDEX one_product ON public.products ((true))")
 	_, err := s.run(t.Context(), s.request(Overwrite, "public.products"), nil)
 	t.Logf("failed: %v", err)
 	var se *StatementError
