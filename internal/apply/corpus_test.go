@@ -33,8 +33,8 @@ END
 $damage$;`
 
 // TestCorpusRestores: every corpus fixture, damaged on the target, comes
-// back exactly by an overwrite of all its tables and by a merge of all its
-// keyed tables, scanned from its snapshot.
+// back exactly by an overwrite of all its tables (read from its indexed
+// snapshot by ranges) and by a merge of all its keyed tables (scanned).
 func TestCorpusRestores(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	for _, d := range pg.Corpus(t) {
@@ -45,6 +45,10 @@ func TestCorpusRestores(t *testing.T) {
 					t.Parallel()
 					keyed := mode == Merge
 					s := newTgtCorpusScenario(t, d.Fixture, "")
+					if mode == Overwrite {
+						// The indexed snapshot, read by ranges; merge scans.
+						s.source = rangedSource(t, s.dump, 16<<10)
+					}
 					s.pg.Exec(t, s.target, strings.ReplaceAll(damageLeaves, ":keyed", strconv.FormatBool(keyed)))
 					req := s.request(mode)
 					if keyed {

@@ -18,6 +18,8 @@
 //	              (planTable, planStatements); buildPlan reads the target's counts and calls it
 //	execute.go    the executor: begin, triggers off, row security, truncate, load (create, dependency,
 //	              COPY), commit (or its fate asked)
+//	suspend.go    what the load switches off and puts back as it was: NOT VALID checks older rows break,
+//	              triggers and rules enabled ALWAYS
 //	verify.go     the verifier: row counts against the snapshot (verdict: verifyFailure), then foreign keys
 //	merge.go      merge: rows missing by primary key (and, optionally, changed ones)
 //	sequences.go  sequences: planned now → after, set last and only forward; pg_dump's setval read
@@ -74,8 +76,9 @@
 //   - The load role (role.go) is a login role of the restore's own: a
 //     random password (sent as a SCRAM verifier), NOINHERIT, a member of
 //     the owner only, session_replication_role = replica set on it by the
-//     admin (overwrite and merge: triggers and foreign key checks off, as
-//     pg_restore --disable-triggers) and search_path pinned. Its sessions
+//     admin (overwrite and merge: triggers, rules and foreign key checks
+//     off, as pg_restore --disable-triggers; those enabled ALWAYS are
+//     disabled for the load, see suspend.go) and search_path pinned. Its sessions
 //     SET ROLE to the owner and run everything else: locks, inspection,
 //     the drift check's temporary tables, the snapshot's DDL, COPY, merge's
 //     staging, INSERT and UPDATE, setval, REFRESH, verification and the

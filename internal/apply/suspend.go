@@ -11,15 +11,16 @@ import (
 // rows from coming back exactly, switched off for the load and back on, as
 // it was, before COMMIT:
 //
-//   - A CHECK constraint added NOT VALID: rows older than it, which a
-//     snapshot holds, break it, and PostgreSQL has no way to load a row
-//     past a CHECK. It is dropped and added back NOT VALID (no row is
-//     checked), with its comment. Validated checks stay: the snapshot's
-//     rows met them.
+//   - A CHECK constraint added NOT VALID, to a table or to a domain of one
+//     of its columns: rows older than it, which a snapshot holds, break
+//     it, and PostgreSQL has no way to load a row past a CHECK. It is
+//     dropped and added back NOT VALID (no row is checked), with its
+//     comment. Validated checks stay: the snapshot's rows met them.
 //   - A trigger or rule enabled ALWAYS: it fires even with
 //     session_replication_role = replica, which silences the others. It is
 //     disabled and enabled ALWAYS again.
 type suspension struct {
+	// Table is the table it belongs to, or the domain.
 	Table extract.Name
 	// Off switches it off; On are what put it back.
 	Off string
@@ -29,8 +30,8 @@ type suspension struct {
 }
 
 // inspectSuspensions returns what the load must suspend for the tables
-// (by oid) that receive rows: their NOT VALID checks, also those declared
-// on an ancestor (ancestors' first: a constraint both declared on a child
+// (by oid) that receive rows: the NOT VALID checks of their columns'
+// domains, theirs, also those declared on an ancestor (ancestors' first: a constraint both declared on a child
 // and inherited can only be dropped from its parent first), then their
 // triggers and rules enabled ALWAYS.
 func inspectSuspensions(ctx context.Context, q querier, oids []uint32) ([]suspension, error) {
@@ -43,7 +44,22 @@ func inspectSuspensions(ctx context.Context, q querier, oids []uint32) ([]suspen
 		  SELECT unnest($1::oid[])
 		  UNION
 		  SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN rel ON i.inhrelid = rel.oid
+		), typ(oid) AS (
+		  SELECT a.atttypid FROM pg_catalog.pg_attribute a
+		  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+		  UNION
+		  SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END
+		  FROM pg_catalog.pg_type t JOIN typ ON t.oid = typ.oid
+		  WHERE t.typtype = 'd' OR t.typelem <> 0
 		)
+		SELECT 'domain', n.nspname::text, t.typname::text, c.conname::text, pg_catalog.pg_get_constraintdef(c.oid),
+		       pg_catalog.obj_description(c.oid, 'pg_constraint'), 0::bigint AS depth
+		FROM pg_catalog.pg_constraint c
+		JOIN typ ON typ.oid = c.contypid
+		JOIN pg_catalog.pg_type t ON t.oid = c.contypid
+		JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+		WHERE c.contype = 'c' AND NOT c.convalidated
+		UNION ALL
 		SELECT 'check', n.nspname::text, r.relname::text, c.conname::text, pg_catalog.pg_get_constraintdef(c.oid),
 		       pg_catalog.obj_description(c.oid, 'pg_constraint'),
 		       (WITH RECURSIVE up(oid) AS (
@@ -85,6 +101,14 @@ func inspectSuspensions(ctx context.Context, q querier, oids []uint32) ([]suspen
 		}
 		name = extract.QuoteIdent(name)
 		switch kind {
+		case "domain":
+			// Table is the domain's name here.
+			s.Off = fmt.Sprintf("ALTER DOMAIN %s DROP CONSTRAINT %s", s.Table, name)
+			s.On = []string{fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", s.Table, name, def)}
+			if comment != nil {
+				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON DOMAIN %s IS %s", name, s.Table, quoteLiteral(*comment)))
+			}
+			s.Why = "a NOT VALID check of a domain older values may break: added back NOT VALID, with its comment, before COMMIT"
 		case "check":
 			s.Off = fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", s.Table, name)
 			// def is the target server's own text of the constraint.

@@ -3,7 +3,8 @@
 -- them: on a plain table (one with a comment), on a partitioned table
 -- (cloned onto every partition), on one partition only, on an inheritance
 -- parent (inherited by its child); a foreign key added NOT VALID over
--- orphan rows. A restore must put back exactly these rows and leave each
+-- orphan rows; a domain's check added NOT VALID over stored values (in a
+-- column of the domain and in an array of it). A restore must put back exactly these rows and leave each
 -- constraint as it was: NOT VALID, with its comment.
 
 CREATE TABLE public.accounts (
@@ -60,3 +61,15 @@ CREATE TABLE public.pinned_notes (
 INSERT INTO public.notes VALUES (1, ''), (2, 'second');
 INSERT INTO public.pinned_notes VALUES (3, '', '2024-01-01 00:00:00+00'), (4, 'fourth', '2024-02-01 00:00:00+00');
 ALTER TABLE public.notes ADD CONSTRAINT notes_body_check CHECK (body <> '') NOT VALID;
+
+-- A domain whose check was added NOT VALID over values already stored.
+CREATE DOMAIN public.country_code AS text;
+CREATE TABLE public.offices (
+  id bigint PRIMARY KEY,
+  country public.country_code NOT NULL,
+  previous public.country_code[]
+);
+INSERT INTO public.offices VALUES (1, 'de', NULL), (2, 'usa', '{gb}'), (3, 'fr', '{deu,at}');
+ALTER DOMAIN public.country_code ADD CONSTRAINT country_code_check CHECK (length(VALUE) = 2) NOT VALID;
+COMMENT ON CONSTRAINT country_code_check ON DOMAIN public.country_code IS 'ISO 3166-1 alpha-2; older rows may hold alpha-3.';
+INSERT INTO public.offices VALUES (4, 'nl', '{be}');
