@@ -101,22 +101,19 @@ func inspectSuspensions(ctx context.Context, q querier, oids []uint32) ([]suspen
 		}
 		name = extract.QuoteIdent(name)
 		switch kind {
-		case "domain":
-			// Table is the domain's name here.
-			s.Off = fmt.Sprintf("ALTER DOMAIN %s DROP CONSTRAINT %s", s.Table, name)
-			s.On = []string{fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", s.Table, name, def)}
-			if comment != nil {
-				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON DOMAIN %s IS %s", name, s.Table, quoteLiteral(*comment)))
-			}
-			s.Why = "a NOT VALID check of a domain older values may break: added back NOT VALID, with its comment, before COMMIT"
-		case "check":
-			s.Off = fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", s.Table, name)
+		case "domain", "check":
 			// def is the target server's own text of the constraint.
-			s.On = []string{fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", s.Table, name, def)}
-			if comment != nil {
-				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON %s IS %s", name, s.Table, quoteLiteral(*comment)))
+			// Table is the domain's name for a domain's check.
+			alter, on, values := "ALTER TABLE", "", "rows"
+			if kind == "domain" {
+				alter, on, values = "ALTER DOMAIN", "DOMAIN ", "values"
 			}
-			s.Why = "a NOT VALID check older rows may break: added back NOT VALID, with its comment, before COMMIT"
+			s.Off = fmt.Sprintf("%s %s DROP CONSTRAINT %s", alter, s.Table, name)
+			s.On = []string{fmt.Sprintf("%s %s ADD CONSTRAINT %s %s", alter, s.Table, name, def)}
+			if comment != nil {
+				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON %s%s IS %s", name, on, s.Table, quoteLiteral(*comment)))
+			}
+			s.Why = "a NOT VALID check older " + values + " may break: added back NOT VALID, with its comment, before COMMIT"
 		case "trigger", "rule":
 			verb := "TRIGGER"
 			if kind == "rule" {
