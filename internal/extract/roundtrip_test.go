@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,18 +120,94 @@ func TestExtractRoundTrip(t *testing.T) {
 	}
 }
 
+// TestExtractViewRoundTrip: every view and materialized view of every
+// corpus dump, selected alone, loads into an empty database with psql -v
+// ON_ERROR_STOP=1, as one script and as a schema-only script followed by a
+// data-only one, and can be read there: a materialized view is populated
+// exactly when the dump refreshes it. (What it shows is computed from
+// tables that come as definitions only, so its rows are not compared with
+// the source's; TestExtractSeveral does that with what it reads selected
+// too. Scripts through an index are the scan's byte for byte:
+// TestRangedCorpus.)
+func TestExtractViewRoundTrip(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	for _, d := range pg.Corpus(t) {
+		views := pg.Views(t, d.Database)
+		if len(views) == 0 {
+			continue
+		}
+		t.Run(d.Fixture, func(t *testing.T) {
+			t.Parallel()
+			toc := cachedTOC(t, d.GzipPath)
+			for _, view := range views {
+				for _, split := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/split=%v", view, split), func(t *testing.T) {
+						t.Parallel()
+						db, url := pg.CreateDatabase(t)
+						loadExtract(t, pg, d.GzipPath, []string{view}, split, db)
+						names, err := toc.Resolve([]string{view})
+						if err != nil {
+							t.Fatal(err)
+						}
+						refreshed := false
+						for _, e := range toc.Entries {
+							refreshed = refreshed || (e.Kind == KindRefresh && e.Object == names[0])
+						}
+						kind := queryValue(t, url, fmt.Sprintf("SELECT relkind FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
+						populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
+						if want := fmt.Sprint(kind == "v" || refreshed); populated != want {
+							t.Fatalf("populated %s, want %s (relkind %s, refreshed by the dump: %v)", populated, want, kind, refreshed)
+						}
+						if populated == "true" {
+							queryValue(t, url, "SELECT count(*) FROM ONLY "+view)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// loadExtract loads the script of names in dump into database db: one
+// script, or (split) a schema-only script followed by a data-only one.
+func loadExtract(t *testing.T, pg *testenv.Postgres, dump string, names []string, split bool, db string) *Selection {
+	t.Helper()
+	dir := t.TempDir()
+	if !split {
+		script := filepath.Join(dir, "extract.sql")
+		sel := extractScript(t, dump, names, SchemaAndData, script)
+		pg.LoadScript(t, db, script)
+		return sel
+	}
+	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	sel := extractScript(t, dump, names, SchemaOnly, schema)
+	extractScript(t, dump, names, DataOnly, data)
+	pg.LoadScript(t, db, schema)
+	pg.LoadScript(t, db, data)
+	return sel
+}
+
 // TestExtractSeveral: schema.* and several tables at once, a schema-only
 // script followed by a data-only one equal to one script, and a selection
-// whose foreign keys were dropped, all load and hold the source's rows.
+// whose foreign keys were dropped, all load and hold the source's rows;
+// views and materialized views show the source's rows when what they read
+// comes with them, if only through materialized views refreshed for them.
 func TestExtractSeveral(t *testing.T) {
 	pg := testenv.StartPostgres(t)
-	platform := pg.Corpus(t, "platform")[0]
+	dumps := map[string]testenv.CorpusDump{}
+	for _, d := range pg.Corpus(t, "platform", "views") {
+		dumps[d.Fixture] = d
+	}
+	// Not weekly_sales and what is over it: pg_dump leaves them unpopulated.
+	views := []string{"public.order_totals", "public.customer_summaries", "public.customer_stats",
+		"public.daily_sales", "public.monthly_sales", "public.yearly_sales"}
 	tests := []struct {
-		name   string
-		names  []string
-		check  []string // tables whose checksums must match
-		split  bool     // load --schema-only, then --data-only
-		wantFK []string // dropped foreign keys
+		name    string
+		fixture string // "platform" if empty
+		names   []string
+		check   []string // tables whose checksums must match
+		split   bool     // load --schema-only, then --data-only
+		wantFK  []string // dropped foreign keys
 	}{
 		{name: "schema.*", names: []string{"ai.*"}, check: []string{"ai.documents", "ai.embeddings"},
 			wantFK: []string{"documents_owner_fkey", "documents_source_object_fkey"}},
@@ -143,21 +220,32 @@ func TestExtractSeveral(t *testing.T) {
 			wantFK: []string{"documents_owner_fkey", "documents_source_object_fkey"}},
 		{name: "fk dropped", names: []string{"public.shipments"}, check: []string{"public.shipments"},
 			wantFK: []string{"shipments_order_id_line_no_fkey"}},
+		{name: "views", fixture: "views", names: []string{"public.*"}, check: views},
+		{name: "views split", fixture: "views", names: []string{"public.*"}, check: views, split: true},
+		{name: "rollups refreshed", fixture: "views", names: []string{"public.yearly_sales", "public.orders"},
+			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
+		{name: "rollups refreshed split", fixture: "views", names: []string{"public.yearly_sales", "public.orders"}, split: true,
+			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			src := dumps[cmp.Or(tt.fixture, "platform")]
 			dir := t.TempDir()
-			db, _ := pg.CreateDatabase(t)
+			db, url := pg.CreateDatabase(t)
 			var sel *Selection
 			if tt.split {
 				schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-				sel = extractScript(t, platform.GzipPath, tt.names, SchemaOnly, schema)
-				extractScript(t, platform.GzipPath, tt.names, DataOnly, data)
+				sel = extractScript(t, src.GzipPath, tt.names, SchemaOnly, schema)
+				extractScript(t, src.GzipPath, tt.names, DataOnly, data)
 				assertNoCopy(t, schema, true)
 				assertNoCopy(t, data, false)
 				pg.LoadScript(t, db, schema)
 				for _, table := range tt.check {
+					populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(table)))
+					if populated == "false" {
+						continue // a materialized view, created WITH NO DATA
+					}
 					if got := pg.TableChecksum(t, db, table); !strings.HasPrefix(got, "0 ") {
 						t.Errorf("%s after the schema-only script: %s", table, got)
 					}
@@ -165,11 +253,11 @@ func TestExtractSeveral(t *testing.T) {
 				pg.LoadScript(t, db, data)
 			} else {
 				script := filepath.Join(dir, "extract.sql")
-				sel = extractScript(t, platform.GzipPath, tt.names, SchemaAndData, script)
+				sel = extractScript(t, src.GzipPath, tt.names, SchemaAndData, script)
 				pg.LoadScript(t, db, script)
 			}
 			for _, table := range tt.check {
-				if got, want := pg.TableChecksum(t, db, table), pg.TableChecksum(t, platform.Database, table); got != want {
+				if got, want := pg.TableChecksum(t, db, table), pg.TableChecksum(t, src.Database, table); got != want {
 					t.Errorf("%s: checksum %s, source %s", table, got, want)
 				}
 			}
@@ -185,7 +273,8 @@ func TestExtractSeveral(t *testing.T) {
 }
 
 // assertNoCopy checks that a schema-only script has no COPY block, or
-// that a data-only one has nothing but COPY blocks, setval and SET.
+// that a data-only one has nothing but COPY blocks, setval, refreshes, SET
+// and its own opening.
 func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -195,20 +284,28 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 64<<20)
-	inCopy := false
+	own := silenceTriggers // the data-only script's own
+	inCopy, inDo := false, false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case inCopy:
 			inCopy = line != `\.`
+		case inDo:
+			inDo = !strings.HasPrefix(line, "$restorectl")
+			if !strings.Contains(own, line) {
+				t.Errorf("data-only script has %q in a DO block", line)
+			}
 		case strings.HasPrefix(line, "COPY "):
 			if schemaOnly {
 				t.Errorf("schema-only script has %q", line)
 			}
 			inCopy = true
 		case schemaOnly, line == "", strings.HasPrefix(line, "--"), line == "BEGIN;", line == "COMMIT;",
-			strings.HasPrefix(line, "SET "), strings.HasPrefix(line, "SELECT pg_catalog.set"):
-		case strings.Contains(silenceTriggers, line): // the data-only opening
+			strings.HasPrefix(line, "SET "), strings.HasPrefix(line, "SELECT pg_catalog.set"),
+			strings.HasPrefix(line, "REFRESH MATERIALIZED VIEW "):
+		case strings.HasPrefix(line, "DO $restorectl"): // the data-only script's own
+			inDo = true
 		default:
 			t.Errorf("data-only script has %q", line)
 		}
