@@ -195,17 +195,20 @@ func loadExtract(t *testing.T, pg *testenv.Postgres, dump string, names []string
 func TestExtractSeveral(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	dumps := map[string]testenv.CorpusDump{}
-	for _, d := range pg.Corpus(t, "platform", "views") {
+	for _, d := range pg.Corpus(t, "platform", "views", "constraints") {
 		dumps[d.Fixture] = d
 	}
 	// Not weekly_sales and what is over it: pg_dump leaves them unpopulated.
 	views := []string{"public.order_totals", "public.customer_summaries", "public.customer_stats",
 		"public.daily_sales", "public.monthly_sales", "public.yearly_sales"}
+	checked := []string{"public.accounts", "public.transfers", "public.readings", "public.readings_2023", "public.readings_2024",
+		"public.notes", "public.pinned_notes", `public."ledger $restorectl$ it's \ odd"`}
 	tests := []struct {
 		name    string
 		fixture string // "platform" if empty
 		names   []string
 		check   []string // tables whose checksums must match
+		checks  bool     // and whose check constraints must be the source's
 		split   bool     // load --schema-only, then --data-only
 		wantFK  []string // dropped foreign keys
 	}{
@@ -226,6 +229,14 @@ func TestExtractSeveral(t *testing.T) {
 			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
 		{name: "rollups refreshed split", fixture: "views", names: []string{"public.yearly_sales", "public.orders"}, split: true,
 			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
+		{name: "not valid", fixture: "constraints", names: []string{"public.*"}, check: checked, checks: true},
+		{name: "not valid split", fixture: "constraints", names: []string{"public.*"}, check: checked, checks: true, split: true},
+		{name: "not valid partition split", fixture: "constraints", names: []string{"public.readings"}, split: true,
+			check: []string{"public.readings", "public.readings_2023", "public.readings_2024"}, checks: true},
+		{name: "not valid inherited split", fixture: "constraints", names: []string{"public.pinned_notes", "public.notes"}, split: true,
+			check: []string{"public.notes", "public.pinned_notes"}, checks: true},
+		{name: "not valid one partition split", fixture: "constraints", names: []string{"public.readings_2024"}, split: true,
+			check: []string{"public.readings_2024"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,6 +272,13 @@ func TestExtractSeveral(t *testing.T) {
 					t.Errorf("%s: checksum %s, source %s", table, got, want)
 				}
 			}
+			if tt.checks {
+				for _, table := range tt.check {
+					if got, want := checkConstraints(t, url, table), checkConstraints(t, src.URL, table); got != want {
+						t.Errorf("%s: check constraints\n%s\nsource's\n%s", table, got, want)
+					}
+				}
+			}
 			var fks []string
 			for _, fk := range sel.DroppedFKs {
 				fks = append(fks, fk.Name)
@@ -270,6 +288,17 @@ func TestExtractSeveral(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkConstraints lists the check constraints of table in the database at
+// url: name, definition (NOT VALID included), whether its own or inherited,
+// comment.
+func checkConstraints(t *testing.T, url, table string) string {
+	t.Helper()
+	return queryValue(t, url, fmt.Sprintf(`
+SELECT coalesce(string_agg(format('%%s: %%s, local %%s, inherited %%s, comment %%L', conname, pg_get_constraintdef(oid),
+                                  conislocal, coninhcount, obj_description(oid, 'pg_constraint')), E'\n' ORDER BY conname), '')
+FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'`, quoteLiteral(table)))
 }
 
 // assertNoCopy checks that a schema-only script has no COPY block, or
@@ -284,16 +313,18 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 64<<20)
-	own := silenceTriggers // the data-only script's own
+	// The data-only script's own blocks, but for the tables' names.
+	own := silenceTriggers + setAsideChecks(nil) + restoreChecks
 	inCopy, inDo := false, false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case inCopy:
 			inCopy = line != `\.`
+		case inDo && strings.HasPrefix(line, "$restorectl"): // its end, whatever its tag
+			inDo = false
 		case inDo:
-			inDo = !strings.HasPrefix(line, "$restorectl")
-			if !strings.Contains(own, line) {
+			if !strings.Contains(own, line) && !strings.HasPrefix(line, "  names pg_catalog.text[] := ARRAY[") {
 				t.Errorf("data-only script has %q in a DO block", line)
 			}
 		case strings.HasPrefix(line, "COPY "):
@@ -341,5 +372,53 @@ func TestDataOnlyAsNonSuperuser(t *testing.T) {
 	}
 	if got, src := pg.TableChecksum(t, db, "ai.documents"), pg.TableChecksum(t, platform.Database, "ai.documents"); got == src {
 		t.Errorf("ai.documents matches its source, yet its trigger should have fired: %s", got)
+	}
+}
+
+// TestDataOnlyNotValidRefused: what a data-only script does not set
+// aside refuses the rows older than it: a check the target validated (a
+// data-only script never weakens one), and the NOT VALID checks of a table
+// the loading role may write to but not alter, which it is told first.
+func TestDataOnlyNotValidRefused(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	d := pg.Corpus(t, "constraints")[0]
+	dir := t.TempDir()
+	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	extractScript(t, d.GzipPath, []string{"public.accounts"}, SchemaOnly, schema)
+	extractScript(t, d.GzipPath, []string{"public.accounts"}, DataOnly, data)
+	tests := []struct {
+		name   string
+		setup  string // run as the superuser after the schema-only script; ROLE is the project's role
+		asRole bool   // load the data-only script as the project's role
+		want   []string
+	}{
+		{name: "validated on the target", setup: `ALTER TABLE public.accounts VALIDATE CONSTRAINT accounts_email_check`,
+			want: []string{`ERROR:  new row for relation "accounts" violates check constraint "accounts_email_check"`}},
+		{name: "not the owner", setup: `GRANT SELECT, INSERT ON public.accounts TO ROLE`, asRole: true,
+			want: []string{
+				"WARNING:  restorectl: this role may not alter table public.accounts, so its NOT VALID check accounts_balance_check stays",
+				`ERROR:  new row for relation "accounts" violates check constraint`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := pg.CreateProject(t)
+			pg.LoadScript(t, db, schema) // as the superuser, who owns the table
+			pg.Exec(t, db, strings.ReplaceAll(tt.setup, "ROLE", QuoteIdent(db)))
+			cmd := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", os.DevNull, "-f", data, "-d", pg.URL(db))
+			if tt.asRole {
+				cmd.Env = append(os.Environ(), "PGOPTIONS=-c role="+db)
+			}
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the data-only script loaded rows older than the checks:\n%s", out)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("no %q in:\n%s", want, out)
+				}
+			}
+		})
 	}
 }

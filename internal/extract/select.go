@@ -164,7 +164,9 @@ const (
 	SchemaOnly
 	// DataOnly loads rows and sets sequence positions into tables that
 	// exist already (as pg_dump --data-only): only COPY blocks, sequence
-	// sets, materialized view refreshes, and the dump's SET statements.
+	// sets, materialized view refreshes, and the dump's SET statements;
+	// WriteScript adds its own around them (triggers silent, NOT VALID
+	// checks set aside).
 	DataOnly
 )
 

@@ -60,3 +60,16 @@ CREATE TABLE public.pinned_notes (
 INSERT INTO public.notes VALUES (1, ''), (2, 'second');
 INSERT INTO public.pinned_notes VALUES (3, '', '2024-01-01 00:00:00+00'), (4, 'fourth', '2024-02-01 00:00:00+00');
 ALTER TABLE public.notes ADD CONSTRAINT notes_body_check CHECK (body <> '') NOT VALID;
+
+-- Names that quoting done wrong would let out of a string literal or a
+-- dollar quote, on a table whose NOT VALID check (with a comment) is
+-- older than one of its rows.
+CREATE TABLE public."ledger $restorectl$ it's \ odd" (
+  id int PRIMARY KEY,
+  amount numeric NOT NULL
+);
+INSERT INTO public."ledger $restorectl$ it's \ odd" VALUES (1, -5), (2, 3);
+ALTER TABLE public."ledger $restorectl$ it's \ odd"
+  ADD CONSTRAINT "positive $restorectl$ 'amount'" CHECK (amount > 0) NOT VALID;
+COMMENT ON CONSTRAINT "positive $restorectl$ 'amount'" ON public."ledger $restorectl$ it's \ odd"
+  IS 'Refunds were negative; it''s \ fine.';
