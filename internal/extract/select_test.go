@@ -93,6 +93,7 @@ func TestSelect(t *testing.T) {
 		shells  []Name   // Selection.Shells
 		dropped []string // Selection.DroppedFKs by name
 		facts   []selFact
+		warns   []string // in Selection.Warnings
 	}{
 		{
 			name: "orders", fixture: "platform", tables: []Name{n("public", "orders")},
@@ -219,6 +220,21 @@ func TestSelect(t *testing.T) {
 				{KindRefresh, n("public", "customer_stats"), "", false},
 				{KindMaterializedView, n("public", "sales_forecast"), "", false},
 			},
+			warns: []string{
+				"public.monthly_sales is not selected but comes as a definition only, refreshed from what the script restores: a materialized view of public.yearly_sales uses it",
+				"public.orders is not selected but comes as a definition with its keys only (no rows, foreign keys, indexes or triggers): a materialized view of public.daily_sales uses it",
+			},
+		},
+		{
+			name: "rollup under others", fixture: "views", tables: []Name{n("public", "daily_sales")},
+			shells: []Name{n("public", "orders")},
+			facts: []selFact{
+				{KindRefresh, n("public", "daily_sales"), "", true},
+				{KindIndex, n("public", "daily_sales_day_idx"), "", true},
+				{KindConstraint, n("public", "orders"), "orders_pkey", true},
+				{KindMaterializedView, n("public", "monthly_sales"), "", false}, // what reads it stays out
+				{KindRefresh, n("public", "monthly_sales"), "", false},
+			},
 		},
 		{
 			name: "rollup never populated", fixture: "views", tables: []Name{n("public", "sales_forecast")},
@@ -332,6 +348,11 @@ func TestSelect(t *testing.T) {
 			}
 			if strings.Join(dropped, ",") != strings.Join(tt.dropped, ",") {
 				t.Errorf("DroppedFKs %q, want %q", dropped, tt.dropped)
+			}
+			for _, w := range tt.warns {
+				if !slices.Contains(sel.Warnings, w) {
+					t.Errorf("no warning %q in %q", w, sel.Warnings)
+				}
 			}
 			for _, f := range tt.facts {
 				found, included := false, false
