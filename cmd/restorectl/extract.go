@@ -22,7 +22,7 @@ func runExtract(ctx context.Context, args []string, e env) error {
 	out := fs.String("o", "", "write the script to `FILE` instead of stdout (.gz: gzip-compressed); an existing FILE is refused without --force")
 	force := fs.Bool("force", false, "with -o, replace FILE if it exists")
 	schemaOnly := fs.Bool("schema-only", false, "only the definitions, no rows or sequence positions")
-	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already (after a --schema-only script); the tables' triggers stay silent while the rows load, as with pg_dump --disable-triggers, when the role loading it may set session_replication_role (a superuser); for any other role they fire, with a warning")
+	dataOnly := fs.Bool("data-only", false, "only rows and sequence positions, for tables that exist already (after a --schema-only script), loaded as the snapshot holds them: the tables' triggers stay silent while the rows load, as with pg_dump --disable-triggers, when the role loading it may set session_replication_role (a superuser); for any other role they fire, with a warning. The NOT VALID check constraints the tables have (rows older than them would be refused) are dropped before the rows and added back NOT VALID, with their comments, before the script commits; the tables stay locked against readers until then")
 	dryRun := fs.Bool("dry-run", false, "report what the script would hold without writing it")
 	asJSON := fs.Bool("json", false, "with --dry-run, print the report as JSON")
 	noIndex := noIndexFlag(fs)

@@ -40,6 +40,29 @@ func QuoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
+// quoteLiteral quotes s as a SQL string literal, as libpq's
+// PQescapeLiteral does: quotes doubled and, when s holds a backslash, the
+// E'...' form with backslashes doubled, so that it reads the same whatever
+// standard_conforming_strings says.
+func quoteLiteral(s string) string {
+	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.Contains(s, `\`) {
+		q = "E" + strings.ReplaceAll(q, `\`, `\\`)
+	}
+	return q
+}
+
+// dollarQuote quotes body between dollar quotes whose tag (restorectl,
+// then restorectl_1, ...) occurs nowhere in body, nor across its end, so
+// that nothing in body ends the quote early.
+func dollarQuote(body string) string {
+	tag := "$restorectl$"
+	for i := 1; strings.Index(body+tag, tag) != len(body); i++ {
+		tag = fmt.Sprintf("$restorectl_%d$", i)
+	}
+	return tag + body + tag
+}
+
 func isBareIdent(s string) bool {
 	if s == "" {
 		return false

@@ -40,6 +40,33 @@ func TestNameString(t *testing.T) {
 	}
 }
 
+func TestQuoteLiteral(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"public.orders", "'public.orders'"},
+		{`"My Schema"."it's"`, `'"My Schema"."it''s"'`},
+		{`a\b`, `E'a\\b'`},
+		{`\'; DROP TABLE x; --`, `E'\\''; DROP TABLE x; --'`},
+		{"", "''"},
+	} {
+		if got := quoteLiteral(tt.in); got != tt.want {
+			t.Errorf("quoteLiteral(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDollarQuote(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"SELECT 1", "$restorectl$SELECT 1$restorectl$"},
+		{"x $restorectl$ y", "$restorectl_1$x $restorectl$ y$restorectl_1$"},
+		{"$restorectl$$restorectl_1$", "$restorectl_2$$restorectl$$restorectl_1$$restorectl_2$"},
+		{"x $restorectl", "$restorectl_1$x $restorectl$restorectl_1$"}, // would end at "$restorectl" + "$"
+	} {
+		if got := dollarQuote(tt.in); got != tt.want {
+			t.Errorf("dollarQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestParseName(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,18 +120,97 @@ func TestExtractRoundTrip(t *testing.T) {
 	}
 }
 
+// TestExtractViewRoundTrip: every view and materialized view of every
+// corpus dump, selected alone, loads into an empty database with psql -v
+// ON_ERROR_STOP=1, as one script and as a schema-only script followed by a
+// data-only one, and can be read there: a materialized view is populated
+// exactly when the dump refreshes it. (What it shows is computed from
+// tables that come as definitions only, so its rows are not compared with
+// the source's; TestExtractSeveral does that with what it reads selected
+// too. Scripts through an index are the scan's byte for byte:
+// TestRangedCorpus.)
+func TestExtractViewRoundTrip(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	for _, d := range pg.Corpus(t) {
+		views := pg.Views(t, d.Database)
+		if len(views) == 0 {
+			continue
+		}
+		t.Run(d.Fixture, func(t *testing.T) {
+			t.Parallel()
+			toc := cachedTOC(t, d.GzipPath)
+			for _, view := range views {
+				for _, split := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/split=%v", view, split), func(t *testing.T) {
+						t.Parallel()
+						db, url := pg.CreateDatabase(t)
+						loadExtract(t, pg, d.GzipPath, []string{view}, split, db)
+						names, err := toc.Resolve([]string{view})
+						if err != nil {
+							t.Fatal(err)
+						}
+						refreshed := false
+						for _, e := range toc.Entries {
+							refreshed = refreshed || (e.Kind == KindRefresh && e.Object == names[0])
+						}
+						kind := queryValue(t, url, fmt.Sprintf("SELECT relkind FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
+						populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
+						if want := fmt.Sprint(kind == "v" || refreshed); populated != want {
+							t.Fatalf("populated %s, want %s (relkind %s, refreshed by the dump: %v)", populated, want, kind, refreshed)
+						}
+						if populated == "true" {
+							queryValue(t, url, "SELECT count(*) FROM ONLY "+view)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// loadExtract loads the script of names in dump into database db: one
+// script, or (split) a schema-only script followed by a data-only one.
+func loadExtract(t *testing.T, pg *testenv.Postgres, dump string, names []string, split bool, db string) *Selection {
+	t.Helper()
+	dir := t.TempDir()
+	if !split {
+		script := filepath.Join(dir, "extract.sql")
+		sel := extractScript(t, dump, names, SchemaAndData, script)
+		pg.LoadScript(t, db, script)
+		return sel
+	}
+	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	sel := extractScript(t, dump, names, SchemaOnly, schema)
+	extractScript(t, dump, names, DataOnly, data)
+	pg.LoadScript(t, db, schema)
+	pg.LoadScript(t, db, data)
+	return sel
+}
+
 // TestExtractSeveral: schema.* and several tables at once, a schema-only
 // script followed by a data-only one equal to one script, and a selection
-// whose foreign keys were dropped, all load and hold the source's rows.
+// whose foreign keys were dropped, all load and hold the source's rows;
+// views and materialized views show the source's rows when what they read
+// comes with them, if only through materialized views refreshed for them.
 func TestExtractSeveral(t *testing.T) {
 	pg := testenv.StartPostgres(t)
-	platform := pg.Corpus(t, "platform")[0]
+	dumps := map[string]testenv.CorpusDump{}
+	for _, d := range pg.Corpus(t, "platform", "views", "constraints") {
+		dumps[d.Fixture] = d
+	}
+	// Not weekly_sales and what is over it: pg_dump leaves them unpopulated.
+	views := []string{"public.order_totals", "public.customer_summaries", "public.customer_stats",
+		"public.daily_sales", "public.monthly_sales", "public.yearly_sales"}
+	checked := []string{"public.accounts", "public.transfers", "public.readings", "public.readings_2023", "public.readings_2024",
+		"public.notes", "public.pinned_notes", `public."ledger $restorectl$ it's \ odd"`}
 	tests := []struct {
-		name   string
-		names  []string
-		check  []string // tables whose checksums must match
-		split  bool     // load --schema-only, then --data-only
-		wantFK []string // dropped foreign keys
+		name    string
+		fixture string // "platform" if empty
+		names   []string
+		check   []string // tables whose checksums must match
+		checks  bool     // and whose check constraints must be the source's
+		split   bool     // load --schema-only, then --data-only
+		wantFK  []string // dropped foreign keys
 	}{
 		{name: "schema.*", names: []string{"ai.*"}, check: []string{"ai.documents", "ai.embeddings"},
 			wantFK: []string{"documents_owner_fkey", "documents_source_object_fkey"}},
@@ -143,21 +223,40 @@ func TestExtractSeveral(t *testing.T) {
 			wantFK: []string{"documents_owner_fkey", "documents_source_object_fkey"}},
 		{name: "fk dropped", names: []string{"public.shipments"}, check: []string{"public.shipments"},
 			wantFK: []string{"shipments_order_id_line_no_fkey"}},
+		{name: "views", fixture: "views", names: []string{"public.*"}, check: views},
+		{name: "views split", fixture: "views", names: []string{"public.*"}, check: views, split: true},
+		{name: "rollups refreshed", fixture: "views", names: []string{"public.yearly_sales", "public.orders"},
+			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
+		{name: "rollups refreshed split", fixture: "views", names: []string{"public.yearly_sales", "public.orders"}, split: true,
+			check: []string{"public.yearly_sales", "public.monthly_sales", "public.daily_sales"}, wantFK: []string{"orders_customer_id_fkey"}},
+		{name: "not valid", fixture: "constraints", names: []string{"public.*"}, check: checked, checks: true},
+		{name: "not valid split", fixture: "constraints", names: []string{"public.*"}, check: checked, checks: true, split: true},
+		{name: "not valid partition split", fixture: "constraints", names: []string{"public.readings"}, split: true,
+			check: []string{"public.readings", "public.readings_2023", "public.readings_2024"}, checks: true},
+		{name: "not valid inherited split", fixture: "constraints", names: []string{"public.pinned_notes", "public.notes"}, split: true,
+			check: []string{"public.notes", "public.pinned_notes"}, checks: true},
+		{name: "not valid one partition split", fixture: "constraints", names: []string{"public.readings_2024"}, split: true,
+			check: []string{"public.readings_2024"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			src := dumps[cmp.Or(tt.fixture, "platform")]
 			dir := t.TempDir()
-			db, _ := pg.CreateDatabase(t)
+			db, url := pg.CreateDatabase(t)
 			var sel *Selection
 			if tt.split {
 				schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-				sel = extractScript(t, platform.GzipPath, tt.names, SchemaOnly, schema)
-				extractScript(t, platform.GzipPath, tt.names, DataOnly, data)
+				sel = extractScript(t, src.GzipPath, tt.names, SchemaOnly, schema)
+				extractScript(t, src.GzipPath, tt.names, DataOnly, data)
 				assertNoCopy(t, schema, true)
 				assertNoCopy(t, data, false)
 				pg.LoadScript(t, db, schema)
 				for _, table := range tt.check {
+					populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(table)))
+					if populated == "false" {
+						continue // a materialized view, created WITH NO DATA
+					}
 					if got := pg.TableChecksum(t, db, table); !strings.HasPrefix(got, "0 ") {
 						t.Errorf("%s after the schema-only script: %s", table, got)
 					}
@@ -165,12 +264,19 @@ func TestExtractSeveral(t *testing.T) {
 				pg.LoadScript(t, db, data)
 			} else {
 				script := filepath.Join(dir, "extract.sql")
-				sel = extractScript(t, platform.GzipPath, tt.names, SchemaAndData, script)
+				sel = extractScript(t, src.GzipPath, tt.names, SchemaAndData, script)
 				pg.LoadScript(t, db, script)
 			}
 			for _, table := range tt.check {
-				if got, want := pg.TableChecksum(t, db, table), pg.TableChecksum(t, platform.Database, table); got != want {
+				if got, want := pg.TableChecksum(t, db, table), pg.TableChecksum(t, src.Database, table); got != want {
 					t.Errorf("%s: checksum %s, source %s", table, got, want)
+				}
+			}
+			if tt.checks {
+				for _, table := range tt.check {
+					if got, want := checkConstraints(t, url, table), checkConstraints(t, src.URL, table); got != want {
+						t.Errorf("%s: check constraints\n%s\nsource's\n%s", table, got, want)
+					}
 				}
 			}
 			var fks []string
@@ -184,8 +290,20 @@ func TestExtractSeveral(t *testing.T) {
 	}
 }
 
+// checkConstraints lists the check constraints of table in the database at
+// url: name, definition (NOT VALID included), whether its own or inherited,
+// comment.
+func checkConstraints(t *testing.T, url, table string) string {
+	t.Helper()
+	return queryValue(t, url, fmt.Sprintf(`
+SELECT coalesce(string_agg(format('%%s: %%s, local %%s, inherited %%s, comment %%L', conname, pg_get_constraintdef(oid),
+                                  conislocal, coninhcount, obj_description(oid, 'pg_constraint')), E'\n' ORDER BY conname), '')
+FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'`, quoteLiteral(table)))
+}
+
 // assertNoCopy checks that a schema-only script has no COPY block, or
-// that a data-only one has nothing but COPY blocks, setval and SET.
+// that a data-only one has nothing but COPY blocks, setval, refreshes, SET
+// and its own opening.
 func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -195,20 +313,30 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 64<<20)
-	inCopy := false
+	// The data-only script's own blocks, but for the tables' names.
+	own := silenceTriggers + setAsideChecks(nil) + restoreChecks
+	inCopy, inDo := false, false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case inCopy:
 			inCopy = line != `\.`
+		case inDo && strings.HasPrefix(line, "$restorectl"): // its end, whatever its tag
+			inDo = false
+		case inDo:
+			if !strings.Contains(own, line) && !strings.HasPrefix(line, "  names pg_catalog.text[] := ARRAY[") {
+				t.Errorf("data-only script has %q in a DO block", line)
+			}
 		case strings.HasPrefix(line, "COPY "):
 			if schemaOnly {
 				t.Errorf("schema-only script has %q", line)
 			}
 			inCopy = true
 		case schemaOnly, line == "", strings.HasPrefix(line, "--"), line == "BEGIN;", line == "COMMIT;",
-			strings.HasPrefix(line, "SET "), strings.HasPrefix(line, "SELECT pg_catalog.set"):
-		case strings.Contains(silenceTriggers, line): // the data-only opening
+			strings.HasPrefix(line, "SET "), strings.HasPrefix(line, "SELECT pg_catalog.set"),
+			strings.HasPrefix(line, "REFRESH MATERIALIZED VIEW "):
+		case strings.HasPrefix(line, "DO $restorectl"): // the data-only script's own
+			inDo = true
 		default:
 			t.Errorf("data-only script has %q", line)
 		}
@@ -244,5 +372,53 @@ func TestDataOnlyAsNonSuperuser(t *testing.T) {
 	}
 	if got, src := pg.TableChecksum(t, db, "ai.documents"), pg.TableChecksum(t, platform.Database, "ai.documents"); got == src {
 		t.Errorf("ai.documents matches its source, yet its trigger should have fired: %s", got)
+	}
+}
+
+// TestDataOnlyNotValidRefused: what a data-only script does not set
+// aside refuses the rows older than it: a check the target validated (a
+// data-only script never weakens one), and the NOT VALID checks of a table
+// the loading role may write to but not alter, which it is told first.
+func TestDataOnlyNotValidRefused(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	d := pg.Corpus(t, "constraints")[0]
+	dir := t.TempDir()
+	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	extractScript(t, d.GzipPath, []string{"public.accounts"}, SchemaOnly, schema)
+	extractScript(t, d.GzipPath, []string{"public.accounts"}, DataOnly, data)
+	tests := []struct {
+		name   string
+		setup  string // run as the superuser after the schema-only script; ROLE is the project's role
+		asRole bool   // load the data-only script as the project's role
+		want   []string
+	}{
+		{name: "validated on the target", setup: `ALTER TABLE public.accounts VALIDATE CONSTRAINT accounts_email_check`,
+			want: []string{`ERROR:  new row for relation "accounts" violates check constraint "accounts_email_check"`}},
+		{name: "not the owner", setup: `GRANT SELECT, INSERT ON public.accounts TO ROLE`, asRole: true,
+			want: []string{
+				"WARNING:  restorectl: this role may not alter table public.accounts, so its NOT VALID check accounts_balance_check stays",
+				`ERROR:  new row for relation "accounts" violates check constraint`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := pg.CreateProject(t)
+			pg.LoadScript(t, db, schema) // as the superuser, who owns the table
+			pg.Exec(t, db, strings.ReplaceAll(tt.setup, "ROLE", QuoteIdent(db)))
+			cmd := exec.CommandContext(t.Context(), pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", os.DevNull, "-f", data, "-d", pg.URL(db))
+			if tt.asRole {
+				cmd.Env = append(os.Environ(), "PGOPTIONS=-c role="+db)
+			}
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the data-only script loaded rows older than the checks:\n%s", out)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("no %q in:\n%s", want, out)
+				}
+			}
+		})
 	}
 }

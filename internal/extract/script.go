@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +55,12 @@ func writeScript(w io.Writer, sel *Selection, mode Mode, walk func(include func(
 	var st Stats
 	writeHeader(bw, sel, mode)
 	bw.WriteString("BEGIN;\n\n")
+	loaded := sel.loaded()
 	if mode == DataOnly {
 		bw.WriteString(silenceTriggers)
+		if len(loaded) > 0 {
+			bw.WriteString(setAsideChecks(loaded))
+		}
 	}
 	err := walk(func(i int) bool { return sel.Includes(i, mode) }, func(i int, it *Item) error {
 		bw.WriteString(it.SQL)
@@ -76,6 +81,9 @@ func writeScript(w io.Writer, sel *Selection, mode Mode, walk func(include func(
 	})
 	if err != nil {
 		return st, err
+	}
+	if mode == DataOnly && len(loaded) > 0 {
+		bw.WriteString(restoreChecks)
 	}
 	bw.WriteString("COMMIT;\n")
 	err = bw.Flush()
@@ -98,6 +106,120 @@ BEGIN
   SET LOCAL session_replication_role = replica;
 EXCEPTION WHEN insufficient_privilege THEN
   RAISE WARNING 'restorectl: this role may not set session_replication_role, so the tables'' triggers fire as the rows load';
+END
+$restorectl$;
+
+`
+
+// loaded are the tables whose rows a selection's COPY blocks load.
+func (s *Selection) loaded() []Name {
+	var out []Name
+	for _, i := range s.Data {
+		if n := s.TOC.Entries[i].Object; !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// setAsideChecks and restoreChecks wrap a data-only script's rows. A CHECK
+// constraint added NOT VALID holds for new rows only: the snapshot may
+// hold rows older than it (pg_dump's own scripts add it after the rows),
+// which the tables a schema-only script created would refuse. So the
+// script loads exactly the snapshot's rows: every NOT VALID check the
+// target has on the tables it loads (or their partitions) is dropped
+// before the rows, where it is defined (on the table, or on the
+// partitioned table or inheritance parent it is inherited from), and
+// added back after them, NOT VALID, with its comment, all in the script's
+// transaction. What is added back is the target's own definition
+// (pg_get_constraintdef, deparsed and parsed again under the same pinned
+// search_path), never text of the snapshot; the only names written into
+// the script are the tables', as string literals, in a dollar quote none
+// of them can end. Validated checks stay, and refuse rows that break them.
+// A role that may not alter a table is warned that its checks stay.
+func setAsideChecks(tables []Name) string {
+	lits := make([]string, len(tables))
+	for i, n := range tables {
+		lits[i] = quoteLiteral(n.String())
+	}
+	return `-- NOT VALID check constraints of these tables are set aside while the
+-- rows load, and added back NOT VALID before the commit: the snapshot may
+-- hold rows older than them.
+DO ` + dollarQuote(`
+DECLARE
+  path pg_catalog.text := pg_catalog.current_setting('search_path');
+  names pg_catalog.text[] := ARRAY[`+strings.Join(lits, ", ")+`]::pg_catalog.text[];
+  loaded pg_catalog.regclass[];
+  aside pg_catalog.jsonb := '[]';
+  skipped pg_catalog.oid[] := '{}';
+  c record;
+  condef pg_catalog.text;
+  note pg_catalog.text;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  SELECT coalesce(array_agg(DISTINCT l.rel), '{}') INTO loaded
+  FROM (SELECT to_regclass(n) FROM unnest(names) AS n
+        UNION ALL
+        SELECT t.relid FROM unnest(names) AS n, pg_partition_tree(to_regclass(n)) AS t) AS l(rel)
+  WHERE l.rel IS NOT NULL;
+  LOOP
+    -- A NOT VALID check of a loaded table where it is defined: on the
+    -- table, or on the ancestor it is inherited from.
+    WITH RECURSIVE up AS (
+      SELECT k.oid, k.conrelid, k.conname, k.coninhcount
+      FROM pg_constraint k
+      WHERE k.conrelid = ANY (loaded) AND k.contype = 'c' AND NOT k.convalidated
+      UNION
+      SELECT p.oid, p.conrelid, p.conname, p.coninhcount
+      FROM up
+      JOIN pg_inherits i ON i.inhrelid = up.conrelid
+      JOIN pg_constraint p ON p.conrelid = i.inhparent AND p.conname = up.conname
+        AND p.contype = 'c' AND NOT p.convalidated
+      WHERE up.coninhcount > 0
+    )
+    SELECT up.oid, up.conrelid::regclass AS rel, up.conname INTO c
+    FROM up WHERE up.coninhcount = 0 AND up.oid <> ALL (skipped)
+    ORDER BY up.oid LIMIT 1;
+    EXIT WHEN NOT FOUND;
+    condef := pg_get_constraintdef(c.oid);
+    note := obj_description(c.oid, 'pg_constraint');
+    BEGIN
+      EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
+      -- Added back in the reverse order: a parent's after its children's own.
+      aside := jsonb_build_array(jsonb_build_object('rel', c.rel::oid, 'name', c.conname, 'def', condef, 'comment', note)) || aside;
+    EXCEPTION WHEN insufficient_privilege THEN
+      skipped := skipped || c.oid;
+      RAISE WARNING 'restorectl: this role may not alter table %, so its NOT VALID check % stays and may refuse rows older than it', c.rel, quote_ident(c.conname);
+    END;
+  END LOOP;
+  PERFORM set_config('restorectl.not_valid_checks', aside::text, true);
+  PERFORM set_config('search_path', path, true);
+END
+`) + `;
+
+`
+}
+
+// restoreChecks closes a data-only script: see setAsideChecks.
+const restoreChecks = `-- The NOT VALID check constraints set aside come back, NOT VALID.
+DO $restorectl$
+DECLARE
+  path pg_catalog.text := pg_catalog.current_setting('search_path');
+  c record;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  FOR c IN
+    SELECT (e.v->>'rel')::oid::regclass AS rel, e.v->>'name' AS name, e.v->>'def' AS def, e.v->>'comment' AS comment
+    FROM jsonb_array_elements(coalesce(nullif(current_setting('restorectl.not_valid_checks', true), ''), '[]')::jsonb)
+      WITH ORDINALITY AS e(v, i)
+    ORDER BY e.i
+  LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.rel, c.name, c.def);
+    IF c.comment IS NOT NULL THEN
+      EXECUTE format('COMMENT ON CONSTRAINT %I ON %s IS %L', c.name, c.rel, c.comment);
+    END IF;
+  END LOOP;
+  PERFORM set_config('search_path', path, true);
 END
 $restorectl$;
 

@@ -164,7 +164,9 @@ const (
 	SchemaOnly
 	// DataOnly loads rows and sets sequence positions into tables that
 	// exist already (as pg_dump --data-only): only COPY blocks, sequence
-	// sets, materialized view refreshes, and the dump's SET statements.
+	// sets, materialized view refreshes, and the dump's SET statements;
+	// WriteScript adds its own around them (triggers silent, NOT VALID
+	// checks set aside).
 	DataOnly
 )
 
@@ -204,7 +206,22 @@ func (m Mode) String() string {
 // selected inheritance child or partition (an inheritance parent's rows
 // are its own table's rows, not the child's, so they stay out unless the
 // parent is selected too), and a table a selected view, rule, policy or
-// SQL-standard function body reads.
+// SQL-standard function body reads. What reads a table may need more of it
+// than its definition, so two kinds of shells bring more:
+//   - a table that an included view, materialized view, rule, policy or
+//     function reads comes with its keys: the primary key, unique,
+//     exclusion and check constraints added after its CREATE TABLE (and
+//     their comments), still without rows, foreign keys, indexes or
+//     triggers. A view grouping by a table's primary key selects the
+//     table's other columns only through it (pg_dump then creates the view
+//     once the key is there), and an empty table takes any key;
+//   - a materialized view that a selected view or refreshed materialized
+//     view reads, directly or through views, comes refreshed when the dump
+//     refreshes it, after what it reads and before what reads it (dump
+//     order): a refresh over an unpopulated materialized view fails, and a
+//     view over one cannot be read. Its rows are computed from what the
+//     script restores. A materialized view the dump leaves unpopulated
+//     stays so, and what it reads is not refreshed for it.
 //
 // Left out: foreign keys that reference a table that is not selected (in
 // DroppedFKs), views that are not selected, psql meta-commands (a new
@@ -306,6 +323,10 @@ func (t *TOC) Select(tables []Name) *Selection {
 		}
 	}
 	s.expandPartitions()
+	visited := map[Name]bool{}
+	for n := range s.data {
+		s.populate(n, visited)
+	}
 	for s.pass() {
 	}
 	return s.finish()
@@ -329,7 +350,16 @@ type selector struct {
 	// comments the COMMENT ON CONSTRAINT entries, by table and constraint.
 	triggers map[tablePart]int
 	comments map[tablePart][]int
-	changed  bool
+	// keyed are the shells whose keys come: what an included view, rule,
+	// policy or function reads (see Selection).
+	keyed map[Name]bool
+	// reads are the relations each view and materialized view reads;
+	// refreshable the materialized views the dump refreshes; refreshed
+	// those whose refresh comes.
+	reads       map[Name][]Name
+	refreshable map[Name]bool
+	refreshed   map[Name]bool
+	changed     bool
 }
 
 type tablePart struct {
@@ -342,6 +372,7 @@ func newSelector(t *TOC) *selector {
 		toc: t, include: make([]bool, len(t.Entries)),
 		data: map[Name]bool{}, defined: map[Name]bool{}, needed: map[Name]bool{},
 		schemas: map[string]bool{}, created: map[Name]bool{}, indexes: map[Name]bool{},
+		keyed: map[Name]bool{}, refreshed: map[Name]bool{},
 	}
 	s.indexParts()
 	return s
@@ -349,11 +380,23 @@ func newSelector(t *TOC) *selector {
 
 // indexParts indexes, in one pass over the entries, those that create a
 // named part of a table (ADD CONSTRAINT, CREATE TRIGGER) and the comments
-// on constraints, by table and name.
+// on constraints, by table and name; what views read, and which
+// materialized views the dump refreshes.
 func (s *selector) indexParts() {
 	s.constraints, s.triggers, s.comments = map[tablePart]int{}, map[tablePart]int{}, map[tablePart][]int{}
+	s.reads, s.refreshable = map[Name][]Name{}, map[Name]bool{}
 	for i := range s.toc.Entries {
 		e := &s.toc.Entries[i]
+		switch e.Kind {
+		case KindView, KindMaterializedView: // a placeholder view reads nothing, its replacement does
+			for _, u := range e.Uses {
+				if s.toc.Table(u) != nil {
+					s.reads[e.Object] = append(s.reads[e.Object], u)
+				}
+			}
+		case KindRefresh:
+			s.refreshable[e.Object] = true
+		}
 		if len(e.Tables) == 0 || e.Detail == "" {
 			continue
 		}
@@ -382,6 +425,25 @@ func (s *selector) define(n Name) {
 		s.changed = true
 	}
 	s.needSchema(n.Schema)
+}
+
+// populate refreshes the materialized views that n, a selected view or a
+// refreshed materialized view, reads directly or through views, when the
+// dump refreshes them; and what those read in turn. Each relation is
+// visited once (a crafted dump could make views read each other).
+func (s *selector) populate(n Name, visited map[Name]bool) {
+	tbl := s.toc.Table(n)
+	if visited[n] || tbl == nil || !(tbl.Kind == KindView || tbl.Kind == KindMaterializedView && s.refreshable[n]) {
+		return
+	}
+	visited[n] = true
+	for _, u := range s.reads[n] {
+		if s.toc.Table(u).Kind == KindMaterializedView && s.refreshable[u] {
+			s.refreshed[u] = true
+			s.define(u)
+		}
+		s.populate(u, visited)
+	}
 }
 
 // expandPartitions adds the partitions of selected partitioned tables,
@@ -468,6 +530,14 @@ func (s *selector) add(i int, e *Entry) {
 		if len(e.Tables) > 0 {
 			s.indexes[Name{Schema: e.Tables[0].Schema, Name: e.Detail}] = true
 		}
+	case KindView, KindMaterializedView, KindRule, KindPolicy, KindFunction, KindProcedure:
+		// What a query reads, it may read through its keys (see Selection).
+		for _, u := range e.Uses {
+			if tbl := s.toc.Table(u); tbl != nil && tbl.Kind == KindTable && !s.keyed[u] {
+				s.keyed[u] = true
+				s.changed = true
+			}
+		}
 	}
 }
 
@@ -499,6 +569,8 @@ func (s *selector) wanted(e *Entry) bool {
 		return false
 	case KindComment:
 		return s.wantedComment(e)
+	case KindRefresh:
+		return len(e.Tables) > 0 && (s.data[e.Tables[0]] || s.refreshed[e.Tables[0]])
 	}
 	if e.Kind == KindAlterTable && e.On == KindTrigger && len(e.Tables) > 0 {
 		return s.data[e.Tables[0]] && s.triggerComes(e.Tables[0], e.Detail)
@@ -506,8 +578,9 @@ func (s *selector) wanted(e *Entry) bool {
 	// Everything else that belongs to tables: defaults, identity,
 	// constraints, indexes, triggers, policies, row security, rules, COPY,
 	// partition attaches, statistics, other ALTER TABLEs. It comes with
-	// its (first) table's rows, when every other table it names is defined.
-	if len(e.Tables) == 0 || !s.data[e.Tables[0]] {
+	// its (first) table's rows, when every other table it names is defined;
+	// a constraint also with a shell's keys.
+	if len(e.Tables) == 0 || !(s.data[e.Tables[0]] || e.Kind == KindConstraint && s.keyed[e.Tables[0]]) {
 		return false
 	}
 	for _, tn := range e.Tables[1:] {
@@ -587,7 +660,14 @@ func (s *selector) finish() *Selection {
 			sel.Tables = append(sel.Tables, tbl.Name)
 		case s.defined[tbl.Name]:
 			sel.Shells = append(sel.Shells, tbl.Name)
-			sel.Warnings = append(sel.Warnings, fmt.Sprintf("%s is not selected but comes as a definition only (no rows, keys, indexes or triggers): %s", tbl.Name, s.shellReason(tbl.Name)))
+			what := "a definition only (no rows, keys, indexes or triggers)"
+			switch {
+			case s.refreshed[tbl.Name]:
+				what = "a definition only, refreshed from what the script restores"
+			case s.keyed[tbl.Name]:
+				what = "a definition with its keys only (no rows, foreign keys, indexes or triggers)"
+			}
+			sel.Warnings = append(sel.Warnings, fmt.Sprintf("%s is not selected but comes as %s: %s", tbl.Name, what, s.shellReason(tbl.Name)))
 		}
 	}
 	for i := range t.Entries {

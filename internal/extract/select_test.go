@@ -82,7 +82,7 @@ type selFact struct {
 func TestSelect(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	tocs := map[string]*TOC{}
-	for _, d := range pg.Corpus(t, "platform", "partitions", "names", "dumplike") {
+	for _, d := range pg.Corpus(t, "platform", "partitions", "names", "dumplike", "views") {
 		tocs[d.Fixture] = cachedTOC(t, d.GzipPath)
 	}
 	tests := []struct {
@@ -93,6 +93,7 @@ func TestSelect(t *testing.T) {
 		shells  []Name   // Selection.Shells
 		dropped []string // Selection.DroppedFKs by name
 		facts   []selFact
+		warns   []string // in Selection.Warnings
 	}{
 		{
 			name: "orders", fixture: "platform", tables: []Name{n("public", "orders")},
@@ -156,9 +157,112 @@ func TestSelect(t *testing.T) {
 			facts: []selFact{
 				{KindView, n("public", "order_summaries"), "", true},
 				{KindComment, n("public", "order_summaries"), "", true},
-				{KindTable, n("public", "orders"), "", true}, // a shell
-				{KindCopy, n("public", "orders"), "", false}, // ... without rows
-				{KindConstraint, n("public", "orders"), "orders_pkey", false},
+				{KindTable, n("public", "orders"), "", true},                 // a shell
+				{KindCopy, n("public", "orders"), "", false},                 // ... without rows
+				{KindConstraint, n("public", "orders"), "orders_pkey", true}, // ... with its keys: the view groups by it
+				{KindFKConstraint, n("public", "orders"), "orders_customer_id_fkey", false},
+				{KindComment, n("public", "orders"), "orders_customer_id_fkey", false},
+				{KindIndex, n("public", "orders_open_idx"), "", false},
+				{KindTrigger, n("public", "orders"), "orders_audit", false},
+				{KindPolicy, n("public", "orders"), "orders_owner", false},
+				{KindSequenceSet, n("public", "orders_id_seq"), "", false},
+			},
+		},
+		{
+			name: "view grouped by a key", fixture: "views", tables: []Name{n("public", "order_totals")},
+			shells: []Name{n("public", "orders"), n("public", "order_items")},
+			facts: []selFact{
+				{KindView, n("public", "order_totals"), "", true}, // the placeholder and the view replacing it
+				{KindComment, n("public", "order_totals"), "", true},
+				{KindConstraint, n("public", "orders"), "orders_pkey", true},
+				{KindConstraint, n("public", "order_items"), "order_items_pkey", true},
+				{KindFKConstraint, n("public", "order_items"), "order_items_order_id_fkey", false},
+				{KindFKConstraint, n("public", "orders"), "orders_customer_id_fkey", false},
+				{KindIndex, n("public", "orders_customer_idx"), "", false},
+				{KindIdentity, n("public", "orders"), "id", false},
+				{KindCopy, n("public", "orders"), "", false},
+				{KindTable, n("public", "customers"), "", false},
+				{KindConstraint, n("public", "customers"), "customers_pkey", false},
+				{KindView, n("public", "customer_summaries"), "", false},
+			},
+		},
+		{
+			name: "view over a view", fixture: "views", tables: []Name{n("public", "customer_summaries")},
+			shells: []Name{n("public", "customers"), n("public", "order_totals"), n("public", "orders"), n("public", "order_items")},
+			facts: []selFact{
+				{KindConstraint, n("public", "customers"), "customers_pkey", true},
+				{KindConstraint, n("public", "orders"), "orders_pkey", true}, // what the view under it reads
+				{KindComment, n("public", "order_totals"), "", false},
+				{KindComment, n("public", "customers"), "", false},
+			},
+		},
+		{
+			name: "materialized view grouped by a key", fixture: "views", tables: []Name{n("public", "customer_stats")},
+			shells: []Name{n("public", "customers"), n("public", "orders")},
+			facts: []selFact{
+				{KindMaterializedView, n("public", "customer_stats"), "", true},
+				{KindIndex, n("public", "customer_stats_id_idx"), "", true},
+				{KindRefresh, n("public", "customer_stats"), "", true},
+				{KindConstraint, n("public", "customers"), "customers_pkey", true},
+				{KindConstraint, n("public", "orders"), "orders_pkey", true},
+				{KindRefresh, n("public", "daily_sales"), "", false},
+			},
+		},
+		{
+			name: "rollup of rollups", fixture: "views", tables: []Name{n("public", "yearly_sales")},
+			shells: []Name{n("public", "monthly_sales"), n("public", "daily_sales"), n("public", "orders")},
+			facts: []selFact{
+				{KindRefresh, n("public", "yearly_sales"), "", true},
+				{KindRefresh, n("public", "monthly_sales"), "", true}, // what its refresh reads
+				{KindRefresh, n("public", "daily_sales"), "", true},   // ... and what that reads
+				{KindComment, n("public", "monthly_sales"), "", false},
+				{KindIndex, n("public", "daily_sales_day_idx"), "", false},
+				{KindRefresh, n("public", "customer_stats"), "", false},
+				{KindMaterializedView, n("public", "sales_forecast"), "", false},
+			},
+			warns: []string{
+				"public.monthly_sales is not selected but comes as a definition only, refreshed from what the script restores: a materialized view of public.yearly_sales uses it",
+				"public.orders is not selected but comes as a definition with its keys only (no rows, foreign keys, indexes or triggers): a materialized view of public.daily_sales uses it",
+			},
+		},
+		{
+			name: "rollup under others", fixture: "views", tables: []Name{n("public", "daily_sales")},
+			shells: []Name{n("public", "orders")},
+			facts: []selFact{
+				{KindRefresh, n("public", "daily_sales"), "", true},
+				{KindIndex, n("public", "daily_sales_day_idx"), "", true},
+				{KindConstraint, n("public", "orders"), "orders_pkey", true},
+				{KindMaterializedView, n("public", "monthly_sales"), "", false}, // what reads it stays out
+				{KindRefresh, n("public", "monthly_sales"), "", false},
+			},
+		},
+		{
+			name: "rollup never populated", fixture: "views", tables: []Name{n("public", "sales_forecast")},
+			shells: []Name{n("public", "monthly_sales"), n("public", "daily_sales"), n("public", "orders")},
+			facts: []selFact{
+				{KindMaterializedView, n("public", "sales_forecast"), "", true},
+				{KindRefresh, n("public", "monthly_sales"), "", false}, // nothing reads it populated
+				{KindRefresh, n("public", "daily_sales"), "", false},
+			},
+		},
+		{
+			name: "rollup over an emptied one", fixture: "views", tables: []Name{n("public", "best_weeks")},
+			shells: []Name{n("public", "weekly_sales"), n("public", "daily_sales"), n("public", "orders")},
+			facts: []selFact{
+				{KindMaterializedView, n("public", "best_weeks"), "", true},
+				{KindRefresh, n("public", "daily_sales"), "", false}, // the dump refreshes neither above it
+			},
+		},
+		{
+			name: "base table of views", fixture: "views", tables: []Name{n("public", "orders")},
+			dropped: []string{"orders_customer_id_fkey"},
+			facts: []selFact{
+				{KindConstraint, n("public", "orders"), "orders_pkey", true},
+				{KindCopy, n("public", "orders"), "", true},
+				{KindView, n("public", "order_totals"), "", false},
+				{KindMaterializedView, n("public", "daily_sales"), "", false},
+				{KindRefresh, n("public", "daily_sales"), "", false},
+				{KindConstraint, n("public", "customers"), "customers_pkey", false},
 			},
 		},
 		{
@@ -244,6 +348,11 @@ func TestSelect(t *testing.T) {
 			}
 			if strings.Join(dropped, ",") != strings.Join(tt.dropped, ",") {
 				t.Errorf("DroppedFKs %q, want %q", dropped, tt.dropped)
+			}
+			for _, w := range tt.warns {
+				if !slices.Contains(sel.Warnings, w) {
+					t.Errorf("no warning %q in %q", w, sel.Warnings)
+				}
 			}
 			for _, f := range tt.facts {
 				found, included := false, false

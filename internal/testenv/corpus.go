@@ -274,26 +274,40 @@ func (p *Postgres) psql(ctx context.Context, url, file string, stdin io.Reader) 
 // such as `public.orders` or `"My Schema"."a.b"`, sorted.
 func (p *Postgres) Tables(t testing.TB, db string) []string {
 	t.Helper()
-	const q = `
+	return p.relations(t, db, "tables", "'r', 'p'")
+}
+
+// Views returns every user view and materialized view of database db (not
+// those of extensions), named as Tables names tables, sorted.
+func (p *Postgres) Views(t testing.TB, db string) []string {
+	t.Helper()
+	return p.relations(t, db, "views", "'v', 'm'")
+}
+
+// relations lists the user relations of db whose relkind is in relkinds
+// (a constant SQL list).
+func (p *Postgres) relations(t testing.TB, db, what, relkinds string) []string {
+	t.Helper()
+	q := `
 SELECT format('%I.%I', n.nspname, c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p')
+WHERE c.relkind IN (` + relkinds + `)
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
   AND NOT EXISTS (SELECT FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`
-	var tables []string
+	var names []string
 	err := p.withConn(t.Context(), db, func(conn *pgx.Conn) error {
 		rows, _ := conn.Query(t.Context(), q)
 		var err error
-		tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		return err
 	})
 	if err != nil {
-		t.Fatalf("testenv: list tables of database %s: %v", db, err)
+		t.Fatalf("testenv: list %s of database %s: %v", what, db, err)
 	}
-	sort.Strings(tables)
-	return tables
+	sort.Strings(names)
+	return names
 }
 
 // TableChecksum returns "ROWS MD5" for the rows of table (a quoted qualified

@@ -4,8 +4,9 @@
 -- (cloned onto every partition), on one partition only, on an inheritance
 -- parent (inherited by its child); a foreign key added NOT VALID over
 -- orphan rows; a domain's check added NOT VALID over stored values (in a
--- column of the domain and in an array of it). A restore must put back exactly these rows and leave each
--- constraint as it was: NOT VALID, with its comment.
+-- column of the domain and in an array of it); names that quoting done
+-- wrong would let out of a literal. A restore must put back exactly these
+-- rows and leave each constraint as it was: NOT VALID, with its comment.
 
 CREATE TABLE public.accounts (
   id bigint PRIMARY KEY,
@@ -73,3 +74,16 @@ INSERT INTO public.offices VALUES (1, 'de', NULL), (2, 'usa', '{gb}'), (3, 'fr',
 ALTER DOMAIN public.country_code ADD CONSTRAINT country_code_check CHECK (length(VALUE) = 2) NOT VALID;
 COMMENT ON CONSTRAINT country_code_check ON DOMAIN public.country_code IS 'ISO 3166-1 alpha-2; older rows may hold alpha-3.';
 INSERT INTO public.offices VALUES (4, 'nl', '{be}');
+
+-- Names that quoting done wrong would let out of a string literal or a
+-- dollar quote, on a table whose NOT VALID check (with a comment) is
+-- older than one of its rows.
+CREATE TABLE public."ledger $restorectl$ it's \ odd" (
+  id int PRIMARY KEY,
+  amount numeric NOT NULL
+);
+INSERT INTO public."ledger $restorectl$ it's \ odd" VALUES (1, -5), (2, 3);
+ALTER TABLE public."ledger $restorectl$ it's \ odd"
+  ADD CONSTRAINT "positive $restorectl$ 'amount'" CHECK (amount > 0) NOT VALID;
+COMMENT ON CONSTRAINT "positive $restorectl$ 'amount'" ON public."ledger $restorectl$ it's \ odd"
+  IS 'Refunds were negative; it''s \ fine.';
