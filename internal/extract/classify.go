@@ -203,6 +203,13 @@ func classifyNonTable(n *pg_query.Node) Classification {
 		return object(KindType, rangeVarName(n.GetCompositeTypeStmt().GetTypevar()), n.GetCompositeTypeStmt())
 	case n.GetCreateDomainStmt() != nil:
 		return object(KindDomain, nameOf(n.GetCreateDomainStmt().GetDomainname()), n.GetCreateDomainStmt())
+	case n.GetAlterDomainStmt() != nil:
+		// pg_dump adds a domain's NOT VALID check after the rows (ALTER
+		// DOMAIN d ADD CONSTRAINT c): it comes with the domain.
+		s := n.GetAlterDomainStmt()
+		c := object(KindDomain, nameOf(s.GetTypeName()), s)
+		c.Detail = s.GetDef().GetConstraint().GetConname()
+		return c
 	case n.GetCreateFunctionStmt() != nil:
 		s := n.GetCreateFunctionStmt()
 		kind := KindFunction

@@ -122,29 +122,39 @@ func (s *Selection) loaded() []Name {
 	return out
 }
 
-// setAsideChecks and restoreChecks wrap a data-only script's rows. A CHECK
-// constraint added NOT VALID holds for new rows only: the snapshot may
-// hold rows older than it (pg_dump's own scripts add it after the rows),
-// which the tables a schema-only script created would refuse. So the
-// script loads exactly the snapshot's rows: every NOT VALID check the
-// target has on the tables it loads (or their partitions) is dropped
-// before the rows, where it is defined (on the table, or on the
-// partitioned table or inheritance parent it is inherited from), and
-// added back after them, NOT VALID, with its comment, all in the script's
-// transaction. What is added back is the target's own definition
-// (pg_get_constraintdef, deparsed and parsed again under the same pinned
-// search_path), never text of the snapshot; the only names written into
-// the script are the tables', as string literals, in a dollar quote none
-// of them can end. Validated checks stay, and refuse rows that break them.
-// A role that may not alter a table is warned that its checks stay.
+// setAsideChecks and restoreChecks wrap a data-only script's rows, which
+// must load exactly as the snapshot holds them into the tables a
+// schema-only script created (or the target has):
+//
+//   - A CHECK constraint added NOT VALID holds for new rows only: the
+//     snapshot may hold rows older than it (pg_dump's own scripts add it
+//     after the rows). Every NOT VALID check of the loaded tables (or
+//     their partitions) is dropped where it is defined (on the table, or
+//     on the partitioned table or inheritance parent it is inherited
+//     from), and so is every NOT VALID check of a domain of their columns
+//     (or one under it, or an array of one).
+//   - A trigger or rule enabled ALWAYS fires even with
+//     session_replication_role = replica (silenceTriggers): it is disabled.
+//
+// After the rows, each is put back as it was, in reverse order: checks
+// NOT VALID with their comments, triggers and rules enabled ALWAYS, all in
+// the script's transaction. What is put back is written by the target's
+// server from its own catalog (pg_get_constraintdef, format with %I and
+// %L, under the same pinned search_path), never text of the snapshot; the
+// only names written into the script are the tables', as string literals,
+// in a dollar quote none of them can end. Validated checks stay, and
+// refuse rows that break them. A role that may not alter a table or domain
+// is warned that what it could not set aside stays.
 func setAsideChecks(tables []Name) string {
 	lits := make([]string, len(tables))
 	for i, n := range tables {
 		lits[i] = quoteLiteral(n.String())
 	}
-	return `-- NOT VALID check constraints of these tables are set aside while the
--- rows load, and added back NOT VALID before the commit: the snapshot may
--- hold rows older than them.
+	return `-- NOT VALID check constraints of these tables and of their columns'
+-- domains, and their triggers and rules enabled ALWAYS, are set aside
+-- while the rows load and put back as they were before the commit: the
+-- snapshot may hold rows older than the checks, and the triggers would
+-- fire.
 DO ` + dollarQuote(`
 DECLARE
   path pg_catalog.text := pg_catalog.current_setting('search_path');
@@ -153,7 +163,7 @@ DECLARE
   aside pg_catalog.jsonb := '[]';
   skipped pg_catalog.oid[] := '{}';
   c record;
-  condef pg_catalog.text;
+  back pg_catalog.text[];
   note pg_catalog.text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -181,18 +191,64 @@ BEGIN
     FROM up WHERE up.coninhcount = 0 AND up.oid <> ALL (skipped)
     ORDER BY up.oid LIMIT 1;
     EXIT WHEN NOT FOUND;
-    condef := pg_get_constraintdef(c.oid);
+    back := ARRAY[format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.rel, c.conname, pg_get_constraintdef(c.oid))];
     note := obj_description(c.oid, 'pg_constraint');
+    IF note IS NOT NULL THEN
+      back := back || format('COMMENT ON CONSTRAINT %I ON %s IS %L', c.conname, c.rel, note);
+    END IF;
     BEGIN
       EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
-      -- Added back in the reverse order: a parent's after its children's own.
-      aside := jsonb_build_array(jsonb_build_object('rel', c.rel::oid, 'name', c.conname, 'def', condef, 'comment', note)) || aside;
+      -- Put back in the reverse order: a parent's after its children's own.
+      aside := jsonb_build_array(to_jsonb(back)) || aside;
     EXCEPTION WHEN insufficient_privilege THEN
       skipped := skipped || c.oid;
       RAISE WARNING 'restorectl: this role may not alter table %, so its NOT VALID check % stays and may refuse rows older than it', c.rel, quote_ident(c.conname);
     END;
   END LOOP;
-  PERFORM set_config('restorectl.not_valid_checks', aside::text, true);
+  -- NOT VALID checks of the loaded columns' domains.
+  FOR c IN
+    WITH RECURSIVE typ(oid) AS (
+      SELECT a.atttypid FROM pg_attribute a
+      WHERE a.attrelid = ANY (loaded) AND a.attnum > 0 AND NOT a.attisdropped
+      UNION
+      SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END
+      FROM pg_type t JOIN typ ON t.oid = typ.oid
+      WHERE t.typtype = 'd' OR t.typelem <> 0
+    )
+    SELECT k.oid, k.contypid::regtype AS dom, k.conname
+    FROM pg_constraint k JOIN typ ON typ.oid = k.contypid
+    WHERE k.contype = 'c' AND NOT k.convalidated
+    ORDER BY k.oid
+  LOOP
+    back := ARRAY[format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', c.dom, c.conname, pg_get_constraintdef(c.oid))];
+    note := obj_description(c.oid, 'pg_constraint');
+    IF note IS NOT NULL THEN
+      back := back || format('COMMENT ON CONSTRAINT %I ON DOMAIN %s IS %L', c.conname, c.dom, note);
+    END IF;
+    BEGIN
+      EXECUTE format('ALTER DOMAIN %s DROP CONSTRAINT %I', c.dom, c.conname);
+      aside := jsonb_build_array(to_jsonb(back)) || aside;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE WARNING 'restorectl: this role may not alter domain %, so its NOT VALID check % stays and may refuse values older than it', c.dom, quote_ident(c.conname);
+    END;
+  END LOOP;
+  -- Triggers and rules enabled ALWAYS, which replica does not silence.
+  FOR c IN
+    SELECT g.tgrelid::regclass AS rel, 'TRIGGER' AS what, g.tgname AS name
+    FROM pg_trigger g WHERE g.tgrelid = ANY (loaded) AND g.tgenabled = 'A' AND NOT g.tgisinternal
+    UNION ALL
+    SELECT w.ev_class::regclass, 'RULE', w.rulename
+    FROM pg_rewrite w WHERE w.ev_class = ANY (loaded) AND w.ev_enabled = 'A'
+    ORDER BY 1, 2, 3
+  LOOP
+    BEGIN
+      EXECUTE format('ALTER TABLE ONLY %s DISABLE %s %I', c.rel, c.what, c.name);
+      aside := jsonb_build_array(to_jsonb(ARRAY[format('ALTER TABLE ONLY %s ENABLE ALWAYS %s %I', c.rel, c.what, c.name)])) || aside;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE WARNING 'restorectl: this role may not alter table %, so its % % (enabled ALWAYS) fires as the rows load', c.rel, lower(c.what), quote_ident(c.name);
+    END;
+  END LOOP;
+  PERFORM set_config('restorectl.set_aside', aside::text, true);
   PERFORM set_config('search_path', path, true);
 END
 `) + `;
@@ -201,23 +257,21 @@ END
 }
 
 // restoreChecks closes a data-only script: see setAsideChecks.
-const restoreChecks = `-- The NOT VALID check constraints set aside come back, NOT VALID.
+const restoreChecks = `-- What was set aside comes back as it was.
 DO $restorectl$
 DECLARE
   path pg_catalog.text := pg_catalog.current_setting('search_path');
-  c record;
+  stmt pg_catalog.text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-  FOR c IN
-    SELECT (e.v->>'rel')::oid::regclass AS rel, e.v->>'name' AS name, e.v->>'def' AS def, e.v->>'comment' AS comment
-    FROM jsonb_array_elements(coalesce(nullif(current_setting('restorectl.not_valid_checks', true), ''), '[]')::jsonb)
-      WITH ORDINALITY AS e(v, i)
-    ORDER BY e.i
+  FOR stmt IN
+    SELECT s.sql
+    FROM jsonb_array_elements(coalesce(nullif(current_setting('restorectl.set_aside', true), ''), '[]')::jsonb)
+      WITH ORDINALITY AS e(v, i),
+      jsonb_array_elements_text(e.v) WITH ORDINALITY AS s(sql, j)
+    ORDER BY e.i, s.j
   LOOP
-    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.rel, c.name, c.def);
-    IF c.comment IS NOT NULL THEN
-      EXECUTE format('COMMENT ON CONSTRAINT %I ON %s IS %L', c.name, c.rel, c.comment);
-    END IF;
+    EXECUTE stmt;
   END LOOP;
   PERFORM set_config('search_path', path, true);
 END
