@@ -23,8 +23,8 @@ const (
 	// actDependency runs a statement creating a schema, type, function,
 	// sequence, ... in a savepoint: one the target has already is skipped.
 	actDependency
-	// actIfCreated runs a comment or index attach whose object this
-	// restore created.
+	// actIfCreated runs a comment, index attach or domain constraint
+	// whose object this restore created.
 	actIfCreated
 	// actCopy loads a COPY block into its table.
 	actCopy
@@ -75,7 +75,10 @@ func planActions(sel *extract.Selection, onTarget map[extract.Name]*targetTable,
 			if onTarget[e.Tables[0]] == nil {
 				a = actCreate
 			}
-		case e.Kind == extract.KindComment, e.Kind == extract.KindIndexAttach:
+		case e.Kind == extract.KindComment, e.Kind == extract.KindIndexAttach,
+			e.Kind == extract.KindDomain && e.Detail != "":
+			// A domain's NOT VALID check (ALTER DOMAIN ... ADD CONSTRAINT)
+			// goes with the domain it created, never onto the target's.
 			a = actIfCreated
 		default:
 			a = actDependency
