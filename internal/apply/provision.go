@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 // Provisioner creates the databases of new projects.
@@ -151,15 +153,6 @@ func tempName(name string) (string, error) {
 		name = name[:len(name)-size]
 	}
 	return name + suffix, nil
-}
-
-// quoteLiteral writes s as an SQL string literal.
-func quoteLiteral(s string) string {
-	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
-	if strings.Contains(s, `\`) {
-		q = "E" + strings.ReplaceAll(q, `\`, `\\`)
-	}
-	return q
 }
 
 func validDatabaseName(name string) error {
@@ -316,7 +309,7 @@ func (p *PostgresProvisioner) Commit(ctx context.Context, db *Database) error {
 		if !same {
 			return fmt.Errorf("database %s is not the one this restore created (OID %d): it was renamed or replaced meanwhile; restore again", db.Temp, db.reg.oid)
 		}
-		_, err := tx.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), quoteLiteral(restoredComment+db.Name)))
+		_, err := tx.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS %s", pgx.Identifier{db.Name}.Sanitize(), extract.QuoteLiteral(restoredComment+db.Name)))
 		return err
 	})
 	var pgErr *pgconn.PgError

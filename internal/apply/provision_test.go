@@ -104,18 +104,6 @@ func TestTempName(t *testing.T) {
 	}
 }
 
-func TestQuoteLiteral(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":    "'plain'",
-		"it's":     "'it''s'",
-		`back\'sl`: `E'back\\''sl'`,
-	} {
-		if got := quoteLiteral(in); got != want {
-			t.Errorf("quoteLiteral(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // TestProvisioner: a database is created under a temporary name with its
 // marker comment, committed into place, or dropped.
 func TestProvisioner(t *testing.T) {
@@ -473,7 +461,7 @@ func TestProvisionerSweep(t *testing.T) {
 		}
 		adminExec(t, pg, "CREATE DATABASE "+given+" OWNER "+cust)
 		for _, d := range []string{mine, given} {
-			if err := asRole(t, pg, "postgres", cust, "COMMENT ON DATABASE "+d+" IS "+quoteLiteral(forged)); err != nil {
+			if err := asRole(t, pg, "postgres", cust, "COMMENT ON DATABASE "+d+" IS "+extract.QuoteLiteral(forged)); err != nil {
 				t.Fatalf("the customer comments its database: %v", err)
 			}
 		}
@@ -683,7 +671,7 @@ func TestProvisionerSweep(t *testing.T) {
 			t.Errorf("%d registry entries after Commit", n)
 		}
 		// Even with a comment that says otherwise.
-		adminExec(t, pg, "COMMENT ON DATABASE "+name+" IS "+quoteLiteral(forged))
+		adminExec(t, pg, "COMMENT ON DATABASE "+name+" IS "+extract.QuoteLiteral(forged))
 		sweepNow(t, pg, p)
 		if got := databases(t, pg, name+"%"); !slices.Equal(got, []string{name}) {
 			t.Errorf("the committed database was swept: %v", got)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 // The registry of the databases new-project restores are creating.
@@ -140,7 +142,7 @@ func (r *registration) adopt(ctx context.Context, conn *pgx.Conn, tmp, owner, co
 		if _, err := tx.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{tmp}.Sanitize()+" OWNER TO "+pgx.Identifier{owner}.Sanitize()); err != nil {
 			return fmt.Errorf("give database %s to role %s (the admin role must be able to SET ROLE %s): %w", tmp, owner, owner, err)
 		}
-		if _, err := tx.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{tmp}.Sanitize()+" IS "+quoteLiteral(comment)); err != nil {
+		if _, err := tx.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{tmp}.Sanitize()+" IS "+extract.QuoteLiteral(comment)); err != nil {
 			return fmt.Errorf("comment database %s: %w", tmp, err)
 		}
 		return nil

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/powabase/restorectl/internal/extract"
 )
 
 // Why a login role of its own, not SET ROLE: a session that logged in as
@@ -104,7 +106,7 @@ func createLoadRole(ctx context.Context, admin *pgx.Conn, owner string, replica 
 	until := time.Now().Add(loadRoleLifetime).UTC().Format(time.RFC3339)
 	// The password goes as a SCRAM verifier: the statement may be logged.
 	stmts := []string{
-		fmt.Sprintf("CREATE ROLE %s LOGIN NOINHERIT PASSWORD %s VALID UNTIL %s", name, quoteLiteral(verifier), quoteLiteral(until)),
+		fmt.Sprintf("CREATE ROLE %s LOGIN NOINHERIT PASSWORD %s VALID UNTIL %s", name, extract.QuoteLiteral(verifier), extract.QuoteLiteral(until)),
 		fmt.Sprintf("GRANT %s TO %s", pgx.Identifier{owner}.Sanitize(), name),
 		fmt.Sprintf("ALTER ROLE %s SET search_path = %s", name, pinnedSearchPath),
 	}

@@ -111,7 +111,7 @@ func inspectSuspensions(ctx context.Context, q querier, oids []uint32) ([]suspen
 			s.Off = fmt.Sprintf("%s %s DROP CONSTRAINT %s", alter, s.Table, name)
 			s.On = []string{fmt.Sprintf("%s %s ADD CONSTRAINT %s %s", alter, s.Table, name, def)}
 			if comment != nil {
-				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON %s%s IS %s", name, on, s.Table, quoteLiteral(*comment)))
+				s.On = append(s.On, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON %s%s IS %s", name, on, s.Table, extract.QuoteLiteral(*comment)))
 			}
 			s.Why = "a NOT VALID check older " + values + " may break: added back NOT VALID, with its comment, before COMMIT"
 		case "trigger", "rule":

@@ -40,11 +40,11 @@ func QuoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// quoteLiteral quotes s as a SQL string literal, as libpq's
+// QuoteLiteral quotes s as a SQL string literal, as libpq's
 // PQescapeLiteral does: quotes doubled and, when s holds a backslash, the
 // E'...' form with backslashes doubled, so that it reads the same whatever
 // standard_conforming_strings says.
-func quoteLiteral(s string) string {
+func QuoteLiteral(s string) string {
 	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	if strings.Contains(s, `\`) {
 		q = "E" + strings.ReplaceAll(q, `\`, `\\`)

@@ -48,8 +48,8 @@ func TestQuoteLiteral(t *testing.T) {
 		{`\'; DROP TABLE x; --`, `E'\\''; DROP TABLE x; --'`},
 		{"", "''"},
 	} {
-		if got := quoteLiteral(tt.in); got != tt.want {
-			t.Errorf("quoteLiteral(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := QuoteLiteral(tt.in); got != tt.want {
+			t.Errorf("QuoteLiteral(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }

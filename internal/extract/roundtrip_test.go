@@ -182,8 +182,8 @@ func TestExtractViewRoundTrip(t *testing.T) {
 						for _, e := range toc.Entries {
 							refreshed = refreshed || (e.Kind == KindRefresh && e.Object == names[0])
 						}
-						kind := queryValue(t, url, fmt.Sprintf("SELECT relkind FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
-						populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(view)))
+						kind := queryValue(t, url, fmt.Sprintf("SELECT relkind FROM pg_class WHERE oid = %s::regclass", QuoteLiteral(view)))
+						populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", QuoteLiteral(view)))
 						if want := fmt.Sprint(kind == "v" || refreshed); populated != want {
 							t.Fatalf("populated %s, want %s (relkind %s, refreshed by the dump: %v)", populated, want, kind, refreshed)
 						}
@@ -282,7 +282,7 @@ func TestExtractSeveral(t *testing.T) {
 				assertNoCopy(t, data, false)
 				pg.LoadScript(t, db, schema)
 				for _, table := range tt.check {
-					populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", quoteLiteral(table)))
+					populated := queryValue(t, url, fmt.Sprintf("SELECT relispopulated FROM pg_class WHERE oid = %s::regclass", QuoteLiteral(table)))
 					if populated == "false" {
 						continue // a materialized view, created WITH NO DATA
 					}
@@ -327,7 +327,7 @@ func checkConstraints(t *testing.T, url, table string) string {
 	return queryValue(t, url, fmt.Sprintf(`
 SELECT coalesce(string_agg(format('%%s: %%s, local %%s, inherited %%s, comment %%L', conname, pg_get_constraintdef(oid),
                                   conislocal, coninhcount, obj_description(oid, 'pg_constraint')), E'\n' ORDER BY conname), '')
-FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'`, quoteLiteral(table)))
+FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'`, QuoteLiteral(table)))
 }
 
 // assertNoCopy checks that a schema-only script has no COPY block, or

@@ -148,7 +148,7 @@ func (s *Selection) loaded() []Name {
 func setAsideChecks(tables []Name) string {
 	lits := make([]string, len(tables))
 	for i, n := range tables {
-		lits[i] = quoteLiteral(n.String())
+		lits[i] = QuoteLiteral(n.String())
 	}
 	return `-- NOT VALID check constraints of these tables and of their columns'
 -- domains, and their triggers and rules enabled ALWAYS, are set aside
