@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/powabase/restorectl/internal/extract"
 )
@@ -253,9 +254,19 @@ func tempTableSQL(name string, cols []snapColumn) (string, error) {
 		cs.TableElts = append(cs.TableElts, &pg_query.Node{Node: &pg_query.Node_ColumnDef{
 			ColumnDef: &pg_query.ColumnDef{Colname: c.Name, TypeName: c.Type, IsLocal: true}}})
 	}
-	return pg_query.Deparse(&pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{
+	return pg_query.Deparse(&pg_query.ParseResult{Version: parseTreeVersion(), Stmts: []*pg_query.RawStmt{{
 		Stmt: &pg_query.Node{Node: &pg_query.Node_CreateStmt{CreateStmt: cs}}}}})
 }
+
+// parseTreeVersion is the parse tree version pg_query deparses, which a
+// tree built by hand must carry: that of any tree it parses.
+var parseTreeVersion = sync.OnceValue(func() int32 {
+	tree, err := pg_query.Parse("SELECT")
+	if err != nil {
+		panic(err) // a constant statement pg_query always reads
+	}
+	return tree.GetVersion()
+})
 
 // typeText writes a snapshot column's type as the dump spells it, for
 // messages.

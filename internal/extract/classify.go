@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -104,7 +104,7 @@ type Classification struct {
 	Warning string
 	// Refused says what the statement is when it is not something pg_dump
 	// writes (vocabulary.go): "COPY ... FROM PROGRAM", "DO block", "a
-	// statement PostgreSQL 16's parser cannot read". RefusedWhy may say
+	// statement PostgreSQL 17's parser cannot read". RefusedWhy may say
 	// more. Both are empty for a statement of pg_dump's vocabulary; they
 	// never quote the statement's text unescaped. A table of contents
 	// holds no refused entry: reading one is a *RefusedStatementError.
@@ -130,7 +130,7 @@ func Classify(sql string, hint *Header) Classification {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		c := classifyUnparsed(sql, hint, err)
-		c.Refused = "a statement PostgreSQL 16's parser cannot read"
+		c.Refused = "a statement PostgreSQL 17's parser cannot read"
 		c.RefusedWhy = safeText(err.Error(), 160) + "; what cannot be parsed cannot be checked (if a newer pg_dump wrote it, restorectl needs a newer pg_query)"
 		return c
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/powabase/restorectl/internal/testenv"
 )
@@ -364,7 +364,7 @@ func TestClassifyStatements(t *testing.T) {
 	}
 }
 
-// A statement pg_query (PostgreSQL 16's grammar) cannot parse is KindOther
+// A statement pg_query (PostgreSQL 17's grammar) cannot parse is KindOther
 // with a warning, attributed by its first words or the header, and Refused:
 // a table of contents never holds it (vocabulary.go).
 func TestClassifyUnparsed(t *testing.T) {

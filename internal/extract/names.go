@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // Name is a possibly schema-qualified SQL name, unquoted: Name{"My Schema",
@@ -83,7 +83,7 @@ func isBareIdent(s string) bool {
 }
 
 // needsQuoteAsKeyword asks pg_query's scanner, so the keyword list is the
-// parser's own (PostgreSQL 16's grammar) rather than a copy that drifts.
+// parser's own (PostgreSQL 17's grammar) rather than a copy that drifts.
 // Like quote_ident, only unreserved keywords may stay bare.
 func needsQuoteAsKeyword(s string) bool {
 	res, err := pg_query.Scan(s)

@@ -17,7 +17,7 @@ import (
 	"testing/iotest"
 
 	"github.com/jackc/pgx/v5"
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/powabase/restorectl/internal/testenv"
 )

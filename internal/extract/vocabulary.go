@@ -101,7 +101,7 @@ package extract
 // AS, IMPORT FOREIGN SCHEMA, ALTER EXTENSION, RENAME, SET SCHEMA; an item
 // holding more than one statement (the second would run too), none, or a
 // NUL byte (parsers would disagree on where it ends); and
-// a statement pg_query (PostgreSQL 16's parser) cannot parse: whatever it
+// a statement pg_query (PostgreSQL 17's parser) cannot parse: whatever it
 // is cannot be checked. A newer pg_dump's new syntax is refused that way
 // until pg_query learns it; the corpus needs no exception.
 
@@ -113,7 +113,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
