@@ -325,18 +325,34 @@ func (p *Postgres) TableChecksum(t testing.TB, db, table string) string {
 // Checksum is TableChecksum returning the error instead of failing the
 // test (a table that is missing, say).
 func (p *Postgres) Checksum(ctx context.Context, db, table string) (string, error) {
-	var sum string
-	err := p.withConn(ctx, db, func(conn *pgx.Conn) error {
-		q, err := checksumQuery(ctx, conn, table)
-		if err != nil {
-			return err
-		}
-		return conn.QueryRow(ctx, q).Scan(&sum)
-	})
-	if err != nil {
-		return "", fmt.Errorf("checksum of %s in database %s: %w", table, db, err)
+	sums, errs, err := p.Checksums(ctx, db, []string{table})
+	if err == nil {
+		err = errs[table]
 	}
-	return sum, nil
+	return sums[table], err
+}
+
+// Checksums is Checksum of many tables of database db over one
+// connection: sums by table, and errs for the tables whose checksum could
+// not be taken; err when db cannot be reached at all.
+func (p *Postgres) Checksums(ctx context.Context, db string, tables []string) (sums map[string]string, errs map[string]error, err error) {
+	sums, errs = map[string]string{}, map[string]error{}
+	err = p.withConn(ctx, db, func(conn *pgx.Conn) error {
+		for _, table := range tables {
+			var sum string
+			q, err := checksumQuery(ctx, conn, table)
+			if err == nil {
+				err = conn.QueryRow(ctx, q).Scan(&sum)
+			}
+			if err != nil {
+				errs[table] = fmt.Errorf("checksum of %s in database %s: %w", table, db, err)
+				continue
+			}
+			sums[table] = sum
+		}
+		return nil
+	})
+	return sums, errs, err
 }
 
 // checksumQuery builds the checksum query of table. The columns are listed

@@ -3,6 +3,7 @@
 package torture
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,9 +30,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// The checks, one column each. Extract's run on the full snapshot (psql
-// loads it as the superuser, as the runbook does); the restores on the
-// platform variant, loaded as the project's role.
+// The per-table checks, one column each, all on the platform variant's
+// snapshot. The extract scripts are loaded with psql -v ON_ERROR_STOP=1
+// as the superuser, as the runbook loads them; the restores run as
+// restorectl runs them, into projects owned by their own role.
 const (
 	checkExtract    = "extract alone"
 	checkSplit      = "schema-only, then data-only"
@@ -40,68 +42,66 @@ const (
 	checkNewProject = "new project (--all, index, parallel)"
 )
 
-// batchSize is how many tables one overwrite or merge restores at once: a
-// restore takes a safety snapshot (a pg_dump reading the whole catalog,
-// about a second here), so a restore per table would take most of an
-// hour. A batch that does not pass is split in halves until the tables
-// that fail or are refused stand alone, each with its own error.
+// batchSize is how many tables one job checks at once where a job per
+// table would be too slow: a restore takes a safety snapshot (a pg_dump
+// reading the whole catalog, a second or more here), and a split script
+// needs a database of its own. A batch that does not pass is split in
+// halves until the tables that fail or are refused stand alone, each
+// with its own error. "Extract alone" is never batched: in a batch, one
+// table's script could bring what another's lacks.
 const batchSize = 32
 
 // restoreTimeout bounds one restore, so that a hang fails the check.
 const restoreTimeout = 10 * time.Minute
 
+// snapshotRefused is the error of every check of a snapshot restorectl
+// refuses as a whole; the report's header says why.
+const snapshotRefused = "snapshot refused (see above)"
+
 // TestTorture: see the package documentation.
 func TestTorture(t *testing.T) {
 	start := time.Now()
 	pg := testenv.StartPostgres(t)
-	h := &harness{t: t, pg: pg}
-
-	src := regressSource(t, pg)
-	skip := map[string]string{}
-	for _, name := range strings.FieldsFunc(os.Getenv("RESTORECTL_TORTURE_SKIP"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		skip[name] = "RESTORECTL_TORTURE_SKIP"
-	}
-	built := buildRegression(t, pg, src, skip)
-	dropped := platformVariant(t, pg)
-
-	storeDir := t.TempDir()
-	store, err := catalog.NewLocal(storeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.store = store
-	full := takeSnapshot(t, pg, store, storeDir, "regression", "regression")
-	plat := takeSnapshot(t, pg, store, storeDir, "platform", "regression_platform")
-	h.fullTables, h.platTables = pg.Tables(t, full.Database), pg.Tables(t, plat.Database)
-	h.sums = map[string]map[string]string{full.Database: h.sourceSums(full.Database, h.fullTables), plat.Database: h.sourceSums(plat.Database, h.platTables)}
-
-	h.rep = newReport([]string{checkExtract, checkSplit, checkOverwrite, checkMerge, checkNewProject}, h.fullTables)
-	h.rep.note("torture run: PostgreSQL %s regression database (%s), %d tables; platform variant %d tables",
-		serverVersion(t, pg), filepath.Base(filepath.Dir(src)), len(h.fullTables), len(h.platTables))
-	h.rep.note("regression schedule: %d tests in %s, %d differ from their expected output (no regress.so/refint.so; expected): %s",
-		built.Tests, built.Took.Round(time.Second), len(built.Differ), strings.Join(built.Differ, " "))
-	if len(built.Skipped) > 0 {
-		h.rep.note("skipped regression tests: %s", strings.Join(slices.Sorted(maps.Keys(built.Skipped)), " "))
-	} else {
-		h.rep.note("skipped regression tests: none")
-	}
-	h.rep.note("platform variant drops what only a superuser may create (%d): %s; tables gone with them: %s",
-		len(dropped), strings.Join(dropped, "; "), strings.Join(missing(h.fullTables, h.platTables), " "))
-	for _, s := range []*snapshot{full, plat} {
-		if s.Err != nil {
-			h.rep.note("snapshot of %s REFUSED, every check reading it fails: %s", s.Database, firstError(s.Err))
-		} else {
-			h.rep.note("snapshot of %s: %s", s.Database, s.Snap.How())
-		}
-	}
-
-	phase := func(name string, fn func()) {
+	h := &harness{t: t, pg: pg, rep: newReport([]string{checkExtract, checkSplit, checkOverwrite, checkMerge, checkNewProject})}
+	// step runs one stage and notes how long it took (live with -v).
+	step := func(name string, fn func()) {
 		t0 := time.Now()
 		fn()
-		h.rep.note("%s: %s", name, time.Since(t0).Round(time.Second))
+		line := fmt.Sprintf("%-42s %s", name+":", time.Since(t0).Round(time.Second))
+		t.Log(line)
+		h.rep.note("%s", line)
 	}
-	phase("extract, per table", func() { h.extractChecks(full) })
-	phase("overwrite and merge, batched", func() {
+
+	var src string
+	var built regressRun
+	var dropped []string
+	var full, plat *snapshot
+	step("fetch PostgreSQL's regression tests", func() { src = regressSource(t, pg) })
+	step("build the regression database", func() {
+		skip := map[string]string{}
+		for _, name := range strings.FieldsFunc(os.Getenv("RESTORECTL_TORTURE_SKIP"), func(r rune) bool { return r == ',' || r == ' ' }) {
+			skip[name] = "RESTORECTL_TORTURE_SKIP"
+		}
+		built = buildRegression(t, pg, src, skip)
+	})
+	step("derive the platform variant", func() { dropped = platformVariant(t, pg) })
+	step("take the snapshots as the backup job does", func() {
+		storeDir := t.TempDir()
+		store, err := catalog.NewLocal(storeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.store = store
+		full = takeSnapshot(t, pg, store, storeDir, "regression", "regression")
+		plat = takeSnapshot(t, pg, store, storeDir, "platform", "regression_platform")
+	})
+	step("checksum the source tables", func() {
+		h.fullTables, h.platTables = pg.Tables(t, full.Database), pg.Tables(t, plat.Database)
+		h.sums = map[string]map[string]string{full.Database: h.sourceSums(full.Database, h.fullTables), plat.Database: h.sourceSums(plat.Database, h.platTables)}
+		h.rep.tables = h.platTables
+	})
+	step("extract alone, split (in batches)", func() { h.extractChecks(plat) })
+	step("overwrite and merge (in batches)", func() {
 		// Two targets, restored into at the same time: the restores
 		// mostly wait on pg_dump and the server.
 		overwrite, merge := h.target(plat, apply.Overwrite), h.target(plat, apply.Merge)
@@ -110,13 +110,31 @@ func TestTorture(t *testing.T) {
 		wg.Go(func() { h.targetChecks(plat, merge, checkMerge) })
 		wg.Wait()
 	})
-	phase("--all runs", func() {
+	step("--all runs", func() {
+		h.extractAll(full)
 		h.newProject(plat, true)
 		h.newProject(plat, false)
 		h.targetAll(plat, apply.Overwrite)
 		h.targetAll(plat, apply.Merge)
 	})
-	h.rep.note("total: %s", time.Since(start).Round(time.Second))
+	h.rep.note("%-42s %s", "total:", time.Since(start).Round(time.Second))
+
+	h.rep.header = []string{
+		fmt.Sprintf("torture run: PostgreSQL %s, regression tests of %s: %d tables; platform variant (the per-table checks): %d tables",
+			serverVersion(t, pg), filepath.Base(filepath.Dir(src)), len(h.fullTables), len(h.platTables)),
+		fmt.Sprintf("regression schedule: %d tests, %d differ from their expected output (as expected: regress.so and refint.so are not built): %s",
+			built.Tests, len(built.Differ), strings.Join(built.Differ, " ")),
+		"skipped regression tests: " + cmp.Or(strings.Join(slices.Sorted(maps.Keys(built.Skipped)), " "), "none"),
+		fmt.Sprintf("platform variant drops what only a superuser may create (%d): %s; tables gone with them: %s",
+			len(dropped), strings.Join(dropped, "; "), strings.Join(missing(h.fullTables, h.platTables), " ")),
+	}
+	for _, s := range []*snapshot{full, plat} {
+		if s.Err != nil {
+			h.rep.header = append(h.rep.header, fmt.Sprintf("snapshot of %s REFUSED, every check reading it fails: %s", s.Database, firstError(s.Err)))
+		} else {
+			h.rep.header = append(h.rep.header, fmt.Sprintf("snapshot of %s: %s", s.Database, s.Snap.How()))
+		}
+	}
 
 	var out strings.Builder
 	h.rep.print(&out)
@@ -138,96 +156,161 @@ type harness struct {
 }
 
 // sourceSums checksums every table of a source database; a table whose
-// checksum cannot be taken is left out (and its checks say so).
+// checksum cannot be taken is left out (its checks then fail, saying so).
 func (h *harness) sourceSums(db string, tables []string) map[string]string {
-	sums := map[string]string{}
-	for _, table := range tables {
-		sum, err := h.pg.Checksum(h.t.Context(), db, table)
-		if err != nil {
-			h.rep.note("no checksum of %s in %s: %v", table, db, err)
-			continue
-		}
-		sums[table] = sum
+	sums, errs, err := h.pg.Checksums(h.t.Context(), db, tables)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, err := range errs {
+		h.rep.note("harness: %v", err)
 	}
 	return sums
 }
 
-// compare checks that table holds in db what it holds in the source.
-func (h *harness) compare(ctx context.Context, source, db, table string) cell {
-	want, ok := h.sums[source][table]
-	if !ok {
-		return cell{fail, "the source's checksum cannot be taken"}
+// compare checks that the tables hold in db what they hold in source.
+func (h *harness) compare(ctx context.Context, source, db string, tables []string) map[string]cell {
+	cells := map[string]cell{}
+	got, errs, err := h.pg.Checksums(ctx, db, tables)
+	for _, table := range tables {
+		want, ok := h.sums[source][table]
+		switch {
+		case err != nil:
+			cells[table] = cell{fail, firstError(err)}
+		case !ok:
+			cells[table] = cell{fail, "the source's checksum cannot be taken"}
+		case errs[table] != nil:
+			cells[table] = cell{fail, firstError(errs[table])}
+		case got[table] != want:
+			cells[table] = cell{fail, fmt.Sprintf("rows and md5 %s, snapshot %s", got[table], want)}
+		default:
+			cells[table] = cell{Status: pass}
+		}
 	}
-	got, err := h.pg.Checksum(ctx, db, table)
-	if err != nil {
-		return cell{fail, firstError(err)}
-	}
-	if got != want {
-		return cell{fail, fmt.Sprintf("rows and md5 %s, snapshot %s", got, want)}
-	}
-	return cell{Status: pass}
+	return cells
 }
 
-// extractChecks runs, for every table of the full snapshot and in
-// parallel, checkExtract (the script of that one table, loaded with psql
-// -v ON_ERROR_STOP=1 into an empty database, holds the source's rows) and
-// checkSplit (the same with a schema-only script, then a data-only one).
+// bisect runs try on batch; unless every table passes, it tries each half
+// on its own, down to single tables, and records their cells in check.
+func (h *harness) bisect(check string, batch []string, try func([]string) map[string]cell) {
+	cells := try(batch)
+	if len(batch) > 1 && slices.ContainsFunc(batch, func(t string) bool { return cells[t].Status != pass }) {
+		h.bisect(check, batch[:len(batch)/2], try)
+		h.bisect(check, batch[len(batch)/2:], try)
+		return
+	}
+	for _, table := range batch {
+		h.rep.set(check, table, cells[table])
+	}
+}
+
+// all is the same cell for every table of batch.
+func all(batch []string, c cell) map[string]cell {
+	cells := map[string]cell{}
+	for _, table := range batch {
+		cells[table] = c
+	}
+	return cells
+}
+
+// extractChecks runs checkExtract (the script of one table, loaded with
+// psql -v ON_ERROR_STOP=1 into an empty database, holds the source's
+// rows) for every table, and checkSplit (a schema-only script, then a
+// data-only one) in batches, over GOMAXPROCS workers.
 func (h *harness) extractChecks(s *snapshot) {
-	tables := make(chan string)
+	type job struct {
+		check string
+		batch []string
+		modes []extract.Mode
+	}
+	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
+		dir := h.t.TempDir()
 		wg.Go(func() {
-			dir, err := os.MkdirTemp(h.t.TempDir(), "extract-")
-			if err != nil {
-				h.rep.note("extract: %v", err)
-				return
-			}
-			for table := range tables {
-				h.rep.set(checkExtract, table, h.extractTable(s, dir, table, extract.SchemaAndData))
-				h.rep.set(checkSplit, table, h.extractTable(s, dir, table, extract.SchemaOnly, extract.DataOnly))
+			for j := range jobs {
+				h.bisect(j.check, j.batch, func(batch []string) map[string]cell { return h.extractBatch(s, dir, batch, j.modes...) })
 			}
 		})
 	}
-	for _, table := range h.fullTables {
-		tables <- table
+	for _, table := range h.platTables {
+		jobs <- job{checkExtract, []string{table}, []extract.Mode{extract.SchemaAndData}}
 	}
-	close(tables)
+	for batch := range slices.Chunk(h.platTables, batchSize) {
+		jobs <- job{checkSplit, batch, []extract.Mode{extract.SchemaOnly, extract.DataOnly}}
+	}
+	close(jobs)
 	wg.Wait()
 }
 
-// extractTable writes table's scripts in modes and loads them, in order,
-// into a fresh database.
-func (h *harness) extractTable(s *snapshot, dir, table string, modes ...extract.Mode) cell {
+// extractBatch writes the batch's scripts in modes and loads them, in
+// order, into a fresh database.
+func (h *harness) extractBatch(s *snapshot, dir string, batch []string, modes ...extract.Mode) map[string]cell {
 	ctx := h.t.Context()
 	if s.Err != nil {
-		return cell{fail, "snapshot refused: " + firstError(s.Err)}
+		return all(batch, cell{fail, snapshotRefused})
 	}
-	names, err := s.Snap.Tables([]string{table})
+	names, err := s.Snap.Tables(batch)
 	if err != nil {
-		return cell{fail, firstError(err)}
+		return all(batch, cell{fail, firstError(err)})
 	}
 	sel := s.Snap.Select(names)
 	db, drop, err := h.createDatabase(ctx)
 	if err != nil {
-		return cell{fail, "harness: " + err.Error()}
+		return all(batch, cell{fail, "harness: " + err.Error()})
 	}
 	defer drop()
 	for _, mode := range modes {
 		script := filepath.Join(dir, "script.sql")
 		if _, _, err := s.Snap.ExportReplacing(ctx, script, sel, mode); err != nil {
-			return cell{fail, fmt.Sprintf("%s script: %s", mode, firstError(err))}
+			return all(batch, cell{fail, fmt.Sprintf("%s script: %s", mode, firstError(err))})
 		}
 		if err := h.pg.RunScript(ctx, db, "", script); err != nil {
-			return cell{fail, fmt.Sprintf("%s script: %s", mode, firstError(err))}
+			return all(batch, cell{fail, fmt.Sprintf("%s script: %s", mode, firstError(err))})
 		}
 	}
-	return h.compare(ctx, s.Database, db, table)
+	return h.compare(ctx, s.Database, db, batch)
 }
 
-// createDatabase creates an empty database; drop drops it.
+// extractAll loads the script of every table of the full snapshot (what
+// only a superuser may create included) into an empty database as the
+// superuser, and compares every table.
+func (h *harness) extractAll(s *snapshot) {
+	const name = "extract of every table of the full snapshot, psql as the superuser"
+	if s.Err != nil {
+		h.rep.run(name, fail, snapshotRefused)
+		return
+	}
+	ctx := h.t.Context()
+	script := filepath.Join(h.t.TempDir(), "all.sql")
+	var names []extract.Name
+	for _, t := range s.Snap.TOC().Tables {
+		if t.Kind == extract.KindTable {
+			names = append(names, t.Name)
+		}
+	}
+	if _, _, err := s.Snap.Export(ctx, script, s.Snap.Select(names), extract.SchemaAndData); err != nil {
+		h.rep.run(name, fail, firstError(err))
+		return
+	}
+	db, drop, err := h.createDatabase(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer drop()
+	if err := h.pg.RunScript(ctx, db, "", script); err != nil {
+		h.rep.run(name, fail, firstError(err))
+		return
+	}
+	h.allVerdict(name, s, db, h.fullTables)
+}
+
+// createDatabase creates an empty database; drop drops it. FILE_COPY, not
+// PostgreSQL 15's default WAL_LOG: the run creates a database for each
+// table, and copying the template's files is about twice as fast.
 func (h *harness) createDatabase(ctx context.Context) (name string, drop func(), err error) {
 	name = uniqueName("torture")
-	if err := h.admin(ctx, "CREATE DATABASE "+name); err != nil {
+	if err := h.admin(ctx, "CREATE DATABASE "+name+" STRATEGY FILE_COPY"); err != nil {
 		return "", nil, err
 	}
 	return name, func() {
@@ -321,20 +404,17 @@ func (h *harness) target(s *snapshot, mode apply.Mode) *targetDB {
 }
 
 // targetChecks restores every table of the snapshot into the damaged
-// target, in batches (see batchSize), and checks each table's rows.
-// Merge takes the tables without a primary key one by one: each is
-// refused, and would take down every batch it were in.
+// target, in batches, and checks each table's rows. Merge takes the
+// tables without a primary key one by one: each is refused, and would
+// take down every batch it were in.
 func (h *harness) targetChecks(s *snapshot, tgt *targetDB, check string) {
-	tables := h.platTables
-	for _, table := range missing(h.fullTables, tables) {
-		h.rep.set(check, table, cell{notRun, "not in the platform variant"})
-	}
 	if s.Err != nil {
-		for _, table := range tables {
-			h.rep.set(check, table, cell{fail, "snapshot refused: " + firstError(s.Err)})
+		for _, table := range h.platTables {
+			h.rep.set(check, table, cell{fail, snapshotRefused})
 		}
 		return
 	}
+	tables := h.platTables
 	var batches [][]string
 	if tgt.Mode == apply.Merge {
 		var unkeyed []string
@@ -347,40 +427,23 @@ func (h *harness) targetChecks(s *snapshot, tgt *targetDB, check string) {
 		batches = append(batches, batch)
 	}
 	for _, batch := range batches {
-		h.restoreBatch(s, tgt, check, batch)
+		h.bisect(check, batch, func(batch []string) map[string]cell { return h.restoreBatch(s, tgt, batch) })
 	}
 }
 
-// restoreBatch restores the tables of batch at once; if that does not
-// pass, each half on its own, down to single tables.
-func (h *harness) restoreBatch(s *snapshot, tgt *targetDB, check string, batch []string) {
+// restoreBatch restores the tables of batch into the target at once.
+func (h *harness) restoreBatch(s *snapshot, tgt *targetDB, batch []string) map[string]cell {
 	ctx := h.t.Context()
-	mode := tgt.Mode
 	names, err := s.Snap.Tables(batch)
-	var res *apply.Result
-	if err == nil {
-		res, err = tgt.Svc.Restore(ctx, ticket.Request{Snapshot: s.Snap, Mode: mode, Tables: names, Cascade: mode == apply.Overwrite,
-			Ticket: "TORTURE", Timeout: restoreTimeout}, nil)
+	if err != nil {
+		return all(batch, cell{fail, firstError(err)})
 	}
-	verdict := restoreVerdict(res, err)
-	cells := map[string]cell{}
-	if verdict.Status == pass {
-		for _, table := range batch {
-			cells[table] = h.compare(ctx, s.Database, tgt.DB, table)
-		}
+	res, err := tgt.Svc.Restore(ctx, ticket.Request{Snapshot: s.Snap, Mode: tgt.Mode, Tables: names, Cascade: tgt.Mode == apply.Overwrite,
+		Ticket: "TORTURE", Timeout: restoreTimeout}, nil)
+	if v := restoreVerdict(res, err); v.Status != pass {
+		return all(batch, v)
 	}
-	if len(batch) > 1 && (verdict.Status != pass || slices.ContainsFunc(slices.Collect(maps.Values(cells)), func(c cell) bool { return c.Status != pass })) {
-		h.restoreBatch(s, tgt, check, batch[:len(batch)/2])
-		h.restoreBatch(s, tgt, check, batch[len(batch)/2:])
-		return
-	}
-	for _, table := range batch {
-		c := verdict
-		if c.Status == pass {
-			c = cells[table]
-		}
-		h.rep.set(check, table, c)
-	}
+	return h.compare(ctx, s.Database, tgt.DB, batch)
 }
 
 // restoreVerdict is what a restore's error (or its verification) says.
@@ -388,15 +451,18 @@ func restoreVerdict(res *apply.Result, err error) cell {
 	var refusal *apply.RefusedError
 	switch {
 	case errors.As(err, &refusal):
-		return cell{refused, firstError(err)}
+		return cell{refused, abbreviate(strings.Join(refusal.Reasons, "; "), 400)}
 	case err != nil:
 		return cell{fail, firstError(err)}
 	case !res.Verified():
-		var bad []string
+		bad := []string{}
 		for _, c := range res.Checks {
 			if !c.OK {
 				bad = append(bad, fmt.Sprintf("%s %d of %d rows", c.Table, c.Got, c.Want))
 			}
+		}
+		if len(res.Checks) == 0 {
+			bad = append(bad, "the restore verified no table")
 		}
 		return cell{fail, "not verified: " + strings.Join(bad, ", ")}
 	}
@@ -408,7 +474,6 @@ func (h *harness) keyedTables(db string) map[string]bool {
 	const q = `SELECT format('%I.%I', n.nspname, c.relname)
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE k.contype = 'p'`
-	keyed := map[string]bool{}
 	conn, err := pgx.Connect(h.t.Context(), h.pg.URL(db))
 	if err != nil {
 		h.t.Fatal(err)
@@ -419,6 +484,7 @@ WHERE k.contype = 'p'`
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	keyed := map[string]bool{}
 	for _, n := range names {
 		keyed[n] = true
 	}
@@ -428,19 +494,22 @@ WHERE k.contype = 'p'`
 // targetAll restores the whole snapshot (--all) into a damaged target in
 // mode, and checks every table.
 func (h *harness) targetAll(s *snapshot, mode apply.Mode) {
-	name := string(mode) + " --all"
+	name := string(mode) + " --all, damaged target"
 	if mode == apply.Overwrite {
-		name += " --cascade"
+		name = "overwrite --all --cascade, damaged target"
 	}
-	name += ", damaged target"
 	if s.Err != nil {
-		h.rep.run(name, fail, "snapshot refused: "+firstError(s.Err))
+		h.rep.run(name, fail, snapshotRefused)
 		return
 	}
 	tgt := h.target(s, mode)
 	res, err := tgt.Svc.Restore(h.t.Context(), ticket.Request{Snapshot: s.Snap, Mode: mode, All: true, Cascade: mode == apply.Overwrite,
 		Ticket: "TORTURE", Timeout: restoreTimeout}, nil)
-	h.allVerdict(name, s, tgt.DB, restoreVerdict(res, err))
+	if v := restoreVerdict(res, err); v.Status != pass {
+		h.rep.run(name, v.Status, v.Detail)
+		return
+	}
+	h.allVerdict(name, s, tgt.DB, h.platTables)
 }
 
 // newProject restores the whole snapshot into a new project: with its
@@ -451,7 +520,7 @@ func (h *harness) newProject(s *snapshot, indexed bool) {
 	if indexed {
 		name = "new project --all, index, parallel"
 	}
-	fail1 := func(detail string) {
+	failed := func(detail string) {
 		h.rep.run(name, fail, detail)
 		if indexed {
 			for _, table := range h.platTables {
@@ -459,20 +528,15 @@ func (h *harness) newProject(s *snapshot, indexed bool) {
 			}
 		}
 	}
-	if indexed {
-		for _, table := range missing(h.fullTables, h.platTables) {
-			h.rep.set(checkNewProject, table, cell{notRun, "not in the platform variant"})
-		}
-	}
 	if s.Err != nil {
-		fail1("snapshot refused: " + firstError(s.Err))
+		failed(snapshotRefused)
 		return
 	}
 	snap := s.Snap
 	if !indexed {
 		var err error
 		if snap, err = ticket.Open(h.t.Context(), s.Snap.Resolved, ticket.OpenOptions{NoIndex: true}); err != nil {
-			fail1(firstError(err))
+			failed(firstError(err))
 			return
 		}
 	}
@@ -485,12 +549,11 @@ func (h *harness) newProject(s *snapshot, indexed bool) {
 	svc := &ticket.Service{Store: h.store, AdminURL: h.pg.URL("postgres"), Owner: "torture_owner", Operator: "torture"}
 	res, err := svc.Restore(h.t.Context(), ticket.Request{Snapshot: snap, Mode: apply.NewProject, All: true, Database: db,
 		Parallel: 4, Ticket: "TORTURE", Timeout: restoreTimeout}, nil)
-	v := restoreVerdict(res, err)
-	if v.Status != pass {
-		fail1(v.Detail)
+	if v := restoreVerdict(res, err); v.Status != pass {
+		failed(v.Detail)
 		return
 	}
-	cells := h.allVerdict(name, s, db, v)
+	cells := h.allVerdict(name, s, db, h.platTables)
 	if indexed {
 		for table, c := range cells {
 			h.rep.set(checkNewProject, table, c)
@@ -498,21 +561,14 @@ func (h *harness) newProject(s *snapshot, indexed bool) {
 	}
 }
 
-// allVerdict records an --all run: its verdict, or (when it passed) the
-// comparison of every table and of the sequences with the source's;
-// it returns the tables' comparisons.
-func (h *harness) allVerdict(name string, s *snapshot, db string, v cell) map[string]cell {
-	if v.Status != pass {
-		h.rep.run(name, v.Status, v.Detail)
-		return nil
-	}
-	ctx := h.t.Context()
-	cells := map[string]cell{}
+// allVerdict records an --all run that went through: the comparison of
+// the tables and of every sequence with the source's. It returns the
+// tables' comparisons.
+func (h *harness) allVerdict(name string, s *snapshot, db string, tables []string) map[string]cell {
+	cells := h.compare(h.t.Context(), s.Database, db, tables)
 	var bad []string
-	for _, table := range h.platTables {
-		c := h.compare(ctx, s.Database, db, table)
-		cells[table] = c
-		if c.Status != pass {
+	for _, table := range tables {
+		if c := cells[table]; c.Status != pass {
 			bad = append(bad, table+": "+c.Detail)
 		}
 	}
@@ -525,7 +581,7 @@ func (h *harness) allVerdict(name string, s *snapshot, db string, v cell) map[st
 	if len(bad) > 0 {
 		h.rep.run(name, fail, fmt.Sprintf("%d differences, first: %s", len(bad), bad[0]))
 	} else {
-		h.rep.run(name, pass, fmt.Sprintf("%d tables and %d sequences as in the snapshot", len(cells), len(want)))
+		h.rep.run(name, pass, fmt.Sprintf("%d tables and %d sequences as in the snapshot", len(tables), len(want)))
 	}
 	return cells
 }
