@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/powabase/restorectl/internal/apply"
 	"github.com/powabase/restorectl/internal/catalog"
@@ -350,8 +351,10 @@ DECLARE
 	referenced bool;
 BEGIN
 	FOR t, referenced IN
+		-- A partition is referenced through its ancestors' keys too;
+		-- pg_partition_ancestors has no rows for a table outside a tree.
 		SELECT c.oid, EXISTS (SELECT FROM pg_constraint k WHERE k.contype = 'f'
-		                      AND k.confrelid IN (SELECT relid FROM pg_partition_ancestors(c.oid)))
+		                      AND (k.confrelid = c.oid OR k.confrelid IN (SELECT relid FROM pg_partition_ancestors(c.oid))))
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 		  AND n.nspname NOT LIKE 'pg\_toast%%'
@@ -398,7 +401,9 @@ func (h *harness) target(s *snapshot, mode apply.Mode) *targetDB {
 	}
 	db, _ := h.pg.CreateProject(h.t)
 	h.pg.LoadScriptAs(h.t, db, db, s.Path)
-	h.pg.Exec(h.t, db, damage[mode])
+	for _, n := range h.execNotices(db, damage[mode]) {
+		h.rep.note("harness: %s target: %s", mode, n)
+	}
 	svc := &ticket.Service{Store: h.store, TargetTemplate: h.pg.URL(db), PgDump: h.pg.Bin("pg_dump"), Operator: "torture"}
 	return &targetDB{DB: db, Mode: mode, Svc: svc, Keyed: h.keyedTables(db)}
 }
@@ -462,11 +467,32 @@ func restoreVerdict(res *apply.Result, err error) cell {
 			}
 		}
 		if len(res.Checks) == 0 {
-			bad = append(bad, "the restore verified no table")
+			// Committed, and yet its JSON output and audit record say
+			// "verified": false, and the console "verification FAILED".
+			bad = append(bad, "the restore committed and verified no table")
 		}
 		return cell{fail, "not verified: " + strings.Join(bad, ", ")}
 	}
 	return cell{Status: pass}
+}
+
+// execNotices runs sql as the superuser in db and returns its notices.
+func (h *harness) execNotices(db, sql string) []string {
+	cfg, err := pgx.ParseConfig(h.pg.URL(db))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var notices []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { notices = append(notices, n.Message) }
+	conn, err := pgx.ConnectConfig(h.t.Context(), cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(h.t.Context(), sql); err != nil {
+		h.t.Fatalf("%v\nSQL: %s", err, sql)
+	}
+	return notices
 }
 
 // keyedTables are the tables of db with a primary key.
