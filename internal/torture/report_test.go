@@ -218,9 +218,13 @@ func firstError(err error) string {
 	return abbreviate(strings.Join(strings.Fields(first), " "), 400)
 }
 
+// abbreviate shortens s to about n bytes by cutting out its middle: an
+// error often ends with what went wrong, after a long list of tables.
 func abbreviate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	head := strings.ToValidUTF8(s[:n/3], "")
+	tail := strings.ToValidUTF8(s[len(s)-n*2/3:], "")
+	return head + " … " + tail
 }
