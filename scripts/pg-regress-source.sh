@@ -72,7 +72,7 @@ for version in $own $listed; do
 		dest=$cache/pgsrc-$upstream
 		rm -rf "$dest" && mkdir -p "$dest"
 		tar -xf "$apt"/download/*.orig.tar.* -C "$dest" --strip-components=3 --wildcards '*/src/test/regress/*'
-		rm -rf "$apt/download"
+		rm -rf "$apt" # the tarball and apt's lists: only regress/ is kept
 		echo "$dest/regress"
 		exit 0
 	fi
