@@ -185,6 +185,7 @@ var (
 	quoted     = regexp.MustCompile(`"(?:[^"]|"")*"`)
 	identLike  = regexp.MustCompile(`\b[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$."]*`)
 	numbers    = regexp.MustCompile(`\b\d+\b`)
+	nameList   = regexp.MustCompile(`…(?:, …)+`)
 )
 
 // causeOf is an error without what varies from table to table (names,
@@ -194,6 +195,9 @@ func causeOf(detail string) string {
 	s = quoted.ReplaceAllString(s, `"…"`)
 	s = identLike.ReplaceAllString(s, "…")
 	s = numbers.ReplaceAllString(s, "N")
+	s = nameList.ReplaceAllString(s, "…")
+	// A refusal gives a reason per table: one of each will do.
+	s = strings.Join(slices.Compact(strings.Split(s, "; ")), "; ")
 	return abbreviate(s, 160)
 }
 
