@@ -115,7 +115,7 @@ func (r *report) print(w io.Writer) {
 	for _, run := range r.runs {
 		fmt.Fprintf(w, "%-8s %s", statusNames[run.Status], run.Name)
 		if run.Detail != "" {
-			fmt.Fprintf(w, ": %s", run.Detail)
+			fmt.Fprintf(w, ": %s", abbreviate(run.Detail, 400))
 		}
 		fmt.Fprintln(w)
 	}
@@ -126,14 +126,14 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "\n%s by cause (count, check, cause, e.g. table: first error):\n", statusNames[st])
 		for _, c := range causes {
-			fmt.Fprintf(w, "%5d  %s: %s\n       e.g. %s: %s\n", c.count, c.check, c.cause, c.table, c.detail)
+			fmt.Fprintf(w, "%5d  %s: %s\n       e.g. %s: %s\n", c.count, c.check, c.cause, c.table, abbreviate(c.detail, 400))
 		}
 	}
 	var fails []string
 	for _, c := range r.checks {
 		for _, table := range r.tables {
 			if cl := r.cells[c][table]; cl.Status == fail && cl.Detail != snapshotRefused {
-				fails = append(fails, fmt.Sprintf("FAIL  %s  %s: %s", c, table, cl.Detail))
+				fails = append(fails, fmt.Sprintf("FAIL  %s  %s: %s", c, table, abbreviate(cl.Detail, 400)))
 			}
 		}
 	}

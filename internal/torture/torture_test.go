@@ -458,7 +458,7 @@ func restoreVerdict(res *apply.Result, err error) cell {
 	var refusal *apply.RefusedError
 	switch {
 	case errors.As(err, &refusal):
-		return cell{refused, abbreviate(strings.Join(refusal.Reasons, "; "), 400)}
+		return cell{refused, strings.Join(refusal.Reasons, "; ")} // abbreviated when printed
 	case err != nil:
 		return cell{fail, firstError(err)}
 	case !res.Verified():
