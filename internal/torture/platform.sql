@@ -65,6 +65,7 @@ BEGIN
 		UNION ALL
 		SELECT format('PUBLICATION %I', pubname) FROM pg_publication p
 		WHERE puballtables OR EXISTS (SELECT FROM pg_publication_namespace pn WHERE pn.pnpubid = p.oid)
+		ORDER BY 1 -- the same drops, and the same list, every run
 	) LOOP
 		BEGIN
 			EXECUTE 'DROP ' || what || ' CASCADE';
