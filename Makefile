@@ -5,7 +5,7 @@ TOOLS           := $(CURDIR)/.tools
 STATICCHECK_VER := v0.8.2
 STATICCHECK     := $(TOOLS)/staticcheck-$(STATICCHECK_VER)/staticcheck
 
-.PHONY: test fmt-check vet staticcheck unit build fuzz bench-backup
+.PHONY: test fmt-check vet staticcheck unit build fuzz bench-backup test-torture
 
 test: fmt-check vet staticcheck
 	$(GO) test -count=1 -timeout 30m ./...
@@ -19,10 +19,13 @@ fmt-check:
 
 # The test hooks (cmd/restorectl/testhooks_on.go) build only with their tag.
 TESTHOOKS := -tags restorectl_testhooks
+# So does the torture run (internal/torture), which only test-torture runs.
+TORTURE := -tags torture
 
 vet:
 	$(GO) vet ./...
 	$(GO) vet $(TESTHOOKS) ./cmd/restorectl
+	$(GO) vet $(TORTURE) ./internal/torture
 
 $(STATICCHECK):
 	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
@@ -30,9 +33,16 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	$(STATICCHECK) $(TESTHOOKS) ./cmd/restorectl
+	$(STATICCHECK) $(TORTURE) ./internal/torture
 
 bench-backup:
 	bench/backup.sh
+
+# The torture run, opt-in and not part of test: PostgreSQL's regression
+# database (its tests fetched once into .tools/) through every round trip,
+# printing a table of pass/fail by check. About 15 minutes on two cores.
+test-torture:
+	$(GO) test $(TORTURE) -count=1 -v -timeout 60m ./internal/torture
 
 # Each fuzz target for FUZZTIME; new failing inputs land in testdata/fuzz/
 # beside the package, where `make test` replays them from then on.

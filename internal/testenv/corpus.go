@@ -233,17 +233,26 @@ func (p *Postgres) LoadScript(t testing.TB, db, path string) {
 // that what the script creates belongs to role; "" is the superuser.
 func (p *Postgres) LoadScriptAs(t testing.TB, db, role, path string) {
 	t.Helper()
+	if err := p.RunScript(t.Context(), db, role, path); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+}
+
+// RunScript is LoadScriptAs returning the error (with the end of psql's
+// output) instead of failing the test, for callers that count failures,
+// or that run it outside the test's goroutine.
+func (p *Postgres) RunScript(ctx context.Context, db, role, path string) error {
 	var stdin io.Reader
 	file := path
 	if strings.HasSuffix(path, ".gz") {
 		f, err := os.Open(path)
 		if err != nil {
-			t.Fatalf("testenv: %v", err)
+			return err
 		}
 		defer f.Close()
 		zr, err := gzip.NewReader(bufio.NewReader(f))
 		if err != nil {
-			t.Fatalf("testenv: read %s: %v", path, err)
+			return fmt.Errorf("read %s: %w", path, err)
 		}
 		stdin, file = zr, "-"
 	}
@@ -251,9 +260,10 @@ func (p *Postgres) LoadScriptAs(t testing.TB, db, role, path string) {
 	if role != "" {
 		url += "&options=" + strings.NewReplacer("+", "%20", "=", "%3D").Replace(neturl.QueryEscape("-c role="+role))
 	}
-	if err := p.psql(t.Context(), url, file, stdin); err != nil {
-		t.Fatalf("testenv: load %s into database %s: %v", path, db, err)
+	if err := p.psql(ctx, url, file, stdin); err != nil {
+		return fmt.Errorf("load %s into database %s: %w", path, db, err)
 	}
+	return nil
 }
 
 // psql runs a script file ("-" for stdin) and stops at the first error.
@@ -319,18 +329,44 @@ WHERE c.relkind IN (` + relkinds + `)
 // partitioned table counts the rows of all its partitions.
 func (p *Postgres) TableChecksum(t testing.TB, db, table string) string {
 	t.Helper()
-	var sum string
-	err := p.withConn(t.Context(), db, func(conn *pgx.Conn) error {
-		q, err := checksumQuery(t.Context(), conn, table)
-		if err != nil {
-			return err
-		}
-		return conn.QueryRow(t.Context(), q).Scan(&sum)
-	})
+	sum, err := p.Checksum(t.Context(), db, table)
 	if err != nil {
-		t.Fatalf("testenv: checksum of %s in database %s: %v", table, db, err)
+		t.Fatalf("testenv: %v", err)
 	}
 	return sum
+}
+
+// Checksum is TableChecksum returning the error instead of failing the
+// test (a table that is missing, say).
+func (p *Postgres) Checksum(ctx context.Context, db, table string) (string, error) {
+	sums, errs, err := p.Checksums(ctx, db, []string{table})
+	if err == nil {
+		err = errs[table]
+	}
+	return sums[table], err
+}
+
+// Checksums is Checksum of many tables of database db over one
+// connection: sums by table, and errs for the tables whose checksum could
+// not be taken; err when db cannot be reached at all.
+func (p *Postgres) Checksums(ctx context.Context, db string, tables []string) (sums map[string]string, errs map[string]error, err error) {
+	sums, errs = map[string]string{}, map[string]error{}
+	err = p.withConn(ctx, db, func(conn *pgx.Conn) error {
+		for _, table := range tables {
+			var sum string
+			q, err := checksumQuery(ctx, conn, table)
+			if err == nil {
+				err = conn.QueryRow(ctx, q).Scan(&sum)
+			}
+			if err != nil {
+				errs[table] = fmt.Errorf("checksum of %s in database %s: %w", table, db, err)
+				continue
+			}
+			sums[table] = sum
+		}
+		return nil
+	})
+	return sums, errs, err
 }
 
 // checksumQuery builds the checksum query of table. The columns are listed
