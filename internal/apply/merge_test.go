@@ -146,3 +146,19 @@ func TestMergeUniqueConflict(t *testing.T) {
 	t.Logf("failed: %v", err)
 	s.assertUnchanged(t)
 }
+
+// TestMergePartitionedWithoutPartitions: a partitioned table with no
+// partitions holds no rows; a restore of it is verified as holding none,
+// not left unverified.
+func TestMergePartitionedWithoutPartitions(t *testing.T) {
+	s := newTgtScenario(t, "CREATE TABLE public.past (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)", "")
+	for _, mode := range []Mode{Merge, Overwrite} {
+		res, err := s.run(t.Context(), s.request(mode, "public.past"), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if !res.Verified() || len(res.Checks) != 1 {
+			t.Errorf("%s: verified %v, checks %+v", mode, res.Verified(), res.Checks)
+		}
+	}
+}
