@@ -10,10 +10,9 @@ import (
 	"github.com/powabase/restorectl/internal/testenv"
 )
 
-// damageLeaves deletes the first row of every plain table of the target (of
-// those with a primary key when keyed), with triggers and foreign keys
-// silent as a careless script of the customer's might, and returns the
-// tables it may have touched.
+// damageLeaves deletes the first row of every plain table of the target
+// (of those with a primary key when :keyed is true), with triggers, rules
+// and foreign keys silent, as a careless script of the customer's might.
 const damageLeaves = `
 DO $damage$
 DECLARE
