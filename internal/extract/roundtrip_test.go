@@ -201,19 +201,27 @@ func TestExtractViewRoundTrip(t *testing.T) {
 // script, or (split) a schema-only script followed by a data-only one.
 func loadExtract(t *testing.T, pg *testenv.Postgres, dump string, names []string, split bool, db string) *Selection {
 	t.Helper()
-	dir := t.TempDir()
 	if !split {
-		script := filepath.Join(dir, "extract.sql")
+		script := filepath.Join(t.TempDir(), "extract.sql")
 		sel := extractScript(t, dump, names, SchemaAndData, script)
 		pg.LoadScript(t, db, script)
 		return sel
 	}
-	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-	sel := extractScript(t, dump, names, SchemaOnly, schema)
-	extractScript(t, dump, names, DataOnly, data)
+	schema, data, sel := splitScripts(t, dump, names)
 	pg.LoadScript(t, db, schema)
 	pg.LoadScript(t, db, data)
 	return sel
+}
+
+// splitScripts writes the schema-only and the data-only script of names in
+// dump, and returns their paths and the selection.
+func splitScripts(t *testing.T, dump string, names []string) (schema, data string, sel *Selection) {
+	t.Helper()
+	dir := t.TempDir()
+	schema, data = filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
+	sel = extractScript(t, dump, names, SchemaOnly, schema)
+	extractScript(t, dump, names, DataOnly, data)
+	return schema, data, sel
 }
 
 // TestExtractSeveral: schema.* and several tables at once, a schema-only
@@ -275,9 +283,8 @@ func TestExtractSeveral(t *testing.T) {
 			db, url := pg.CreateDatabase(t)
 			var sel *Selection
 			if tt.split {
-				schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-				sel = extractScript(t, src.GzipPath, tt.names, SchemaOnly, schema)
-				extractScript(t, src.GzipPath, tt.names, DataOnly, data)
+				var schema, data string
+				schema, data, sel = splitScripts(t, src.GzipPath, tt.names)
 				assertNoCopy(t, schema, true)
 				assertNoCopy(t, data, false)
 				pg.LoadScript(t, db, schema)
@@ -382,10 +389,7 @@ func assertNoCopy(t *testing.T, path string, schemaOnly bool) {
 func TestDataOnlyAsNonSuperuser(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	platform := pg.Corpus(t, "platform")[0]
-	dir := t.TempDir()
-	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-	extractScript(t, platform.GzipPath, []string{"ai.documents"}, SchemaOnly, schema)
-	extractScript(t, platform.GzipPath, []string{"ai.documents"}, DataOnly, data)
+	schema, data, _ := splitScripts(t, platform.GzipPath, []string{"ai.documents"})
 	db, _ := pg.CreateProject(t) // its role is named as it, and is no superuser
 	pg.LoadScript(t, db, schema)
 	pg.Exec(t, db, fmt.Sprintf(`GRANT USAGE ON SCHEMA ai TO %[1]q; ALTER TABLE ai.documents OWNER TO %[1]q`, db))
@@ -411,10 +415,7 @@ func TestDataOnlyAsNonSuperuser(t *testing.T) {
 func TestDataOnlyNotValidRefused(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	d := pg.Corpus(t, "constraints")[0]
-	dir := t.TempDir()
-	schema, data := filepath.Join(dir, "schema.sql"), filepath.Join(dir, "data.sql")
-	extractScript(t, d.GzipPath, []string{"public.accounts"}, SchemaOnly, schema)
-	extractScript(t, d.GzipPath, []string{"public.accounts"}, DataOnly, data)
+	schema, data, _ := splitScripts(t, d.GzipPath, []string{"public.accounts"})
 	tests := []struct {
 		name   string
 		setup  string // run as the superuser after the schema-only script; ROLE is the project's role
